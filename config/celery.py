@@ -1,0 +1,31 @@
+"""The Celery app and every beat schedule (each with the reason for its period)."""
+
+import os
+
+from celery import Celery
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("escalation_manager")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _ensure_queue_folder(sender, **kwargs):
+    # kombu's file-system broker needs its folder before the first message is sent.
+    if sender.conf.broker_url.startswith("filesystem://"):
+        settings.CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
+        (settings.CELERY_QUEUE_DIR.parent / "processed").mkdir(parents=True, exist_ok=True)
+
+
+app.conf.beat_schedule = {
+    # A liveness signal: the worker logs it and stores the time, so an operator (and the
+    # health check) sees that beat and worker are both running. A minute is frequent enough to
+    # notice a dead scheduler long before any clock (those tick every few seconds) matters.
+    "heartbeat": {"task": "incidents.tasks.heartbeat", "schedule": 60.0},
+    # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
+    # and an hour keeps the cost (one pass over the timeline table) negligible.
+    "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},
+}

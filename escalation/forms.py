@@ -1,0 +1,67 @@
+"""Input forms for the lifecycle actions, shared by the admin and the console."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Impact, Urgency
+
+
+class ClassifyForm(forms.Form):
+    impact = forms.ChoiceField(label=_("Impact"), choices=Impact.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for escalating"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AcknowledgeForm(forms.Form):
+    pass
+
+
+class WorkaroundForm(forms.Form):
+    workaround = forms.CharField(
+        label=_("Workaround (how the business process keeps running)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Resolution (or why it was a false alarm)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class CloseForm(forms.Form):
+    review = forms.CharField(
+        label=_("Post-incident review"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Required for escalated incidents: cause, impact, corrective actions."),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+ACTION_FORMS = {
+    "classify": ClassifyForm,
+    "escalate": EscalateForm,
+    "acknowledge": AcknowledgeForm,
+    "provide_workaround": WorkaroundForm,
+    "resolve": ResolveForm,
+    "close": CloseForm,
+    "reopen": ReopenForm,
+}
+
+ACTION_LABELS = {
+    "classify": _("Classify"),
+    "escalate": _("Escalate"),
+    "acknowledge": _("Acknowledge"),
+    "provide_workaround": _("Provide workaround"),
+    "resolve": _("Resolve"),
+    "close": _("Close"),
+    "reopen": _("Reopen"),
+}

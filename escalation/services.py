@@ -1,0 +1,293 @@
+"""Workflow services: each drives an incident through one lifecycle step, in one transaction.
+
+Shape of every service: lock the incident row, check the transition (state, conditions, permission),
+apply it, save, append the timeline entry. A refused transition raises TransitionNotAllowed (or
+PermissionDenied) and, because everything runs in one atomic block, changes nothing.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition
+
+from incidents.exceptions import InvalidInput, PermissionDenied, TransitionNotAllowed
+from incidents.models import CONDITION_MESSAGES, EventKind, Impact, Incident, State, Urgency, User
+from incidents.services import incident_lock, timeline_record
+
+from . import selectors
+from .classification import UnknownCell, decide_escalation, derive_priority
+
+# The action names the outside world uses (API endpoints, console buttons), per model transition.
+ACTIONS = {
+    "classify": "classify",
+    "reclassify": "classify",
+    "escalate": "escalate",
+    "acknowledge": "acknowledge",
+    "provide_workaround": "provide_workaround",
+    "resolve": "resolve",
+    "close": "close",
+    "reopen": "reopen",
+}
+
+
+def _transition_meta(name: str):
+    return getattr(Incident, name)._django_fsm
+
+
+def allowed_actions(incident: Incident, user: User | None = None) -> list[str]:
+    """Actions possible from the incident's current state (and, given a user, permitted to them)."""
+    actions = set()
+    for name, action in ACTIONS.items():
+        transition = _transition_meta(name).get_transition(incident.state)
+        if transition is None:
+            continue
+        if name == "acknowledge" and incident.acknowledged_at is not None:
+            continue
+        if user is not None and not transition.has_perm(incident, user):
+            continue
+        actions.add(action)
+    return sorted(actions)
+
+
+def _apply(incident: Incident, name: str, actor: User | None) -> None:
+    """Run one model transition after checking state, permission and conditions, in that order."""
+    meta = _transition_meta(name)
+    transition = meta.get_transition(incident.state)
+    if transition is None:
+        raise TransitionNotAllowed(
+            transition=ACTIONS[name],
+            current_state=incident.state,
+            allowed=allowed_actions(incident, actor),
+        )
+    if actor is not None and not transition.has_perm(incident, actor):
+        raise PermissionDenied(f"You may not {ACTIONS[name].replace('_', ' ')} incidents.")
+    for condition in transition.conditions:
+        if not condition(incident):
+            raise TransitionNotAllowed(
+                transition=ACTIONS[name],
+                current_state=incident.state,
+                allowed=allowed_actions(incident, actor),
+                reason=CONDITION_MESSAGES.get(condition, condition.__name__),
+            )
+    getattr(incident, name)(at=timezone.now())
+
+
+def _save(incident: Incident, fields: list[str]) -> None:
+    try:
+        incident.save(update_fields=[*fields, "state", "updated_at"])
+    except ConcurrentTransition as exc:  # someone else changed the state meanwhile
+        raise TransitionNotAllowed(
+            transition="save",
+            current_state=Incident.objects.get(pk=incident.pk).state,
+            allowed=[],
+            reason="the incident was changed by someone else meanwhile",
+        ) from exc
+
+
+def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
+    from_state = incident.state
+    incident.escalation_reason = reason
+    _apply(incident, "escalate", actor)
+    _save(incident, ["escalation_reason", "escalated_at"])
+    timeline_record(
+        incident=incident,
+        kind=EventKind.ESCALATED,
+        actor=actor,
+        label=label,
+        from_state=from_state,
+        to_state=incident.state,
+        data={"reason": reason},
+    )
+
+
+@transaction.atomic
+def incident_classify(
+    *, incident: Incident, actor: User | None, impact: str, urgency: str
+) -> Incident:
+    """Classify (or reclassify) an incident; record the priority and the escalation decision.
+
+    Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), the incident escalates at once.
+    """
+    if impact not in Impact.values:
+        raise InvalidInput(f"Unknown impact: {impact}.", field="impact")
+    if urgency not in Urgency.values:
+        raise InvalidInput(f"Unknown urgency: {urgency}.", field="urgency")
+    locked = incident_lock(incident)
+    try:
+        priority = derive_priority(selectors.priority_matrix(), impact, urgency)
+    except UnknownCell as exc:
+        raise InvalidInput(str(exc), field="impact") from exc
+    decision = decide_escalation(
+        selectors.active_escalation_rules(),
+        priority=priority,
+        service_ids=locked.services.values_list("pk", flat=True),
+        customer_ids=locked.customers.values_list("pk", flat=True),
+    )
+    previous = {"impact": locked.impact, "urgency": locked.urgency, "priority": locked.priority}
+    from_state = locked.state
+    locked.impact, locked.urgency, locked.priority = impact, urgency, priority
+    locked.escalation_required = decision.required
+    locked.escalation_rule = decision.rule
+    name = "classify" if locked.state == State.DETECTED else "reclassify"
+    _apply(locked, name, actor)
+    _save(
+        locked,
+        ["impact", "urgency", "priority", "escalation_required", "escalation_rule", "classified_at"],
+    )
+    timeline_record(
+        incident=locked,
+        kind=EventKind.CLASSIFIED if name == "classify" else EventKind.RECLASSIFIED,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        data={
+            "impact": impact,
+            "urgency": urgency,
+            "priority": priority,
+            **({"previous": previous} if name == "reclassify" else {}),
+        },
+    )
+    timeline_record(
+        incident=locked, kind=EventKind.ESCALATION_DECIDED, actor=actor, data=decision.as_data()
+    )
+    auto = decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
+    if auto and locked.state == State.CLASSIFIED:
+        _escalate(
+            locked,
+            actor=None,
+            reason=f"Rule '{decision.rule}': {decision.reason}",
+            label=f"system (rule: {decision.rule})",
+        )
+    return locked
+
+
+@transaction.atomic
+def incident_escalate(*, incident: Incident, actor: User | None, reason: str) -> Incident:
+    """Escalate by hand (the classification did not require it, or a person decides to)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason for escalating is required.", field="reason")
+    locked = incident_lock(incident)
+    _escalate(locked, actor=actor, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident: Incident, actor: User | None) -> Incident:
+    """Someone has taken the incident on: sets acknowledged_at (MTTA); the state does not change."""
+    locked = incident_lock(incident)
+    _apply(locked, "acknowledge", actor)
+    _save(locked, ["acknowledged_at"])
+    timeline_record(incident=locked, kind=EventKind.ACKNOWLEDGED, actor=actor)
+    return locked
+
+
+@transaction.atomic
+def incident_provide_workaround(
+    *, incident: Incident, actor: User | None, workaround: str
+) -> Incident:
+    """The disrupted business process can run again: record how (business continuity)."""
+    workaround = (workaround or "").strip()
+    if not workaround:
+        raise InvalidInput("Describe the workaround.", field="workaround")
+    locked = incident_lock(incident)
+    from_state = locked.state
+    locked.workaround = workaround
+    _apply(locked, "provide_workaround", actor)
+    _save(locked, ["workaround", "workaround_at"])
+    timeline_record(
+        incident=locked,
+        kind=EventKind.WORKAROUND,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        data={"workaround": workaround},
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_resolve(*, incident: Incident, actor: User | None, resolution: str) -> Incident:
+    """Resolve: service restored, or (from detected/classified) a false alarm, with the reason."""
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise InvalidInput(
+            "Say how it was resolved (or why it was a false alarm).", field="resolution"
+        )
+    locked = incident_lock(incident)
+    from_state = locked.state
+    locked.resolution = resolution
+    _apply(locked, "resolve", actor)
+    _save(locked, ["resolution", "resolved_at"])
+    timeline_record(
+        incident=locked,
+        kind=EventKind.RESOLVED,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        data={"resolution": resolution},
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, actor: User | None, review: str = "") -> Incident:
+    """Close after review. Escalated incidents need a post-incident review text."""
+    locked = incident_lock(incident)
+    from_state = locked.state
+    review = (review or "").strip()
+    if review:
+        locked.review = review
+    _apply(locked, "close", actor)
+    _save(locked, ["review", "closed_at"])
+    timeline_record(
+        incident=locked,
+        kind=EventKind.CLOSED,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        data={"review": locked.review},
+    )
+    return locked
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> Incident:
+    """The problem is back: reopen a resolved incident into escalation."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason for reopening is required.", field="reason")
+    locked = incident_lock(incident)
+    from_state = locked.state
+    _apply(locked, "reopen", actor)
+    _save(locked, ["resolved_at", "escalated_at"])
+    timeline_record(
+        incident=locked,
+        kind=EventKind.REOPENED,
+        actor=actor,
+        from_state=from_state,
+        to_state=locked.state,
+        data={"reason": reason},
+    )
+    return locked
+
+
+# action name -> (service, the input fields it takes); used by admin, console and API alike.
+ACTION_SERVICES = {
+    "classify": (incident_classify, ("impact", "urgency")),
+    "escalate": (incident_escalate, ("reason",)),
+    "acknowledge": (incident_acknowledge, ()),
+    "provide_workaround": (incident_provide_workaround, ("workaround",)),
+    "resolve": (incident_resolve, ("resolution",)),
+    "close": (incident_close, ("review",)),
+    "reopen": (incident_reopen, ("reason",)),
+}
+
+
+def incident_perform(*, incident: Incident, actor: User | None, action: str, data: dict) -> Incident:
+    """Run the lifecycle action named `action` with its inputs taken from `data`."""
+    try:
+        service, fields = ACTION_SERVICES[action]
+    except KeyError:
+        raise InvalidInput(f"Unknown action: {action}.", field="action") from None
+    return service(incident=incident, actor=actor, **{f: data.get(f, "") for f in fields})

@@ -1,0 +1,524 @@
+"""The record of what happened: organisations, services, incidents with their lifecycle, updates per
+audience, and the append-only, hash-chained timeline.
+
+Transition methods are small and pure: they check (source, conditions, permission), set fields and the
+matching `*_at` timestamp. Saving, the timeline entry and messages are the workflow services' job
+(escalation/services.py).
+"""
+
+import hashlib
+import json
+import zoneinfo
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %(value)s"), params={"value": value})
+
+
+class Language(models.TextChoices):
+    GERMAN = "de", _("German")
+    ENGLISH = "en", _("English")
+
+
+class Customer(models.Model):
+    """An organisation that uses our services and must be informed when they fail."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.GERMAN
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person: staff (by group: escalation manager, responder, executive) or a customer contact."""
+
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.GERMAN
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        help_text=_("Set for customer contacts only: the organisation whose incidents they see."),
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ServiceGroup(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("service group")
+        verbose_name_plural = _("service groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """What a status page shows: one thing customers use and notice when it fails."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    group = models.ForeignKey(
+        ServiceGroup,
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
+    description = models.TextField(_("description"), blank=True)
+    customers = models.ManyToManyField(
+        Customer, verbose_name=_("customers"), blank=True, related_name="services"
+    )
+    is_private = models.BooleanField(
+        _("private"), default=False, help_text=_("Private services never appear on the status page.")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Impact(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 critical")
+    P2 = 2, _("P2 high")
+    P3 = 3, _("P3 moderate")
+    P4 = 4, _("P4 low")
+    P5 = 5, _("P5 planning")
+
+
+class State(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    CLASSIFIED = "classified", _("Classified")
+    ESCALATED = "escalated", _("Escalated")
+    WORKAROUND = "workaround", _("Workaround")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATES = (State.DETECTED, State.CLASSIFIED, State.ESCALATED, State.WORKAROUND)
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    API = "api", _("API")
+    EVENTS_V2 = "events_v2", _("Events API v2")
+    ALERTMANAGER = "alertmanager", _("Alertmanager")
+
+
+# Permission codenames, one per transition (roles get them through groups, see migrations).
+PERM_CLASSIFY = "incidents.classify_incident"
+PERM_ESCALATE = "incidents.escalate_incident"
+PERM_ACKNOWLEDGE = "incidents.acknowledge_incident"
+PERM_WORKAROUND = "incidents.workaround_incident"
+PERM_RESOLVE = "incidents.resolve_incident"
+PERM_CLOSE = "incidents.close_incident"
+PERM_REOPEN = "incidents.reopen_incident"
+
+
+def _has_resolution(incident: "Incident") -> bool:
+    return bool(incident.resolution.strip())
+
+
+def _has_workaround(incident: "Incident") -> bool:
+    return bool(incident.workaround.strip())
+
+
+def _review_complete(incident: "Incident") -> bool:
+    """An escalated incident needs a post-incident review before it may be closed."""
+    return incident.escalated_at is None or bool(incident.review.strip())
+
+
+def _not_acknowledged(incident: "Incident") -> bool:
+    return incident.acknowledged_at is None
+
+
+def _has_classification(incident: "Incident") -> bool:
+    return bool(incident.impact and incident.urgency and incident.priority)
+
+
+def _has_escalation_reason(incident: "Incident") -> bool:
+    return bool(incident.escalation_reason.strip())
+
+
+# Human-readable explanation for each condition, used when a transition is refused.
+CONDITION_MESSAGES = {
+    _has_resolution: "a resolution (or the reason, e.g. false alarm) is required",
+    _has_workaround: "a workaround description is required",
+    _review_complete: "an escalated incident needs a post-incident review before closing",
+    _not_acknowledged: "the incident is already acknowledged",
+    _has_classification: "impact, urgency and priority are required",
+    _has_escalation_reason: "a reason for escalating is required",
+}
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    services = models.ManyToManyField(
+        Service, verbose_name=_("affected services"), blank=True, related_name="incidents"
+    )
+    customers = models.ManyToManyField(
+        Customer, verbose_name=_("affected customers"), blank=True, related_name="incidents"
+    )
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, blank=True)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, null=True, blank=True
+    )
+    state = FSMField(
+        _("state"), max_length=20, choices=State.choices, default=State.DETECTED, protected=True
+    )
+    commander = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("incident commander"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="commanded_incidents",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.MANUAL
+    )
+    dedup_key = models.CharField(_("deduplication key"), max_length=255, blank=True)
+
+    # The escalation decision of the last classification, and the rule that made it (ISO 27001 A.5.25).
+    escalation_required = models.BooleanField(_("escalation required"), null=True, blank=True)
+    escalation_rule = models.CharField(_("decided by rule"), max_length=200, blank=True)
+    escalation_reason = models.TextField(_("escalation reason"), blank=True)
+
+    workaround = models.TextField(_("workaround"), blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    review = models.TextField(_("post-incident review"), blank=True)
+
+    detected_at = models.DateTimeField(_("detected"), default=timezone.now)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    classified_at = models.DateTimeField(_("classified"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    workaround_at = models.DateTimeField(_("workaround provided"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    # Head of the hash chain, so that removing the newest timeline entries is detected too.
+    timeline_length = models.PositiveIntegerField(default=0, editable=False)
+    timeline_head = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        permissions = [
+            ("classify_incident", "Can classify incidents"),
+            ("escalate_incident", "Can escalate incidents"),
+            ("acknowledge_incident", "Can acknowledge incidents"),
+            ("workaround_incident", "Can provide a workaround"),
+            ("resolve_incident", "Can resolve incidents"),
+            ("close_incident", "Can close incidents"),
+            ("reopen_incident", "Can reopen incidents"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "priority"], name="incident_state_prio"),
+            models.Index(fields=["-detected_at"], name="incident_detected"),
+            models.Index(fields=["updated_at"], name="incident_updated"),
+        ]
+        constraints = [
+            # One open incident per alert key: repeats of an alert add to it instead of opening more.
+            models.UniqueConstraint(
+                fields=["dedup_key"],
+                condition=~Q(dedup_key="") & Q(state__in=[s.value for s in OPEN_STATES]),
+                name="incident_open_dedup_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def age(self):
+        end = self.resolved_at or timezone.now()
+        return end - self.detected_at
+
+    # --- Transitions (pure: set fields and timestamps; the services save and record) -----------
+
+    @transition(
+        field=state,
+        source=State.DETECTED,
+        target=State.CLASSIFIED,
+        conditions=[_has_classification],
+        permission=PERM_CLASSIFY,
+    )
+    def classify(self, *, at: datetime) -> None:
+        self.classified_at = at
+
+    @transition(
+        field=state,
+        source=[State.CLASSIFIED, State.ESCALATED, State.WORKAROUND],
+        target=None,
+        conditions=[_has_classification],
+        permission=PERM_CLASSIFY,
+    )
+    def reclassify(self, *, at: datetime) -> None:
+        self.classified_at = at
+
+    @transition(
+        field=state,
+        source=State.CLASSIFIED,
+        target=State.ESCALATED,
+        conditions=[_has_escalation_reason],
+        permission=PERM_ESCALATE,
+    )
+    def escalate(self, *, at: datetime) -> None:
+        self.escalated_at = at
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=None,
+        conditions=[_not_acknowledged],
+        permission=PERM_ACKNOWLEDGE,
+    )
+    def acknowledge(self, *, at: datetime) -> None:
+        self.acknowledged_at = at
+
+    @transition(
+        field=state,
+        source=State.ESCALATED,
+        target=State.WORKAROUND,
+        conditions=[_has_workaround],
+        permission=PERM_WORKAROUND,
+    )
+    def provide_workaround(self, *, at: datetime) -> None:
+        self.workaround_at = at
+
+    @transition(
+        field=state,
+        source=list(OPEN_STATES),
+        target=State.RESOLVED,
+        conditions=[_has_resolution],
+        permission=PERM_RESOLVE,
+    )
+    def resolve(self, *, at: datetime) -> None:
+        self.resolved_at = at
+
+    @transition(
+        field=state,
+        source=State.RESOLVED,
+        target=State.CLOSED,
+        conditions=[_review_complete],
+        permission=PERM_CLOSE,
+    )
+    def close(self, *, at: datetime) -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state,
+        source=State.RESOLVED,
+        target=State.ESCALATED,
+        permission=PERM_REOPEN,
+    )
+    def reopen(self, *, at: datetime) -> None:
+        self.resolved_at = None
+        if self.escalated_at is None:
+            self.escalated_at = at
+
+
+class Audience(models.TextChoices):
+    INTERNAL = "internal", _("Internal (team)")
+    EXECUTIVE = "executive", _("Executives")
+    CUSTOMER = "customer", _("Customers")
+
+
+class Update(models.Model):
+    """A written update for one audience. Customers only ever see audience=customer."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    body = models.TextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        indexes = [models.Index(fields=["incident", "audience", "-created_at"], name="update_feed")]
+
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()}: {self.body[:60]}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    CLASSIFIED = "classified", _("Classified")
+    RECLASSIFIED = "reclassified", _("Reclassified")
+    ESCALATION_DECIDED = "escalation_decided", _("Escalation decision")
+    ESCALATED = "escalated", _("Escalated")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    WORKAROUND = "workaround_provided", _("Workaround provided")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+    UPDATE_POSTED = "update_posted", _("Update posted")
+    CHANGED = "changed", _("Details changed")
+
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The timeline is append-only: entries cannot be updated.")
+
+    def delete(self):
+        raise PermissionError("The timeline is append-only: entries cannot be deleted.")
+
+
+class IncidentEvent(models.Model):
+    """One timeline entry. Append-only; each entry's hash covers its content and the previous hash.
+
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE; everywhere the model refuses
+    them too. `verify_timeline` recomputes the chain.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident_id", "seq"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "seq"], name="event_incident_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.incident_id}/{self.seq} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The timeline is append-only: entries cannot be updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The timeline is append-only: entries cannot be deleted.")
+
+    def canonical_content(self) -> bytes:
+        """The bytes the hash covers: every field that carries meaning, in a fixed form."""
+        content = {
+            "incident": self.incident_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "actor": self.actor_id,
+            "actor_label": self.actor_label,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "data": self.data,
+            "created_at": self.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(
+            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+        ).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical_content()).hexdigest()

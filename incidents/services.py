@@ -1,0 +1,197 @@
+"""Writes on the incident record: creating incidents, posting updates, and appending to the timeline.
+
+The lifecycle transitions (classify, escalate, ...) are workflow services in escalation/services.py;
+they use `incident_lock` and `timeline_record` from here.
+"""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .exceptions import InvalidInput
+from .models import (
+    GENESIS_HASH,
+    Audience,
+    Customer,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    Service,
+    Source,
+    Update,
+    User,
+)
+
+
+def actor_label(actor: User | None, *, system: str = "system") -> str:
+    """A snapshot of who acted, kept in the timeline even if the user is renamed later."""
+    if actor is None:
+        return system
+    return f"{actor.display_name} ({actor.username})"
+
+
+def incident_lock(incident: Incident | int) -> Incident:
+    """Reload the incident with a row lock (PostgreSQL); on SQLite the IMMEDIATE transaction is the lock.
+
+    Must run inside transaction.atomic(). All timeline appends and transitions of one incident are
+    serialised by this lock, which keeps the hash chain linear.
+    """
+    pk = incident.pk if isinstance(incident, Incident) else incident
+    return Incident.objects.select_for_update().get(pk=pk)
+
+
+def _json_native(data: dict) -> dict:
+    """Normalise to what the JSON column stores and returns, so the hash is stable across a reload."""
+    return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder, sort_keys=True))
+
+
+def timeline_record(
+    *,
+    incident: Incident,
+    kind: str,
+    actor: User | None,
+    from_state: str = "",
+    to_state: str = "",
+    data: dict | None = None,
+    label: str | None = None,
+    at: datetime | None = None,
+) -> IncidentEvent:
+    """Append one entry to the incident's hash chain. Caller holds the incident lock (incident_lock)."""
+    assert transaction.get_connection().in_atomic_block, "timeline_record needs a transaction"
+    event = IncidentEvent(
+        incident=incident,
+        seq=incident.timeline_length + 1,
+        kind=kind,
+        actor=actor,
+        actor_label=label if label is not None else actor_label(actor),
+        from_state=from_state,
+        to_state=to_state,
+        data=_json_native(data or {}),
+        created_at=at or timezone.now(),
+        prev_hash=incident.timeline_head or GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    incident.timeline_length = event.seq
+    incident.timeline_head = event.hash
+    Incident.objects.filter(pk=incident.pk).update(
+        timeline_length=event.seq, timeline_head=event.hash
+    )
+    return event
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: User | None,
+    title: str,
+    description: str = "",
+    services: Iterable[Service] = (),
+    customers: Iterable[Customer] = (),
+    source: str = Source.MANUAL,
+    dedup_key: str = "",
+    commander: User | None = None,
+    detected_at: datetime | None = None,
+) -> Incident:
+    """Record a newly detected incident. Classification is a separate step (incident_classify)."""
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("A title is required.", field="title")
+    services = list(services)
+    customers = set(customers)
+    # Customers of the affected services are affected too, unless named otherwise.
+    for service in services:
+        customers.update(service.customers.all())
+    incident = Incident.objects.create(
+        title=title,
+        description=description,
+        source=source,
+        dedup_key=dedup_key,
+        commander=commander,
+        created_by=actor,
+        detected_at=detected_at or timezone.now(),
+    )
+    incident.services.set(services)
+    incident.customers.set(customers)
+    timeline_record(
+        incident=incident,
+        kind=EventKind.CREATED,
+        actor=actor,
+        to_state=incident.state,
+        data={
+            "title": title,
+            "source": source,
+            "dedup_key": dedup_key,
+            "services": sorted(s.slug for s in services),
+            "customers": sorted(c.slug for c in customers),
+        },
+        at=incident.detected_at if detected_at else None,
+    )
+    return incident
+
+
+DESCRIPTIVE_FIELDS = ("title", "description", "commander")
+RELATION_FIELDS = ("services", "customers")
+
+
+def _as_data(value):
+    return value.username if isinstance(value, User) else value
+
+
+@transaction.atomic
+def incident_update_details(*, incident: Incident, actor: User | None, **changes) -> Incident:
+    """Change descriptive fields and affected services/customers (never the state).
+
+    The timeline records old and new values of whatever changed; nothing changed, nothing recorded.
+    """
+    unknown = set(changes) - set(DESCRIPTIVE_FIELDS) - set(RELATION_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Cannot change: {', '.join(sorted(unknown))}.")
+    if "title" in changes and not (changes["title"] or "").strip():
+        raise InvalidInput("A title is required.", field="title")
+    locked = incident_lock(incident)
+    diff = {}
+    for field in DESCRIPTIVE_FIELDS:
+        if field in changes and getattr(locked, field) != changes[field]:
+            diff[field] = {"old": _as_data(getattr(locked, field)), "new": _as_data(changes[field])}
+            setattr(locked, field, changes[field])
+    if diff:
+        locked.save(update_fields=[*diff, "updated_at"])
+    for field in RELATION_FIELDS:
+        if field not in changes:
+            continue
+        old = sorted(obj.slug for obj in getattr(locked, field).all())
+        new = sorted(obj.slug for obj in changes[field])
+        if old != new:
+            getattr(locked, field).set(changes[field])
+            diff[field] = {"old": old, "new": new}
+    if diff:
+        Incident.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+        timeline_record(
+            incident=locked, kind=EventKind.CHANGED, actor=actor, data={"changes": diff}
+        )
+    return locked
+
+
+@transaction.atomic
+def update_post(*, incident: Incident, actor: User | None, audience: str, body: str) -> Update:
+    """Write an update for one audience (internal, executive, customer) and record it."""
+    if audience not in Audience.values:
+        raise InvalidInput(f"Unknown audience: {audience}.", field="audience")
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("The update needs a text.", field="body")
+    locked = incident_lock(incident)
+    update = Update.objects.create(incident=locked, audience=audience, body=body, author=actor)
+    Incident.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+    timeline_record(
+        incident=locked,
+        kind=EventKind.UPDATE_POSTED,
+        actor=actor,
+        data={"update": update.pk, "audience": audience, "body": body},
+    )
+    return update

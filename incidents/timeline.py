@@ -1,0 +1,70 @@
+"""Verification of the tamper-evident timeline (per incident SHA-256 hash chain)."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .models import GENESIS_HASH, Incident, IncidentEvent
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place where an incident's chain does not hold."""
+
+    incident_id: int
+    seq: int | None
+    event_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"entry #{self.seq} (id {self.event_id})" if self.seq else "end of chain"
+        return f"incident {self.incident_id}: {where}: {self.problem}"
+
+
+def verify_incident(incident: Incident, events: Iterator[IncidentEvent] | None = None) -> Break | None:
+    """Recompute the chain of one incident; return the first break, or None when it is intact."""
+    if events is None:
+        events = IncidentEvent.objects.filter(incident_id=incident.pk).order_by("seq", "id").iterator()
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq:
+            problem = (
+                f"sequence number {event.seq} where {expected_seq} was expected "
+                "(an entry was deleted or reordered)"
+            )
+            return Break(incident.pk, event.seq, event.pk, problem)
+        if event.prev_hash != expected_prev:
+            return Break(
+                incident.pk,
+                event.seq,
+                event.pk,
+                "previous-hash link does not match the entry before it (deleted or reordered)",
+            )
+        if event.compute_hash() != event.hash:
+            return Break(
+                incident.pk, event.seq, event.pk, "content does not match its hash (edited)"
+            )
+        expected_prev = event.hash
+        expected_seq += 1
+    if expected_seq - 1 != incident.timeline_length or (
+        incident.timeline_length and expected_prev != incident.timeline_head
+    ):
+        return Break(
+            incident.pk,
+            None,
+            None,
+            f"chain ends at entry #{expected_seq - 1} but the incident records "
+            f"{incident.timeline_length} entries (newest entries deleted)",
+        )
+    return None
+
+
+def verify_all(incident_ids: list[int] | None = None) -> Iterator[Break]:
+    """Verify every incident (or the given ones), yielding each broken chain's first break."""
+    incidents = Incident.objects.order_by("pk").only("pk", "timeline_length", "timeline_head")
+    if incident_ids is not None:
+        incidents = incidents.filter(pk__in=incident_ids)
+    for incident in incidents.iterator(chunk_size=500):
+        problem = verify_incident(incident)
+        if problem:
+            yield problem
