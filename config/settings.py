@@ -1,7 +1,7 @@
-"""Settings for Escalation Manager: one module, every value from the environment with a safe default.
+"""Settings for Escalation Manager: one module, every value from the environment, safe defaults.
 
-Embedded default (no variables set): SQLite in WAL mode under ./var and Celery on kombu's file-system
-broker, so `make run` needs no servers. Production: set DATABASE_URL and REDIS_URL.
+Embedded default (no variables set): SQLite in WAL mode under ./var and Celery on kombu's
+file-system broker, so `make run` needs no servers. Production: set DATABASE_URL and REDIS_URL.
 """
 
 import os
@@ -108,7 +108,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at BEGIN, so
-    # concurrent writers queue (up to `timeout` seconds) instead of failing with "database is locked".
+    # concurrent writers queue (up to `timeout` seconds) instead of "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

@@ -127,7 +127,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:  # adding: only what a person describes; the rest comes from the lifecycle
-            return ((None, {"fields": ("title", "description", "services", "customers", "commander")}),)
+            return (
+                (None, {"fields": ("title", "description", "services", "customers", "commander")}),
+            )
         return super().get_fieldsets(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -196,7 +198,9 @@ class IncidentAdmin(admin.ModelAdmin):
             except ApplicationError as exc:
                 self.message_user(request, exc.message, level=messages.ERROR)
             else:
-                self.message_user(request, _("Done: %(action)s.") % {"action": ACTION_LABELS[action]})
+                self.message_user(
+                    request, _("Done: %(action)s.") % {"action": ACTION_LABELS[action]}
+                )
                 return redirect(reverse("admin:incidents_incident_change", args=[pk]))
         context = {
             **self.admin_site.each_context(request),

@@ -28,7 +28,9 @@ def derive_priority(matrix: Mapping[tuple[str, str], int], impact: str, urgency:
     try:
         return matrix[(impact, urgency)]
     except KeyError:
-        raise UnknownCell(f"No priority configured for impact={impact}, urgency={urgency}") from None
+        raise UnknownCell(
+            f"No priority configured for impact={impact}, urgency={urgency}"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ class ClassifyForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for escalating"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for escalating"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AcknowledgeForm(forms.Form):
@@ -43,7 +45,9 @@ class CloseForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for reopening"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 ACTION_FORMS = {

@@ -106,7 +106,7 @@ def incident_classify(
 ) -> Incident:
     """Classify (or reclassify) an incident; record the priority and the escalation decision.
 
-    Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), the incident escalates at once.
+    Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), it escalates at once.
     """
     if impact not in Impact.values:
         raise InvalidInput(f"Unknown impact: {impact}.", field="impact")
@@ -132,7 +132,14 @@ def incident_classify(
     _apply(locked, name, actor)
     _save(
         locked,
-        ["impact", "urgency", "priority", "escalation_required", "escalation_rule", "classified_at"],
+        [
+            "impact",
+            "urgency",
+            "priority",
+            "escalation_required",
+            "escalation_rule",
+            "classified_at",
+        ],
     )
     timeline_record(
         incident=locked,
@@ -284,7 +291,9 @@ ACTION_SERVICES = {
 }
 
 
-def incident_perform(*, incident: Incident, actor: User | None, action: str, data: dict) -> Incident:
+def incident_perform(
+    *, incident: Incident, actor: User | None, action: str, data: dict
+) -> Incident:
     """Run the lifecycle action named `action` with its inputs taken from `data`."""
     try:
         service, fields = ACTION_SERVICES[action]

@@ -1,4 +1,6 @@
-"""Admin for the record. The Incident admin (with the lifecycle buttons) lives in escalation/admin.py,
+"""Admin for the record.
+
+The Incident admin (with the lifecycle buttons) lives in escalation/admin.py,
 because its buttons call the escalation workflow services and this app imports no other app."""
 
 from django.contrib import admin
@@ -62,7 +64,15 @@ class UpdateAdmin(ReadOnlyAdmin):
 
 @admin.register(IncidentEvent)
 class IncidentEventAdmin(ReadOnlyAdmin):
-    list_display = ("incident", "seq", "kind", "actor_label", "from_state", "to_state", "created_at")
+    list_display = (
+        "incident",
+        "seq",
+        "kind",
+        "actor_label",
+        "from_state",
+        "to_state",
+        "created_at",
+    )
     list_filter = ("kind",)
     list_select_related = ("incident",)
     search_fields = ("hash", "incident__title")

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 
 class ApplicationError(Exception):
-    """A domain rule was violated. `code` is stable and machine-readable; the message is for people."""
+    """A domain rule was violated. `code` is stable for machines; the message is for people."""
 
     code = "application_error"
     http_status = 400
@@ -16,7 +16,7 @@ class ApplicationError(Exception):
 
 
 class TransitionNotAllowed(ApplicationError):
-    """The incident's current state (or a condition) does not allow this transition. Nothing changed."""
+    """The incident's current state (or a condition) forbids this transition. Nothing changed."""
 
     code = "transition_not_allowed"
     http_status = 409

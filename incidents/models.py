@@ -1,9 +1,9 @@
 """The record of what happened: organisations, services, incidents with their lifecycle, updates per
 audience, and the append-only, hash-chained timeline.
 
-Transition methods are small and pure: they check (source, conditions, permission), set fields and the
-matching `*_at` timestamp. Saving, the timeline entry and messages are the workflow services' job
-(escalation/services.py).
+Transition methods are small and pure: they check (source, conditions, permission), set fields
+and the matching `*_at` timestamp. Saving, the timeline entry and messages are the job of the
+workflow services (escalation/services.py).
 """
 
 import hashlib
@@ -56,7 +56,7 @@ class Customer(models.Model):
 
 
 class User(AbstractUser):
-    """A person: staff (by group: escalation manager, responder, executive) or a customer contact."""
+    """A person: staff (group: escalation manager, responder, executive) or a customer contact."""
 
     language = models.CharField(
         _("language"), max_length=5, choices=Language.choices, default=Language.GERMAN
@@ -116,7 +116,9 @@ class Service(models.Model):
         Customer, verbose_name=_("customers"), blank=True, related_name="services"
     )
     is_private = models.BooleanField(
-        _("private"), default=False, help_text=_("Private services never appear on the status page.")
+        _("private"),
+        default=False,
+        help_text=_("Private services never appear on the status page."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -252,7 +254,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     )
     dedup_key = models.CharField(_("deduplication key"), max_length=255, blank=True)
 
-    # The escalation decision of the last classification, and the rule that made it (ISO 27001 A.5.25).
+    # The last classification's escalation decision and the rule that made it (ISO 27001 5.25).
     escalation_required = models.BooleanField(_("escalation required"), null=True, blank=True)
     escalation_rule = models.CharField(_("decided by rule"), max_length=200, blank=True)
     escalation_reason = models.TextField(_("escalation reason"), blank=True)
@@ -293,7 +295,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["updated_at"], name="incident_updated"),
         ]
         constraints = [
-            # One open incident per alert key: repeats of an alert add to it instead of opening more.
+            # One open incident per alert key: repeats of an alert add to it, not open more.
             models.UniqueConstraint(
                 fields=["dedup_key"],
                 condition=~Q(dedup_key="") & Q(state__in=[s.value for s in OPEN_STATES]),
@@ -517,7 +519,11 @@ class IncidentEvent(models.Model):
             "prev_hash": self.prev_hash,
         }
         return json.dumps(
-            content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+            content,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            cls=DjangoJSONEncoder,
         ).encode()
 
     def compute_hash(self) -> str:

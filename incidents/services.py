@@ -1,4 +1,4 @@
-"""Writes on the incident record: creating incidents, posting updates, and appending to the timeline.
+"""Writes on the incident record: creating incidents, posting updates, appending to the timeline.
 
 The lifecycle transitions (classify, escalate, ...) are workflow services in escalation/services.py;
 they use `incident_lock` and `timeline_record` from here.
@@ -35,7 +35,7 @@ def actor_label(actor: User | None, *, system: str = "system") -> str:
 
 
 def incident_lock(incident: Incident | int) -> Incident:
-    """Reload the incident with a row lock (PostgreSQL); on SQLite the IMMEDIATE transaction is the lock.
+    """Reload the incident with a row lock (PostgreSQL); on SQLite the IMMEDIATE transaction locks.
 
     Must run inside transaction.atomic(). All timeline appends and transitions of one incident are
     serialised by this lock, which keeps the hash chain linear.
@@ -45,7 +45,7 @@ def incident_lock(incident: Incident | int) -> Incident:
 
 
 def _json_native(data: dict) -> dict:
-    """Normalise to what the JSON column stores and returns, so the hash is stable across a reload."""
+    """Normalise to what the JSON column stores and returns, so the hash survives a reload."""
     return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder, sort_keys=True))
 
 
@@ -60,7 +60,7 @@ def timeline_record(
     label: str | None = None,
     at: datetime | None = None,
 ) -> IncidentEvent:
-    """Append one entry to the incident's hash chain. Caller holds the incident lock (incident_lock)."""
+    """Append one entry to the incident's hash chain. Caller holds incident_lock."""
     assert transaction.get_connection().in_atomic_block, "timeline_record needs a transaction"
     event = IncidentEvent(
         incident=incident,

@@ -20,7 +20,7 @@ def heartbeat() -> str:
 
 @shared_task(ignore_result=True)
 def timeline_verify_all() -> int:
-    """Re-verify every incident's hash chain; log each break loudly. Returns the number of breaks."""
+    """Re-verify every incident's hash chain; log each break. Returns the count."""
     breaks = 0
     for problem in verify_all():
         breaks += 1

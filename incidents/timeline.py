@@ -20,10 +20,14 @@ class Break:
         return f"incident {self.incident_id}: {where}: {self.problem}"
 
 
-def verify_incident(incident: Incident, events: Iterator[IncidentEvent] | None = None) -> Break | None:
+def verify_incident(
+    incident: Incident, events: Iterator[IncidentEvent] | None = None
+) -> Break | None:
     """Recompute the chain of one incident; return the first break, or None when it is intact."""
     if events is None:
-        events = IncidentEvent.objects.filter(incident_id=incident.pk).order_by("seq", "id").iterator()
+        events = (
+            IncidentEvent.objects.filter(incident_id=incident.pk).order_by("seq", "id").iterator()
+        )
     expected_prev = GENESIS_HASH
     expected_seq = 1
     for event in events:

@@ -4,46 +4,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('incidents', '0001_initial'),
+        ("incidents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EscalationRule',
+            name="EscalationRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('max_priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'P1 critical'), (2, 'P2 high'), (3, 'P3 moderate'), (4, 'P4 low'), (5, 'P5 planning')], help_text='Matches P1 up to this priority, e.g. P2 matches P1 and P2.', null=True, verbose_name='priority at or above')),
-                ('min_priority_for_lists', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'P1 critical'), (2, 'P2 high'), (3, 'P3 moderate'), (4, 'P4 low'), (5, 'P5 planning')], help_text='Optional: listed services and customers only trigger up to this priority.', null=True, verbose_name='for listed services/customers: priority at or above')),
-                ('auto_escalate', models.BooleanField(default=True, help_text='Escalate as soon as classification matches, without waiting for a person.', verbose_name='escalate at once')),
-                ('customers', models.ManyToManyField(blank=True, related_name='escalation_rules', to='incidents.customer', verbose_name='customers')),
-                ('services', models.ManyToManyField(blank=True, related_name='escalation_rules', to='incidents.service', verbose_name='business-critical services')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "max_priority",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "P1 critical"),
+                            (2, "P2 high"),
+                            (3, "P3 moderate"),
+                            (4, "P4 low"),
+                            (5, "P5 planning"),
+                        ],
+                        help_text="Matches P1 up to this priority, e.g. P2 matches P1 and P2.",
+                        null=True,
+                        verbose_name="priority at or above",
+                    ),
+                ),
+                (
+                    "min_priority_for_lists",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "P1 critical"),
+                            (2, "P2 high"),
+                            (3, "P3 moderate"),
+                            (4, "P4 low"),
+                            (5, "P5 planning"),
+                        ],
+                        help_text="Optional: listed services and customers only trigger up to this priority.",
+                        null=True,
+                        verbose_name="for listed services/customers: priority at or above",
+                    ),
+                ),
+                (
+                    "auto_escalate",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Escalate as soon as classification matches, without waiting for a person.",
+                        verbose_name="escalate at once",
+                    ),
+                ),
+                (
+                    "customers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="escalation_rules",
+                        to="incidents.customer",
+                        verbose_name="customers",
+                    ),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="escalation_rules",
+                        to="incidents.service",
+                        verbose_name="business-critical services",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'escalation rule',
-                'verbose_name_plural': 'escalation rules',
-                'ordering': ['position', 'name'],
+                "verbose_name": "escalation rule",
+                "verbose_name_plural": "escalation rules",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='PriorityMatrixEntry',
+            name="PriorityMatrixEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='impact')),
-                ('urgency', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(choices=[(1, 'P1 critical'), (2, 'P2 high'), (3, 'P3 moderate'), (4, 'P4 low'), (5, 'P5 planning')], verbose_name='priority')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "impact",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="impact",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="urgency",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "P1 critical"),
+                            (2, "P2 high"),
+                            (3, "P3 moderate"),
+                            (4, "P4 low"),
+                            (5, "P5 planning"),
+                        ],
+                        verbose_name="priority",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'priority matrix cell',
-                'verbose_name_plural': 'priority matrix',
-                'ordering': ['impact', 'urgency'],
-                'constraints': [models.UniqueConstraint(fields=('impact', 'urgency'), name='matrix_cell_unique')],
+                "verbose_name": "priority matrix cell",
+                "verbose_name_plural": "priority matrix",
+                "ordering": ["impact", "urgency"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("impact", "urgency"), name="matrix_cell_unique")
+                ],
             },
         ),
     ]

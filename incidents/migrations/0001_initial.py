@@ -6,197 +6,587 @@ import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import incidents.models
 from django.conf import settings
 from django.db import migrations, models
 
+import incidents.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('language', models.CharField(choices=[('de', 'German'), ('en', 'English')], default='de', max_length=5, verbose_name='language')),
-                ('time_zone', models.CharField(default='Europe/Berlin', max_length=64, validators=[incidents.models.validate_time_zone], verbose_name='time zone')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("de", "German"), ("en", "English")],
+                        default="de",
+                        max_length=5,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Berlin",
+                        max_length=64,
+                        validators=[incidents.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['name'],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ServiceGroup',
+            name="ServiceGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
             ],
             options={
-                'verbose_name': 'service group',
-                'verbose_name_plural': 'service groups',
-                'ordering': ['position', 'name'],
+                "verbose_name": "service group",
+                "verbose_name_plural": "service groups",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('language', models.CharField(choices=[('de', 'German'), ('en', 'English')], default='de', max_length=5, verbose_name='language')),
-                ('time_zone', models.CharField(default='Europe/Berlin', max_length=64, validators=[incidents.models.validate_time_zone], verbose_name='time zone')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('customer', models.ForeignKey(blank=True, help_text='Set for customer contacts only: the organisation whose incidents they see.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='incidents.customer', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("de", "German"), ("en", "English")],
+                        default="de",
+                        max_length=5,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Berlin",
+                        max_length=64,
+                        validators=[incidents.models.validate_time_zone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set for customer contacts only: the organisation whose incidents they see.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts",
+                        to="incidents.customer",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
-                'swappable': 'AUTH_USER_MODEL',
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
+                "swappable": "AUTH_USER_MODEL",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('is_private', models.BooleanField(default=False, help_text='Private services never appear on the status page.', verbose_name='private')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('customers', models.ManyToManyField(blank=True, related_name='services', to='incidents.customer', verbose_name='customers')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='services', to='incidents.servicegroup', verbose_name='group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "is_private",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Private services never appear on the status page.",
+                        verbose_name="private",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "customers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="services",
+                        to="incidents.customer",
+                        verbose_name="customers",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="services",
+                        to="incidents.servicegroup",
+                        verbose_name="group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service',
-                'verbose_name_plural': 'services',
-                'ordering': ['position', 'name'],
+                "verbose_name": "service",
+                "verbose_name_plural": "services",
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('impact', models.CharField(blank=True, choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='impact')),
-                ('urgency', models.CharField(blank=True, choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='urgency')),
-                ('priority', models.PositiveSmallIntegerField(blank=True, choices=[(1, 'P1 critical'), (2, 'P2 high'), (3, 'P3 moderate'), (4, 'P4 low'), (5, 'P5 planning')], null=True, verbose_name='priority')),
-                ('state', django_fsm.FSMField(choices=[('detected', 'Detected'), ('classified', 'Classified'), ('escalated', 'Escalated'), ('workaround', 'Workaround'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='detected', max_length=20, protected=True, verbose_name='state')),
-                ('source', models.CharField(choices=[('manual', 'Manual'), ('api', 'API'), ('events_v2', 'Events API v2'), ('alertmanager', 'Alertmanager')], default='manual', max_length=20, verbose_name='source')),
-                ('dedup_key', models.CharField(blank=True, max_length=255, verbose_name='deduplication key')),
-                ('escalation_required', models.BooleanField(blank=True, null=True, verbose_name='escalation required')),
-                ('escalation_rule', models.CharField(blank=True, max_length=200, verbose_name='decided by rule')),
-                ('escalation_reason', models.TextField(blank=True, verbose_name='escalation reason')),
-                ('workaround', models.TextField(blank=True, verbose_name='workaround')),
-                ('resolution', models.TextField(blank=True, verbose_name='resolution')),
-                ('review', models.TextField(blank=True, verbose_name='post-incident review')),
-                ('detected_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='detected')),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True, verbose_name='acknowledged')),
-                ('classified_at', models.DateTimeField(blank=True, null=True, verbose_name='classified')),
-                ('escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='escalated')),
-                ('workaround_at', models.DateTimeField(blank=True, null=True, verbose_name='workaround provided')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='last change')),
-                ('timeline_length', models.PositiveIntegerField(default=0, editable=False)),
-                ('timeline_head', models.CharField(blank=True, editable=False, max_length=64)),
-                ('commander', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='commanded_incidents', to=settings.AUTH_USER_MODEL, verbose_name='incident commander')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('customers', models.ManyToManyField(blank=True, related_name='incidents', to='incidents.customer', verbose_name='affected customers')),
-                ('services', models.ManyToManyField(blank=True, related_name='incidents', to='incidents.service', verbose_name='affected services')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "impact",
+                    models.CharField(
+                        blank=True,
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="impact",
+                    ),
+                ),
+                (
+                    "urgency",
+                    models.CharField(
+                        blank=True,
+                        choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="urgency",
+                    ),
+                ),
+                (
+                    "priority",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (1, "P1 critical"),
+                            (2, "P2 high"),
+                            (3, "P3 moderate"),
+                            (4, "P4 low"),
+                            (5, "P5 planning"),
+                        ],
+                        null=True,
+                        verbose_name="priority",
+                    ),
+                ),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("detected", "Detected"),
+                            ("classified", "Classified"),
+                            ("escalated", "Escalated"),
+                            ("workaround", "Workaround"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="detected",
+                        max_length=20,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Manual"),
+                            ("api", "API"),
+                            ("events_v2", "Events API v2"),
+                            ("alertmanager", "Alertmanager"),
+                        ],
+                        default="manual",
+                        max_length=20,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "dedup_key",
+                    models.CharField(blank=True, max_length=255, verbose_name="deduplication key"),
+                ),
+                (
+                    "escalation_required",
+                    models.BooleanField(blank=True, null=True, verbose_name="escalation required"),
+                ),
+                (
+                    "escalation_rule",
+                    models.CharField(blank=True, max_length=200, verbose_name="decided by rule"),
+                ),
+                (
+                    "escalation_reason",
+                    models.TextField(blank=True, verbose_name="escalation reason"),
+                ),
+                ("workaround", models.TextField(blank=True, verbose_name="workaround")),
+                ("resolution", models.TextField(blank=True, verbose_name="resolution")),
+                ("review", models.TextField(blank=True, verbose_name="post-incident review")),
+                (
+                    "detected_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="detected"
+                    ),
+                ),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="acknowledged"),
+                ),
+                (
+                    "classified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="classified"),
+                ),
+                (
+                    "escalated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="escalated"),
+                ),
+                (
+                    "workaround_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="workaround provided"),
+                ),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved"),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="last change")),
+                ("timeline_length", models.PositiveIntegerField(default=0, editable=False)),
+                ("timeline_head", models.CharField(blank=True, editable=False, max_length=64)),
+                (
+                    "commander",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commanded_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="incident commander",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "customers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="incidents",
+                        to="incidents.customer",
+                        verbose_name="affected customers",
+                    ),
+                ),
+                (
+                    "services",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="incidents",
+                        to="incidents.service",
+                        verbose_name="affected services",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'incident',
-                'verbose_name_plural': 'incidents',
-                'ordering': ['-detected_at'],
-                'permissions': [('classify_incident', 'Can classify incidents'), ('escalate_incident', 'Can escalate incidents'), ('acknowledge_incident', 'Can acknowledge incidents'), ('workaround_incident', 'Can provide a workaround'), ('resolve_incident', 'Can resolve incidents'), ('close_incident', 'Can close incidents'), ('reopen_incident', 'Can reopen incidents')],
+                "verbose_name": "incident",
+                "verbose_name_plural": "incidents",
+                "ordering": ["-detected_at"],
+                "permissions": [
+                    ("classify_incident", "Can classify incidents"),
+                    ("escalate_incident", "Can escalate incidents"),
+                    ("acknowledge_incident", "Can acknowledge incidents"),
+                    ("workaround_incident", "Can provide a workaround"),
+                    ("resolve_incident", "Can resolve incidents"),
+                    ("close_incident", "Can close incidents"),
+                    ("reopen_incident", "Can reopen incidents"),
+                ],
             },
             bases=(django_fsm.ConcurrentTransitionMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Update',
+            name="Update",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('audience', models.CharField(choices=[('internal', 'Internal (team)'), ('executive', 'Executives'), ('customer', 'Customers')], max_length=20, verbose_name='audience')),
-                ('body', models.TextField(verbose_name='text')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='time')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("internal", "Internal (team)"),
+                            ("executive", "Executives"),
+                            ("customer", "Customers"),
+                        ],
+                        max_length=20,
+                        verbose_name="audience",
+                    ),
+                ),
+                ("body", models.TextField(verbose_name="text")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="time"),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'update',
-                'verbose_name_plural': 'updates',
-                'ordering': ['-created_at'],
+                "verbose_name": "update",
+                "verbose_name_plural": "updates",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentEvent',
+            name="IncidentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('classified', 'Classified'), ('reclassified', 'Reclassified'), ('escalation_decided', 'Escalation decision'), ('escalated', 'Escalated'), ('acknowledged', 'Acknowledged'), ('workaround_provided', 'Workaround provided'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('reopened', 'Reopened'), ('update_posted', 'Update posted'), ('changed', 'Details changed')], max_length=40)),
-                ('actor_label', models.CharField(blank=True, max_length=200)),
-                ('from_state', models.CharField(blank=True, max_length=20)),
-                ('to_state', models.CharField(blank=True, max_length=20)),
-                ('data', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('created_at', models.DateTimeField()),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("classified", "Classified"),
+                            ("reclassified", "Reclassified"),
+                            ("escalation_decided", "Escalation decision"),
+                            ("escalated", "Escalated"),
+                            ("acknowledged", "Acknowledged"),
+                            ("workaround_provided", "Workaround provided"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("reopened", "Reopened"),
+                            ("update_posted", "Update posted"),
+                            ("changed", "Details changed"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, max_length=200)),
+                ("from_state", models.CharField(blank=True, max_length=20)),
+                ("to_state", models.CharField(blank=True, max_length=20)),
+                (
+                    "data",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'timeline entry',
-                'verbose_name_plural': 'timeline entries',
-                'ordering': ['incident_id', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('incident', 'seq'), name='event_incident_seq_unique')],
+                "verbose_name": "timeline entry",
+                "verbose_name_plural": "timeline entries",
+                "ordering": ["incident_id", "seq"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("incident", "seq"), name="event_incident_seq_unique"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['state', 'priority'], name='incident_state_prio'),
+            model_name="incident",
+            index=models.Index(fields=["state", "priority"], name="incident_state_prio"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['-detected_at'], name='incident_detected'),
+            model_name="incident",
+            index=models.Index(fields=["-detected_at"], name="incident_detected"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['updated_at'], name='incident_updated'),
+            model_name="incident",
+            index=models.Index(fields=["updated_at"], name="incident_updated"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.UniqueConstraint(condition=models.Q(models.Q(('dedup_key', ''), _negated=True), ('state__in', ['detected', 'classified', 'escalated', 'workaround'])), fields=('dedup_key',), name='incident_open_dedup_key_unique'),
+            model_name="incident",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    models.Q(("dedup_key", ""), _negated=True),
+                    ("state__in", ["detected", "classified", "escalated", "workaround"]),
+                ),
+                fields=("dedup_key",),
+                name="incident_open_dedup_key_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='update',
-            index=models.Index(fields=['incident', 'audience', '-created_at'], name='update_feed'),
+            model_name="update",
+            index=models.Index(fields=["incident", "audience", "-created_at"], name="update_feed"),
         ),
     ]

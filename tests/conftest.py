@@ -1,0 +1,95 @@
+"""Shared fixtures: people named after their roles, and the rules for tests needing real components.
+
+Tests marked `postgres` run only when DATABASE_URL points at PostgreSQL; on SQLite runs they are
+deselected (reported in the summary). A test that needs a component that is missing calls
+`require(...)`: it skips locally and fails under CI=true.
+"""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from escalation import roles
+
+from .factories import CustomerFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (locally) or fail (CI=true) when a real component the test needs is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and a required component is missing: {reason}")
+    pytest.skip(reason)
+
+
+def pytest_collection_modifyitems(config, items):
+    if connection.vendor == "postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("postgres") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+        config._postgres_deselected = len(deselected)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = getattr(config, "_postgres_deselected", 0)
+    if n:
+        terminalreporter.write_line(
+            f"{n} PostgreSQL-only tests deselected on {connection.vendor}; "
+            "run with DATABASE_URL=postgres://... to include them (CI does)."
+        )
+
+
+def _person(username: str, role: str, **kwargs):
+    user = UserFactory(username=username, **kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def manager(db):
+    return _person("mara.manager", roles.ESCALATION_MANAGER, is_staff=True)
+
+
+@pytest.fixture
+def responder(db):
+    return _person("rolf.responder", roles.RESPONDER, is_staff=True)
+
+
+@pytest.fixture
+def executive(db):
+    return _person("erika.executive", roles.EXECUTIVE)
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory(name="Stadtwerke Nord", slug="stadtwerke-nord")
+
+
+@pytest.fixture
+def other_customer(db):
+    return CustomerFactory(name="Logistik Süd", slug="logistik-sued")
+
+
+@pytest.fixture
+def customer_contact(customer):
+    return _person("carl.contact", roles.CUSTOMER_CONTACT, customer=customer)
+
+
+@pytest.fixture
+def other_customer_contact(other_customer):
+    return _person("olga.other", roles.CUSTOMER_CONTACT, customer=other_customer)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects real passwords; test users need none of it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
