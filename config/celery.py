@@ -24,7 +24,10 @@ app.conf.beat_schedule = {
     # A liveness signal: the worker logs it and stores the time, so an operator (and the
     # health check) sees that beat and worker are both running. A minute is frequent enough to
     # notice a dead scheduler long before any clock (those tick every few seconds) matters.
-    "heartbeat": {"task": "incidents.tasks.heartbeat", "schedule": 60.0},
+    "heartbeat": {
+        "task": "incidents.tasks.heartbeat",
+        "schedule": settings.CELERY_HEARTBEAT_SECONDS,
+    },
     # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
     # and an hour keeps the cost (one pass over the timeline table) negligible.
     "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},

@@ -1,0 +1,45 @@
+# The README's two commands: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint ci setup demo clean
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make run: set up and start web + Celery worker + Celery beat on the embedded default
+## (SQLite in WAL mode, file-system broker) at http://127.0.0.1:8000. Ctrl-C stops all three.
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py load_demo
+	@echo "Starting web (http://$(HOST):$(PORT)/), Celery worker and Celery beat. Ctrl-C stops all three."
+	@trap 'trap - INT TERM; kill 0 2>/dev/null; wait' INT TERM; \
+	$(VENV)/bin/celery -A config worker --beat --loglevel=info --concurrency=2 & \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
+	wait
+
+## make test: the whole suite (SQLite by default; PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set)
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,142 @@
+"""The demo data command: idempotent, complete (every state and role), timelines intact."""
+
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from escalation import roles
+from escalation.management.commands.load_demo import INCIDENTS, PAYMENTS_RULE, USERS
+from escalation.models import EscalationRule
+from incidents.models import (
+    Customer,
+    EventKind,
+    Incident,
+    IncidentEvent,
+    Service,
+    ServiceGroup,
+    State,
+    Update,
+    User,
+)
+from incidents.timeline import verify_all
+
+pytestmark = pytest.mark.django_db
+
+
+def load_demo() -> str:
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Row counts of every table (auto-created M2M tables included) and what the incidents say."""
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+    }
+    incidents = sorted(
+        Incident.objects.values_list(
+            "title", "state", "priority", "updated_at", "timeline_length", "timeline_head"
+        )
+    )
+    events = list(IncidentEvent.objects.order_by("pk").values_list("pk", "hash"))
+    updates = list(Update.objects.order_by("pk").values_list("pk", "audience", "body"))
+    users = sorted(User.objects.values_list("username", "password", "is_staff", "customer__slug"))
+    return {
+        "counts": counts,
+        "incidents": incidents,
+        "events": events,
+        "updates": updates,
+        "users": users,
+    }
+
+
+def test_running_twice_gives_the_same_data():
+    first_output = load_demo()
+    first = snapshot()
+    second_output = load_demo()
+
+    assert snapshot() == first
+    assert "20 created now" in first_output
+    assert "0 created now, 20 already there" in second_output
+
+
+def test_creates_the_described_data():
+    load_demo()
+
+    assert Customer.objects.count() == 3
+    assert set(Customer.objects.values_list("time_zone", flat=True)) == {
+        "Europe/Berlin",
+        "Europe/Vienna",
+    }
+    assert ServiceGroup.objects.count() == 3
+    assert Service.objects.count() == 8
+    assert Service.objects.filter(is_private=True).count() == 1
+    assert not Service.objects.filter(customers=None).exists()
+    assert not Service.objects.filter(group=None).exists()
+    assert Incident.objects.count() == len(INCIDENTS) == 20
+    rule = EscalationRule.objects.get(name=PAYMENTS_RULE)
+    assert set(rule.services.values_list("group__slug", flat=True)) == {"zahlungsverkehr"}
+
+
+def test_every_state_is_represented():
+    load_demo()
+
+    assert set(Incident.objects.values_list("state", flat=True)) == set(State.values)
+    # An acknowledged one, a reopened one and a false alarm resolved straight from "detected".
+    assert Incident.objects.filter(acknowledged_at__isnull=False).exists()
+    assert IncidentEvent.objects.filter(kind=EventKind.REOPENED).exists()
+    false_alarm = IncidentEvent.objects.get(
+        kind=EventKind.RESOLVED, from_state=State.DETECTED
+    ).incident
+    assert false_alarm.state == State.RESOLVED
+    assert "Fehlalarm" in false_alarm.resolution
+    # Both escalation rules decided something, and a person escalated one by hand.
+    assert set(
+        Incident.objects.exclude(escalation_rule="").values_list("escalation_rule", flat=True)
+    ) == {
+        "P1-P2 always escalate",
+        PAYMENTS_RULE,
+    }
+    assert IncidentEvent.objects.filter(kind=EventKind.ESCALATED, actor__isnull=False).exists()
+    # Closed escalated incidents carry their post-incident review.
+    for incident in Incident.objects.filter(state=State.CLOSED, escalated_at__isnull=False):
+        assert incident.review
+    assert Update.objects.filter(audience="customer").exists()
+    assert Update.objects.filter(audience="executive").exists()
+
+
+def test_every_role_has_a_user():
+    load_demo()
+
+    for role in roles.ROLE_PERMISSIONS:
+        assert User.objects.filter(groups__name=role).exists(), role
+    for customer in Customer.objects.all():
+        assert customer.contacts.filter(groups__name=roles.CUSTOMER_CONTACT).exists()
+    assert User.objects.get(groups__name=roles.ESCALATION_MANAGER).is_staff
+    assert User.objects.get(groups__name=roles.RESPONDER).is_staff
+    assert not User.objects.get(groups__name=roles.EXECUTIVE).is_staff
+    assert not User.objects.filter(groups__name=roles.CUSTOMER_CONTACT, is_staff=True).exists()
+    assert not User.objects.filter(is_superuser=True).exists()
+    for spec in USERS:
+        assert User.objects.get(username=spec.username).check_password(spec.password)
+
+
+def test_prints_the_logins():
+    output = load_demo()
+
+    for spec in USERS:
+        line = next(line for line in output.splitlines() if f" {spec.username} " in line)
+        assert spec.password in line
+
+
+def test_timelines_verify():
+    load_demo()
+    load_demo()
+
+    assert list(verify_all()) == []
+    for incident in Incident.objects.all():
+        assert incident.timeline_length == incident.events.count() > 0
