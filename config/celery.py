@@ -17,7 +17,8 @@ def _ensure_queue_folder(sender, **kwargs):
     # kombu's file-system broker needs its folder before the first message is sent.
     if sender.conf.broker_url.startswith("filesystem://"):
         settings.CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
-        (settings.CELERY_QUEUE_DIR.parent / "processed").mkdir(parents=True, exist_ok=True)
+        for folder in ("processed", "control"):
+            (settings.CELERY_QUEUE_DIR.parent / folder).mkdir(parents=True, exist_ok=True)
 
 
 app.conf.beat_schedule = {

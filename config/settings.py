@@ -167,6 +167,7 @@ else:
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "processed_folder": str(CELERY_QUEUE_DIR.parent / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR.parent / "control"),
         "store_processed": False,
         "polling_interval": 0.2,
     }
