@@ -24,11 +24,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
-	@echo "Starting web (http://$(HOST):$(PORT)/), Celery worker and Celery beat. Ctrl-C stops all three."
-	@trap 'trap - INT TERM; kill 0 2>/dev/null; wait' INT TERM; \
-	$(VENV)/bin/celery -A config worker --beat --loglevel=info --concurrency=2 & \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT) & \
-	wait
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m config.embedded
 
 ## make test: the whole suite (SQLite by default; PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set)
 test: $(STAMP)
