@@ -132,6 +132,9 @@ class IncidentAdmin(admin.ModelAdmin):
             )
         return super().get_fieldsets(request, obj)
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
     def has_delete_permission(self, request, obj=None):
         return False  # incidents are evidence; they are closed, never deleted
 
@@ -161,7 +164,10 @@ class IncidentAdmin(admin.ModelAdmin):
             obj._state.adding = False
 
     def save_related(self, request, form, formsets, change):
-        pass  # services and customers were set by the service above
+        # Services and customers were set by the service above; the inlines are read-only, so
+        # their formsets save nothing (commit=False only fills in what the change message reads).
+        for formset in formsets:
+            formset.save(commit=False)
 
     def get_urls(self):
         return [

@@ -8,6 +8,7 @@ PermissionDenied) and, because everything runs in one atomic block, changes noth
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from incidents.exceptions import InvalidInput, PermissionDenied, TransitionNotAllowed
@@ -60,14 +61,16 @@ def _apply(incident: Incident, name: str, actor: User | None) -> None:
             allowed=allowed_actions(incident, actor),
         )
     if actor is not None and not transition.has_perm(incident, actor):
-        raise PermissionDenied(f"You may not {ACTIONS[name].replace('_', ' ')} incidents.")
+        raise PermissionDenied(
+            _("You may not %(action)s incidents.") % {"action": ACTIONS[name].replace("_", " ")}
+        )
     for condition in transition.conditions:
         if not condition(incident):
             raise TransitionNotAllowed(
                 transition=ACTIONS[name],
                 current_state=incident.state,
                 allowed=allowed_actions(incident, actor),
-                reason=CONDITION_MESSAGES.get(condition, condition.__name__),
+                reason=str(CONDITION_MESSAGES.get(condition, condition.__name__)),
             )
     getattr(incident, name)(at=timezone.now())
 
@@ -80,7 +83,7 @@ def _save(incident: Incident, fields: list[str]) -> None:
             transition="save",
             current_state=Incident.objects.get(pk=incident.pk).state,
             allowed=[],
-            reason="the incident was changed by someone else meanwhile",
+            reason=_("the incident was changed by someone else meanwhile"),
         ) from exc
 
 
@@ -109,9 +112,9 @@ def incident_classify(
     Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), it escalates at once.
     """
     if impact not in Impact.values:
-        raise InvalidInput(f"Unknown impact: {impact}.", field="impact")
+        raise InvalidInput(_("Unknown impact: %(value)s.") % {"value": impact}, field="impact")
     if urgency not in Urgency.values:
-        raise InvalidInput(f"Unknown urgency: {urgency}.", field="urgency")
+        raise InvalidInput(_("Unknown urgency: %(value)s.") % {"value": urgency}, field="urgency")
     locked = incident_lock(incident)
     try:
         priority = derive_priority(selectors.priority_matrix(), impact, urgency)
@@ -173,7 +176,7 @@ def incident_escalate(*, incident: Incident, actor: User | None, reason: str) ->
     """Escalate by hand (the classification did not require it, or a person decides to)."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason for escalating is required.", field="reason")
+        raise InvalidInput(_("A reason for escalating is required."), field="reason")
     locked = incident_lock(incident)
     _escalate(locked, actor=actor, reason=reason)
     return locked
@@ -196,7 +199,7 @@ def incident_provide_workaround(
     """The disrupted business process can run again: record how (business continuity)."""
     workaround = (workaround or "").strip()
     if not workaround:
-        raise InvalidInput("Describe the workaround.", field="workaround")
+        raise InvalidInput(_("Describe the workaround."), field="workaround")
     locked = incident_lock(incident)
     from_state = locked.state
     locked.workaround = workaround
@@ -219,7 +222,7 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
     resolution = (resolution or "").strip()
     if not resolution:
         raise InvalidInput(
-            "Say how it was resolved (or why it was a false alarm).", field="resolution"
+            _("Say how it was resolved (or why it was a false alarm)."), field="resolution"
         )
     locked = incident_lock(incident)
     from_state = locked.state
@@ -263,7 +266,7 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
     """The problem is back: reopen a resolved incident into escalation."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("A reason for reopening is required.", field="reason")
+        raise InvalidInput(_("A reason for reopening is required."), field="reason")
     locked = incident_lock(incident)
     from_state = locked.state
     _apply(locked, "reopen", actor)
@@ -298,5 +301,7 @@ def incident_perform(
     try:
         service, fields = ACTION_SERVICES[action]
     except KeyError:
-        raise InvalidInput(f"Unknown action: {action}.", field="action") from None
+        raise InvalidInput(
+            _("Unknown action: %(value)s.") % {"value": action}, field="action"
+        ) from None
     return service(incident=incident, actor=actor, **{f: data.get(f, "") for f in fields})

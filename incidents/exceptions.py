@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 
 class ApplicationError(Exception):
     """A domain rule was violated. `code` is stable for machines; the message is for people."""
@@ -32,11 +34,22 @@ class TransitionNotAllowed(ApplicationError):
         self.transition = transition
         self.current_state = current_state
         self.allowed = sorted(allowed)
-        allowed_text = ", ".join(self.allowed) or "none"
-        message = (
-            f"Transition '{transition}' is not allowed from state '{current_state}'"
-            f"{': ' + reason if reason else ''}. Allowed now: {allowed_text}."
-        )
+        params = {
+            "transition": transition,
+            "state": current_state,
+            "reason": reason,
+            "allowed": ", ".join(self.allowed) or _("none"),
+        }
+        if reason:
+            message = _(
+                "'%(transition)s' is not possible in state '%(state)s': %(reason)s. "
+                "Possible now: %(allowed)s."
+            )
+        else:
+            message = _(
+                "'%(transition)s' is not possible in state '%(state)s'. Possible now: %(allowed)s."
+            )
+        message = message % params
         super().__init__(
             message,
             extra={

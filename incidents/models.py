@@ -207,12 +207,12 @@ def _has_escalation_reason(incident: "Incident") -> bool:
 
 # Human-readable explanation for each condition, used when a transition is refused.
 CONDITION_MESSAGES = {
-    _has_resolution: "a resolution (or the reason, e.g. false alarm) is required",
-    _has_workaround: "a workaround description is required",
-    _review_complete: "an escalated incident needs a post-incident review before closing",
-    _not_acknowledged: "the incident is already acknowledged",
-    _has_classification: "impact, urgency and priority are required",
-    _has_escalation_reason: "a reason for escalating is required",
+    _has_resolution: _("a resolution (or the reason, e.g. false alarm) is required"),
+    _has_workaround: _("a workaround description is required"),
+    _review_complete: _("an escalated incident needs a post-incident review before closing"),
+    _not_acknowledged: _("the incident is already acknowledged"),
+    _has_classification: _("impact, urgency and priority are required"),
+    _has_escalation_reason: _("a reason for escalating is required"),
 }
 
 

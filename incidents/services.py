@@ -11,6 +11,7 @@ from datetime import datetime
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .exceptions import InvalidInput
 from .models import (
@@ -100,7 +101,7 @@ def incident_create(
     """Record a newly detected incident. Classification is a separate step (incident_classify)."""
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("A title is required.", field="title")
+        raise InvalidInput(_("A title is required."), field="title")
     services = list(services)
     customers = set(customers)
     # Customers of the affected services are affected too, unless named otherwise.
@@ -150,9 +151,9 @@ def incident_update_details(*, incident: Incident, actor: User | None, **changes
     """
     unknown = set(changes) - set(DESCRIPTIVE_FIELDS) - set(RELATION_FIELDS)
     if unknown:
-        raise InvalidInput(f"Cannot change: {', '.join(sorted(unknown))}.")
+        raise InvalidInput(_("Cannot change: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     if "title" in changes and not (changes["title"] or "").strip():
-        raise InvalidInput("A title is required.", field="title")
+        raise InvalidInput(_("A title is required."), field="title")
     locked = incident_lock(incident)
     diff = {}
     for field in DESCRIPTIVE_FIELDS:
@@ -181,10 +182,12 @@ def incident_update_details(*, incident: Incident, actor: User | None, **changes
 def update_post(*, incident: Incident, actor: User | None, audience: str, body: str) -> Update:
     """Write an update for one audience (internal, executive, customer) and record it."""
     if audience not in Audience.values:
-        raise InvalidInput(f"Unknown audience: {audience}.", field="audience")
+        raise InvalidInput(
+            _("Unknown audience: %(value)s.") % {"value": audience}, field="audience"
+        )
     body = (body or "").strip()
     if not body:
-        raise InvalidInput("The update needs a text.", field="body")
+        raise InvalidInput(_("The update needs a text."), field="body")
     locked = incident_lock(incident)
     update = Update.objects.create(incident=locked, audience=audience, body=body, author=actor)
     Incident.objects.filter(pk=locked.pk).update(updated_at=timezone.now())

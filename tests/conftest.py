@@ -93,3 +93,12 @@ def other_customer_contact(other_customer):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; test users need none of it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Tests read messages in English unless they switch language themselves (German is default)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
