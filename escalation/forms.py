@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Impact, Urgency
+from incidents.models import ACTION_LABELS, Impact, Urgency  # noqa: F401 (re-exported)
 
 
 class ClassifyForm(forms.Form):
@@ -58,14 +58,4 @@ ACTION_FORMS = {
     "resolve": ResolveForm,
     "close": CloseForm,
     "reopen": ReopenForm,
-}
-
-ACTION_LABELS = {
-    "classify": _("Classify"),
-    "escalate": _("Escalate"),
-    "acknowledge": _("Acknowledge"),
-    "provide_workaround": _("Provide workaround"),
-    "resolve": _("Resolve"),
-    "close": _("Close"),
-    "reopen": _("Reopen"),
 }

@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from incidents.exceptions import InvalidInput, PermissionDenied, TransitionNotAllowed
-from incidents.models import CONDITION_MESSAGES, EventKind, Impact, Incident, State, Urgency, User
+from incidents.models import (
+    ACTION_LABELS,
+    CONDITION_MESSAGES,
+    EventKind,
+    Impact,
+    Incident,
+    State,
+    Urgency,
+    User,
+)
 from incidents.services import incident_lock, timeline_record
 
 from . import selectors
@@ -62,7 +71,7 @@ def _apply(incident: Incident, name: str, actor: User | None) -> None:
         )
     if actor is not None and not transition.has_perm(incident, actor):
         raise PermissionDenied(
-            _("You may not %(action)s incidents.") % {"action": ACTIONS[name].replace("_", " ")}
+            _("You may not do this: %(action)s.") % {"action": ACTION_LABELS[ACTIONS[name]]}
         )
     for condition in transition.conditions:
         if not condition(incident):

@@ -34,11 +34,14 @@ class TransitionNotAllowed(ApplicationError):
         self.transition = transition
         self.current_state = current_state
         self.allowed = sorted(allowed)
+        from .models import ACTION_LABELS, State
+
+        state_label = State(current_state).label if current_state in State.values else current_state
         params = {
-            "transition": transition,
-            "state": current_state,
+            "transition": ACTION_LABELS.get(transition, transition),
+            "state": state_label,
             "reason": reason,
-            "allowed": ", ".join(self.allowed) or _("none"),
+            "allowed": ", ".join(str(ACTION_LABELS.get(a, a)) for a in self.allowed) or _("none"),
         }
         if reason:
             message = _(

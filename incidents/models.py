@@ -160,6 +160,17 @@ class State(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# What people call each lifecycle action (buttons, error messages); the keys are the API's names.
+ACTION_LABELS = {
+    "classify": _("Classify"),
+    "escalate": _("Escalate"),
+    "acknowledge": _("Acknowledge"),
+    "provide_workaround": _("Provide workaround"),
+    "resolve": _("Resolve"),
+    "close": _("Close"),
+    "reopen": _("Reopen"),
+}
+
 OPEN_STATES = (State.DETECTED, State.CLASSIFIED, State.ESCALATED, State.WORKAROUND)
 
 

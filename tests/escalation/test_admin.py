@@ -10,6 +10,12 @@ from tests.factories import IncidentFactory, ServiceFactory, drive
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def client(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def action_url(incident, action):
     return reverse("admin:incidents_incident_action", args=[incident.pk, action])
 
@@ -74,9 +80,23 @@ def test_illegal_transition_is_reported_not_applied(client, manager):
     client.force_login(manager)
     response = client.post(action_url(incident, "close"), {"review": "x"}, follow=True)
     assert response.status_code == 200
-    assert "not possible in state" in response.content.decode()
+    assert (
+        "&#x27;Close&#x27; is not possible in state &#x27;Detected&#x27;"
+        in response.content.decode()
+    )
     incident.refresh_from_db()
     assert incident.state == State.DETECTED
+
+
+def test_errors_speak_german_to_german_browsers(client, manager):
+    incident = IncidentFactory()
+    client.force_login(manager)
+    response = client.post(
+        action_url(incident, "close"), {"review": "x"}, follow=True, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    body = response.content.decode()
+    assert "&#x27;Schließen&#x27; ist im Status &#x27;Erkannt&#x27; nicht möglich" in body
+    assert "Jetzt möglich:" in body
 
 
 def test_unknown_action_is_refused(client, manager):
@@ -91,7 +111,7 @@ def test_responder_may_not_escalate_through_the_admin(client, responder):
     page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     assert action_url(incident, "escalate") not in page.content.decode()
     response = client.post(action_url(incident, "escalate"), {"reason": "x"}, follow=True)
-    assert "may not escalate" in response.content.decode()
+    assert "You may not do this: Escalate." in response.content.decode()
     incident.refresh_from_db()
     assert incident.state == State.CLASSIFIED
 

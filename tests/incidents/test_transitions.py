@@ -12,7 +12,7 @@ from escalation.services import (
     incident_resolve,
 )
 from incidents.exceptions import InvalidInput, PermissionDenied, TransitionNotAllowed
-from incidents.models import EventKind, Incident, IncidentEvent, State
+from incidents.models import ACTION_LABELS, EventKind, Incident, IncidentEvent, State
 from tests.factories import IncidentFactory, drive
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,8 @@ def test_every_action_from_every_state(state, action, manager):
         error = excinfo.value
         assert error.current_state == state
         assert set(error.allowed) == LEGAL[state]
-        assert state in str(error) and action in str(error)
+        assert error.transition == action
+        assert str(State(state).label) in str(error) and str(ACTION_LABELS[action]) in str(error)
         stored = Incident.objects.get(pk=incident.pk)
         assert stored.state == state
         assert stored.timeline_length == before_events
