@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 
@@ -11,6 +12,10 @@ def healthz(request):
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
 
+
+admin.site.site_header = _("Escalation Manager")
+admin.site.site_title = _("Escalation Manager")
+admin.site.index_title = _("Incidents, classification and configuration")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
