@@ -185,6 +185,13 @@ CELERY_HEARTBEAT_SECONDS = float(os.environ.get("CELERY_HEARTBEAT_SECONDS", "60"
 # Whether classifying an incident escalates it at once when an escalation rule says so.
 # A rule can still opt out on its own (EscalationRule.auto_escalate).
 ESCALATION_AUTO_ESCALATE = env_bool("ESCALATION_AUTO_ESCALATE", True)
+# Where people reach this installation (links in pages and emails, e.g. one-click acknowledgement).
+BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a one-click acknowledgement link in a page stays valid.
+ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
+# A clock claimed by a tick but not finished within this time is claimed again (crashed worker).
+CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
+CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from escalation import views as escalation_views
+from escalation.api import OnCallView
+
 
 def healthz(request):
     """Liveness and database reachability, for load balancers and docker health checks."""
@@ -22,4 +25,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("console/", include("escalation.urls")),
+    path("ack/<str:token>/", escalation_views.ack_link, name="ack_link"),
+    path("oncall/<int:pk>/<str:token>.ics", escalation_views.schedule_ical, name="schedule_ical"),
+    path(
+        "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
+    ),
+    path("api/v1/oncall/", OnCallView.as_view(), name="api_oncall"),
 ]

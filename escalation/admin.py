@@ -12,7 +12,24 @@ from incidents.models import Incident, IncidentEvent, Update
 from incidents.services import incident_create, incident_update_details
 
 from .forms import ACTION_FORMS, ACTION_LABELS
-from .models import EscalationRule, PriorityMatrixEntry
+from .models import (
+    AckLink,
+    BusinessCalendar,
+    Clock,
+    CommunicationRule,
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRule,
+    EscalationRun,
+    LayerMember,
+    NotificationRule,
+    OnCallSchedule,
+    Page,
+    PriorityMatrixEntry,
+    ScheduleLayer,
+    ScheduleOverride,
+)
 from .services import allowed_actions, incident_perform
 
 
@@ -218,3 +235,129 @@ class IncidentAdmin(admin.ModelAdmin):
             "action_label": ACTION_LABELS[action],
         }
         return render(request, "admin/incidents/incident/action_form.html", context)
+
+
+# --- On call, policies, ladders, matrix --------------------------------------------------------
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "always_open", "country", "subdivision")
+
+
+class LayerMemberInline(admin.TabularInline):
+    model = LayerMember
+    extra = 1
+    autocomplete_fields = ("user",)
+
+
+@admin.register(ScheduleLayer)
+class ScheduleLayerAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "schedule", "rotation", "shift_days", "start_date", "handoff_time")
+    list_filter = ("schedule",)
+    inlines = (LayerMemberInline,)
+
+
+@admin.register(LayerMember)
+class LayerMemberAdmin(admin.ModelAdmin):
+    list_display = ("layer", "user", "position")
+
+
+class ScheduleLayerInline(admin.TabularInline):
+    model = ScheduleLayer
+    extra = 0
+    show_change_link = True
+    fields = ("name", "position", "rotation", "shift_days", "start_date", "handoff_time")
+
+
+class ScheduleOverrideInline(admin.TabularInline):
+    model = ScheduleOverride
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(OnCallSchedule)
+class OnCallScheduleAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "is_manager_on_duty")
+    inlines = (ScheduleLayerInline, ScheduleOverrideInline)
+
+
+@admin.register(ScheduleOverride)
+class ScheduleOverrideAdmin(admin.ModelAdmin):
+    list_display = ("schedule", "user", "start", "end", "reason")
+    list_filter = ("schedule",)
+
+
+class EscalationLevelInline(admin.StackedInline):
+    model = EscalationLevel
+    extra = 0
+    filter_horizontal = ("users",)
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default", "repeat", "calendar", "wait_for_business_hours")
+    filter_horizontal = ("services",)
+    inlines = (EscalationLevelInline,)
+
+
+@admin.register(EscalationLevel)
+class EscalationLevelAdmin(admin.ModelAdmin):
+    list_display = ("policy", "position", "timeout_minutes", "schedule", "group", "applies")
+    filter_horizontal = ("users",)
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(admin.ModelAdmin):
+    list_display = ("user", "channel", "address", "label", "is_active")
+    list_filter = ("channel",)
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    list_display = ("user", "delay_minutes", "contact_method")
+
+
+@admin.register(CommunicationRule)
+class CommunicationRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "position", "is_active", "priority", "customer", "service", "audience", "cadence_minutes",
+    )  # fmt: skip
+    list_editable = ("is_active",)
+    list_filter = ("audience", "priority")
+    filter_horizontal = ("users",)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Written by the engine only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EscalationRun)
+class EscalationRunAdmin(_ReadOnly):
+    list_display = ("incident", "policy_name", "status", "cycle", "level_index", "started_at")
+    list_filter = ("status",)
+
+
+@admin.register(Page)
+class PageAdmin(_ReadOnly):
+    list_display = ("incident", "user", "level_index", "cycle", "created_at")
+
+
+@admin.register(AckLink)
+class AckLinkAdmin(_ReadOnly):
+    list_display = ("incident", "user", "created_at", "expires_at", "used_at")
+
+
+@admin.register(Clock)
+class ClockAdmin(_ReadOnly):
+    list_display = ("incident", "kind", "due_at", "status", "fired_at")
+    list_filter = ("kind", "status")

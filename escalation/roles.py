@@ -35,6 +35,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_user",
         *_crud("escalation", "prioritymatrixentry"),
         *_crud("escalation", "escalationrule"),
+        *_crud("escalation", "businesscalendar"),
+        *_crud("escalation", "oncallschedule"),
+        *_crud("escalation", "schedulelayer"),
+        *_crud("escalation", "layermember"),
+        *_crud("escalation", "scheduleoverride"),
+        *_crud("escalation", "escalationpolicy"),
+        *_crud("escalation", "escalationlevel"),
+        *_crud("escalation", "communicationrule"),
+        *_crud("escalation", "contactmethod"),
+        *_crud("escalation", "notificationrule"),
+        "escalation.view_escalationrun",
+        "escalation.view_page",
+        "escalation.view_clock",
+        "notifications.view_notification",
     ],
     RESPONDER: [
         "incidents.classify_incident",
@@ -51,6 +65,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_incidentevent",
         "escalation.view_prioritymatrixentry",
         "escalation.view_escalationrule",
+        "escalation.view_oncallschedule",
+        "escalation.view_escalationpolicy",
+        "escalation.view_communicationrule",
+        "escalation.view_escalationrun",
+        "escalation.view_page",
     ],
     # Executives read; they never write and never hold a transition permission.
     EXECUTIVE: [
@@ -62,3 +81,28 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Customer contacts hold no model permission: what they see is scoped by the customer selectors.
     CUSTOMER_CONTACT: [],
 }
+
+
+def sync_role_permissions(apps, schema_editor) -> None:
+    """Give each role group the permissions listed above that exist at this point of migrating.
+
+    Run by every migration that adds models (or changes a role), so the groups always end up with
+    the full list; permissions of models a later migration creates are skipped until then.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = {tuple(p.split(".")) for p in perms}
+        found = [
+            p
+            for p in Permission.objects.select_related("content_type")
+            if (p.content_type.app_label, p.codename) in wanted
+        ]
+        group.permissions.set(found)

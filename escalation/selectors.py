@@ -1,7 +1,24 @@
 """Reads for the escalation process."""
 
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+from django.db.models import Prefetch
+
+from incidents.models import Incident, User
+
+from . import roles, schedules
 from .classification import Rule
-from .models import EscalationRule, PriorityMatrixEntry
+from .models import (
+    CommunicationRule,
+    ContactMethod,
+    EscalationPolicy,
+    EscalationRule,
+    LayerMember,
+    NotificationRule,
+    OnCallSchedule,
+    PriorityMatrixEntry,
+)
 
 
 def priority_matrix() -> dict[tuple[str, str], int]:
@@ -21,3 +38,121 @@ def active_escalation_rules() -> list[Rule]:
         )
         for r in rules
     ]
+
+
+def schedules_with_rotations():
+    """On-call schedules with everything `as_spec()` needs, in a fixed number of queries."""
+    return OnCallSchedule.objects.prefetch_related(
+        Prefetch("layers__members", queryset=LayerMember.objects.order_by("position", "id")),
+        "overrides",
+    )
+
+
+def schedule_spec(schedule_id: int) -> schedules.ScheduleSpec | None:
+    schedule = schedules_with_rotations().filter(pk=schedule_id).first()
+    return schedule.as_spec() if schedule else None
+
+
+def on_call_user(schedule_id: int, at: datetime) -> User | None:
+    spec = schedule_spec(schedule_id)
+    user_id = schedules.who_is_on_call(spec, at) if spec else None
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+def managers_on_duty(at: datetime) -> list[User]:
+    """Whoever is on call in the manager-on-duty rota; else every active escalation manager."""
+    for schedule in schedules_with_rotations().filter(is_manager_on_duty=True):
+        user_id = schedules.who_is_on_call(schedule.as_spec(), at)
+        if user_id:
+            return list(User.objects.filter(pk=user_id, is_active=True))
+    return list(
+        User.objects.filter(groups__name=roles.ESCALATION_MANAGER, is_active=True).order_by("pk")
+    )
+
+
+def group_members(group_id: int) -> list[User]:
+    return list(User.objects.filter(groups__pk=group_id, is_active=True).order_by("pk"))
+
+
+def group_by_name(name: str) -> Group | None:
+    return Group.objects.filter(name=name).first()
+
+
+def policy_for_incident(incident: Incident) -> EscalationPolicy | None:
+    """The policy of the first affected service that has one, else the default policy."""
+    policies = EscalationPolicy.objects.prefetch_related("levels__users").select_related("calendar")
+    policy = (
+        policies.filter(services__in=incident.services.all()).order_by("services__position").first()
+    )
+    return policy or policies.filter(is_default=True).first()
+
+
+def ladder_for(user: User) -> list[NotificationRule]:
+    """A person's rungs with active contact methods; an email at once when they set none up."""
+    rules = list(
+        NotificationRule.objects.filter(user=user, contact_method__is_active=True)
+        .select_related("contact_method")
+        .order_by("delay_minutes", "pk")
+    )
+    if rules or not user.email:
+        return rules
+    default = NotificationRule(
+        user=user,
+        delay_minutes=0,
+        contact_method=ContactMethod(user=user, channel="email", address=user.email),
+    )
+    return [default]
+
+
+def address_for(user: User, channel: str) -> str | None:
+    method = (
+        ContactMethod.objects.filter(user=user, channel=channel, is_active=True)
+        .order_by("pk")
+        .first()
+    )
+    if method:
+        return method.address
+    return user.email if channel == "email" and user.email else None
+
+
+def communication_rules_for(incident: Incident) -> list[CommunicationRule]:
+    """Active matrix rows matching the incident's priority, customers and services (or 'any')."""
+    customer_ids = set(incident.customers.values_list("pk", flat=True))
+    service_ids = set(incident.services.values_list("pk", flat=True))
+    rows = CommunicationRule.objects.filter(is_active=True).prefetch_related("users")
+    return [
+        row
+        for row in rows.order_by("position", "pk")
+        if (row.priority is None or row.priority == incident.priority)
+        and (row.customer_id is None or row.customer_id in customer_ids)
+        and (row.service_id is None or row.service_id in service_ids)
+    ]
+
+
+def on_call_overview(at: datetime) -> list[dict]:
+    """Every schedule: who is on call now and who is next (from when), in fixed queries."""
+    rows = []
+    for schedule in schedules_with_rotations().order_by("name"):
+        spec = schedule.as_spec()
+        now_id = schedules.who_is_on_call(spec, at)
+        upcoming = schedules.next_shift(spec, at)
+        rows.append({"schedule": schedule, "now": now_id, "next": upcoming})
+    ids = {r["now"] for r in rows} | {r["next"].user_id for r in rows if r["next"]}
+    users = User.objects.in_bulk([i for i in ids if i])
+    for row in rows:
+        row["now"] = users.get(row["now"]) if row["now"] else None
+        row["next_user"] = users.get(row["next"].user_id) if row["next"] else None
+    return rows
+
+
+def incident_communication(incident: Incident) -> dict:
+    """For one incident: who was informed (the outbox), and what is scheduled (pending clocks)."""
+    from notifications.models import Notification
+
+    sent = (
+        Notification.objects.filter(dedup_key__regex=rf"^(page|comm|due):{incident.pk}:")
+        .select_related("recipient")
+        .order_by("created_at")
+    )
+    pending = incident.clocks.filter(status="pending").order_by("due_at")
+    return {"notifications": list(sent), "scheduled": list(pending)}

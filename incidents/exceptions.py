@@ -82,3 +82,18 @@ class InvalidInput(ApplicationError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message, extra={"errors": {field: [message]}} if field else None)
         self.field = field
+
+
+class LinkInvalid(ApplicationError):
+    code = "link_invalid"
+    http_status = 400
+
+
+class LinkExpired(ApplicationError):
+    code = "link_expired"
+    http_status = 410
+
+
+class LinkUsed(ApplicationError):
+    code = "link_used"
+    http_status = 410

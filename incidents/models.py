@@ -205,7 +205,8 @@ def _review_complete(incident: "Incident") -> bool:
 
 
 def _not_acknowledged(incident: "Incident") -> bool:
-    return incident.acknowledged_at is None
+    """Nobody has taken it on yet, or a running escalation pages and waits for someone."""
+    return incident.acknowledged_at is None or incident.paging_since is not None
 
 
 def _has_classification(incident: "Incident") -> bool:
@@ -281,6 +282,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     workaround_at = models.DateTimeField(_("workaround provided"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Set while an escalation pages people and waits for someone to acknowledge (escalation app).
+    paging_since = models.DateTimeField(_("paging since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     # Head of the hash chain, so that removing the newest timeline entries is detected too.
@@ -366,7 +369,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         permission=PERM_ACKNOWLEDGE,
     )
     def acknowledge(self, *, at: datetime) -> None:
-        self.acknowledged_at = at
+        if self.acknowledged_at is None:  # the first acknowledgement is what MTTA measures
+            self.acknowledged_at = at
+        self.paging_since = None
 
     @transition(
         field=state,

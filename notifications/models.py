@@ -1,1 +1,52 @@
-"""Delivery: the outbox and its transports. Built out by the notifications issue; no models yet."""
+"""Delivery: the outbox. One row per message to one recipient over one channel, written in the same
+transaction as the change that causes it. (The notifications issue adds transports, retries and the
+sweep; until then rows are recorded and visible, not yet sent.)"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    APPRISE = "apprise", _("Chat/SMS (Apprise URL)")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class Notification(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        DEAD = "dead", _("Dead")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dedup_key = models.CharField(max_length=255, unique=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=1000)
+    template = models.CharField(_("template"), max_length=100)
+    language = models.CharField(_("language"), max_length=5, default="de")
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
+
+    def __str__(self) -> str:
+        return f"{self.template} -> {self.address} ({self.status})"

@@ -1,29 +1,12 @@
 """Create the role groups with their permissions (see escalation/roles.py)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from escalation.roles import ROLE_PERMISSIONS
+from escalation.roles import ROLE_PERMISSIONS, sync_role_permissions
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations ran; create them now so groups can
-    # hold them on a fresh database.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        objs = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            objs.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(objs)
+    sync_role_permissions(apps, schema_editor)
 
 
 def remove_roles(apps, schema_editor):

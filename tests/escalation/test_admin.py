@@ -23,7 +23,7 @@ def action_url(incident, action):
 def test_every_model_has_an_admin():
     from django.apps import apps
 
-    for app in ("incidents", "escalation"):
+    for app in ("incidents", "escalation", "notifications"):
         for model in apps.get_app_config(app).get_models():
             assert admin.site.is_registered(model), model
 

@@ -11,7 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from incidents.exceptions import InvalidInput, PermissionDenied, TransitionNotAllowed
+from incidents.exceptions import (
+    InvalidInput,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
 from incidents.models import (
     ACTION_LABELS,
     CONDITION_MESSAGES,
@@ -24,8 +28,10 @@ from incidents.models import (
 )
 from incidents.services import incident_lock, timeline_record
 
-from . import selectors
-from .classification import UnknownCell, decide_escalation, derive_priority
+from .. import selectors
+from ..classification import UnknownCell, decide_escalation, derive_priority
+from ..models import AckLink, EscalationRun
+from . import engine, matrix
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
 ACTIONS = {
@@ -51,7 +57,7 @@ def allowed_actions(incident: Incident, user: User | None = None) -> list[str]:
         transition = _transition_meta(name).get_transition(incident.state)
         if transition is None:
             continue
-        if name == "acknowledge" and incident.acknowledged_at is not None:
+        if name == "acknowledge" and not all(c(incident) for c in transition.conditions):
             continue
         if user is not None and not transition.has_perm(incident, user):
             continue
@@ -110,6 +116,14 @@ def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str
         to_state=incident.state,
         data={"reason": reason},
     )
+    _start_escalation(incident)
+
+
+def _start_escalation(incident: Incident) -> None:
+    """Page the right people and inform the audiences the communication matrix names."""
+    now = timezone.now()
+    run = engine.escalation_start(incident=incident, at=now)
+    matrix.communication_apply(incident=incident, at=now, occasion=f"escalation-{run.cycle}")
 
 
 @transaction.atomic
@@ -192,12 +206,20 @@ def incident_escalate(*, incident: Incident, actor: User | None, reason: str) ->
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident: Incident, actor: User | None) -> Incident:
-    """Someone has taken the incident on: sets acknowledged_at (MTTA); the state does not change."""
+def incident_acknowledge(
+    *, incident: Incident, actor: User | None, via: str = "console"
+) -> Incident:
+    """Someone has taken the incident on: sets acknowledged_at (MTTA) and stops the paging.
+
+    The state does not change. `via` records where it came from (console, api, link, events-v2).
+    """
     locked = incident_lock(incident)
     _apply(locked, "acknowledge", actor)
-    _save(locked, ["acknowledged_at"])
-    timeline_record(incident=locked, kind=EventKind.ACKNOWLEDGED, actor=actor)
+    _save(locked, ["acknowledged_at", "paging_since"])
+    timeline_record(incident=locked, kind=EventKind.ACKNOWLEDGED, actor=actor, data={"via": via})
+    engine.escalation_stop(
+        incident=locked, reason="acknowledged", status=EscalationRun.Status.ACKNOWLEDGED
+    )
     return locked
 
 
@@ -246,6 +268,8 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
         to_state=locked.state,
         data={"resolution": resolution},
     )
+    engine.escalation_stop(incident=locked, reason="resolved", status=EscalationRun.Status.STOPPED)
+    engine.clocks_cancel_all(incident=locked)
     return locked
 
 
@@ -288,6 +312,7 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
         to_state=locked.state,
         data={"reason": reason},
     )
+    _start_escalation(locked)
     return locked
 
 
@@ -314,3 +339,15 @@ def incident_perform(
             _("Unknown action: %(value)s.") % {"value": action}, field="action"
         ) from None
     return service(incident=incident, actor=actor, **{f: data.get(f, "") for f in fields})
+
+
+@transaction.atomic
+def incident_acknowledge_by_link(*, token: str) -> Incident:
+    """Acknowledge through a one-click link from a page: signed, expiring, single use."""
+    link = engine.ack_link_load(token)
+    locked = incident_lock(link.incident_id)
+    link = AckLink.objects.select_for_update().select_related("user").get(pk=link.pk)
+    now = timezone.now()
+    engine.ack_link_validate(link, now)
+    engine.ack_link_consume(link=link, at=now)
+    return incident_acknowledge(incident=locked, actor=link.user, via="link")

@@ -1,0 +1,56 @@
+"""Render on-call shifts as an iCalendar feed (RFC 5545) with the `icalendar` library.
+
+Pure: the caller computes the shifts (`escalation.schedules.shifts_between`) and the display
+names; this module only formats them. UIDs depend on the shift alone, so a calendar client
+recognises the same shift across refreshes.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from icalendar import Calendar, Event
+
+from escalation.schedules import Shift
+
+PRODID = "-//Escalation Manager//On-call//EN"
+UID_DOMAIN = "escalation-manager"
+
+
+def shift_uid(uid_prefix: str, shift: Shift) -> str:
+    return f"{uid_prefix}-{shift.user_id}-{int(shift.start.timestamp())}@{UID_DOMAIN}"
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"shift times must be aware datetimes, got naive {value!r}")
+    return value.astimezone(UTC)
+
+
+def shifts_to_ical(
+    *,
+    calendar_name: str,
+    shifts: Iterable[Shift],
+    user_names: Mapping[int, str],
+    uid_prefix: str,
+    dtstamp: datetime | None = None,
+) -> bytes:
+    """A VCALENDAR with one VEVENT per shift, ordered by start.
+
+    DTSTAMP is `dtstamp` (default: now), the same for every event of one render. A user missing
+    from `user_names` is shown as "User <id>".
+    """
+    stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC)
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", calendar_name)
+    for shift in sorted(shifts, key=lambda s: (_utc(s.start), s.user_id)):
+        name = user_names.get(shift.user_id, f"User {shift.user_id}")
+        event = Event()
+        event.add("uid", shift_uid(uid_prefix, shift))
+        event.add("dtstamp", stamp)
+        event.add("dtstart", _utc(shift.start))
+        event.add("dtend", _utc(shift.end))
+        event.add("summary", f"On call: {name}")
+        calendar.add_component(event)
+    return calendar.to_ical()

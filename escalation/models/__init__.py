@@ -1,0 +1,29 @@
+"""The process models: classification, on-call, policies and running escalations, contact ladders,
+the communication matrix, and the clock rows that drive everything that must happen later."""
+
+from .classification import EscalationRule, PriorityMatrixEntry
+from .clocks import Clock
+from .contacts import ContactMethod, NotificationRule
+from .matrix import Audience, CommunicationRule
+from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
+from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
+
+__all__ = [
+    "AckLink",
+    "Audience",
+    "BusinessCalendar",
+    "Clock",
+    "CommunicationRule",
+    "ContactMethod",
+    "EscalationLevel",
+    "EscalationPolicy",
+    "EscalationRule",
+    "EscalationRun",
+    "LayerMember",
+    "NotificationRule",
+    "OnCallSchedule",
+    "Page",
+    "PriorityMatrixEntry",
+    "ScheduleLayer",
+    "ScheduleOverride",
+]

@@ -1,0 +1,375 @@
+"""Running escalations: copy the policy onto the incident, page level after level until someone
+acknowledges, walk each paged person's ladder, and stop when acknowledged or resolved.
+
+Every function here runs inside the caller's transaction while the incident row is locked
+(incidents.services.incident_lock), so a state change and the pages it causes commit together.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.exceptions import LinkExpired, LinkInvalid, LinkUsed
+from incidents.models import Incident, User
+from incidents.services import timeline_record
+from notifications.services import notification_enqueue, notifications_cancel
+
+from .. import calendars, selectors
+from ..models import AckLink, Clock, EscalationLevel, EscalationPolicy, EscalationRun, Page
+from ..models.oncall import calendar_spec_from_data
+
+ACK_SALT = "escalation.ack-link"
+
+# Timeline kinds of the engine (free-form strings on the timeline, like the lifecycle's).
+EV_STARTED = "escalation_started"
+EV_LEVEL = "level_paged"
+EV_LEVEL_SKIPPED = "level_skipped"
+EV_WAITING = "waiting_for_service_hours"
+EV_EXHAUSTED = "escalation_exhausted"
+EV_STOPPED = "escalation_stopped"
+EV_PAGE_SENT = "page_sent"
+
+
+def policy_snapshot(policy: EscalationPolicy | None) -> dict:
+    """A JSON copy of the policy: editing the policy later does not change running escalations.
+
+    The last level is always the escalation manager on duty.
+    """
+    levels = []
+    if policy is not None:
+        for level in policy.levels.all():
+            levels.append(
+                {
+                    "position": level.position,
+                    "timeout_minutes": level.timeout_minutes,
+                    "users": [u.pk for u in level.users.all()],
+                    "schedule": level.schedule_id,
+                    "group": level.group_id,
+                    "applies": level.applies,
+                }
+            )
+    levels.append(
+        {
+            "position": len(levels),
+            "timeout_minutes": levels[-1]["timeout_minutes"] if levels else 15,
+            "users": [],
+            "schedule": None,
+            "group": None,
+            "applies": EscalationLevel.Applies.ALWAYS,
+            "manager_on_duty": True,
+        }
+    )
+    calendar = policy.calendar.as_data() if policy and policy.calendar else None
+    return {
+        "policy": policy.name if policy else "",
+        "repeat": policy.repeat if policy else 0,
+        "wait_for_business_hours": bool(policy and policy.wait_for_business_hours and calendar),
+        "calendar": calendar,
+        "levels": levels,
+    }
+
+
+def _clock(incident: Incident, kind: str, due_at: datetime, key: str, payload: dict) -> Clock:
+    clock, _ = Clock.objects.get_or_create(
+        key=key, defaults={"incident": incident, "kind": kind, "due_at": due_at, "payload": payload}
+    )
+    return clock
+
+
+def _cancel_clocks(incident: Incident, kinds: list[str]) -> int:
+    return Clock.objects.filter(
+        incident=incident, kind__in=kinds, status__in=[Clock.Status.PENDING, Clock.Status.CLAIMED]
+    ).update(status=Clock.Status.CANCELLED)
+
+
+def escalation_start(*, incident: Incident, at: datetime | None = None) -> EscalationRun:
+    """Start (or restart, after a reopen) the escalation of a locked incident."""
+    at = at or timezone.now()
+    policy = selectors.policy_for_incident(incident)
+    snapshot = policy_snapshot(policy)
+    _cancel_clocks(
+        incident, [Clock.Kind.LEVEL_TIMEOUT, Clock.Kind.LADDER_STEP, Clock.Kind.SERVICE_HOURS]
+    )
+    previous = EscalationRun.objects.filter(incident=incident).first()
+    # A restart (after reopen) counts cycles on, so its clock keys never collide with old ones.
+    cycle = previous.cycle + 1 if previous else 0
+    snapshot["first_cycle"] = cycle
+    run, _ = EscalationRun.objects.update_or_create(
+        incident=incident,
+        defaults={
+            "policy": policy,
+            "policy_name": snapshot["policy"],
+            "snapshot": snapshot,
+            "level_index": 0,
+            "cycle": cycle,
+            "status": EscalationRun.Status.ACTIVE,
+            "started_at": at,
+        },
+    )
+    incident.paging_since = at
+    Incident.objects.filter(pk=incident.pk).update(paging_since=at)
+    timeline_record(
+        incident=incident,
+        kind=EV_STARTED,
+        actor=None,
+        label="system (escalation)",
+        data={
+            "policy": snapshot["policy"] or "(default: escalation manager on duty)",
+            "levels": len(snapshot["levels"]),
+            "repeat": snapshot["repeat"],
+        },
+    )
+    _page_current_level(run, incident, at)
+    return run
+
+
+def _level_applies(level: dict, calendar: calendars.BusinessHours | None, at: datetime) -> bool:
+    if level["applies"] == EscalationLevel.Applies.ALWAYS or calendar is None:
+        return True
+    inside = calendars.is_open(calendar, at)
+    return inside if level["applies"] == EscalationLevel.Applies.INSIDE else not inside
+
+
+def _targets(level: dict, at: datetime) -> list[User]:
+    if level.get("manager_on_duty"):
+        return selectors.managers_on_duty(at)
+    users = {u.pk: u for u in User.objects.filter(pk__in=level["users"], is_active=True)}
+    if level["schedule"]:
+        on_call = selectors.on_call_user(level["schedule"], at)
+        if on_call:
+            users[on_call.pk] = on_call
+    if level["group"]:
+        users.update({u.pk: u for u in selectors.group_members(level["group"])})
+    return [users[pk] for pk in sorted(users)]
+
+
+def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) -> None:
+    """Page the run's current level; skip levels that do not apply or reach nobody."""
+    snapshot = run.snapshot
+    calendar = calendar_spec_from_data(snapshot["calendar"]) if snapshot["calendar"] else None
+    if snapshot["wait_for_business_hours"] and calendar and not calendars.is_open(calendar, at):
+        opens = calendars.next_open(calendar, at)
+        run.status = EscalationRun.Status.WAITING
+        run.save(update_fields=["status", "updated_at"])
+        _clock(
+            incident,
+            Clock.Kind.SERVICE_HOURS,
+            opens,
+            f"hours:{incident.pk}:{run.cycle}:{run.level_index}",
+            {"cycle": run.cycle},
+        )
+        timeline_record(
+            incident=incident,
+            kind=EV_WAITING,
+            actor=None,
+            label="system (escalation)",
+            data={"until": opens.isoformat()},
+        )
+        return
+    levels = snapshot["levels"]
+    while True:
+        level = levels[run.level_index]
+        targets = _targets(level, at) if _level_applies(level, calendar, at) else []
+        if targets or level.get("manager_on_duty"):
+            break
+        timeline_record(
+            incident=incident,
+            kind=EV_LEVEL_SKIPPED,
+            actor=None,
+            label="system (escalation)",
+            data={
+                "level": run.level_index + 1,
+                "cycle": run.cycle,
+                "why": "nobody to page"
+                if _level_applies(level, calendar, at)
+                else "not in its service hours",
+            },
+        )
+        run.level_index += 1
+    run.status = EscalationRun.Status.ACTIVE
+    run.save(update_fields=["level_index", "status", "updated_at"])
+    for user in targets:
+        _page(run, incident, user, at)
+    timeout = timedelta(minutes=level["timeout_minutes"])
+    timeline_record(
+        incident=incident,
+        kind=EV_LEVEL,
+        actor=None,
+        label="system (escalation)",
+        data={
+            "level": run.level_index + 1,
+            "of": len(levels),
+            "cycle": run.cycle,
+            "paged": [u.username for u in targets],
+            "next_level_at": (at + timeout).isoformat(),
+        },
+    )
+    _clock(
+        incident,
+        Clock.Kind.LEVEL_TIMEOUT,
+        at + timeout,
+        f"level:{incident.pk}:{run.cycle}:{run.level_index}",
+        {"cycle": run.cycle, "level": run.level_index},
+    )
+
+
+def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> None:
+    page, created = Page.objects.get_or_create(
+        incident=incident,
+        user=user,
+        level_index=run.level_index,
+        cycle=run.cycle,
+        defaults={"run": run, "created_at": at},
+    )
+    if not created:
+        return
+    for rung in selectors.ladder_for(user):
+        if rung.delay_minutes == 0:
+            page_send(
+                page=page,
+                incident=incident,
+                rung_id=rung.pk,
+                channel=rung.contact_method.channel,
+                address=rung.contact_method.address,
+                at=at,
+            )
+        else:
+            _clock(
+                incident,
+                Clock.Kind.LADDER_STEP,
+                at + timedelta(minutes=rung.delay_minutes),
+                f"ladder:{incident.pk}:{page.pk}:{rung.pk}",
+                {"page": page.pk, "rung": rung.pk},
+            )
+
+
+def ack_link_create(*, incident: Incident, user: User, at: datetime) -> str:
+    """A signed, expiring, single-use link that acknowledges as `user` without logging in."""
+    link = AckLink.objects.create(
+        incident=incident,
+        user=user,
+        created_at=at,
+        expires_at=at + timedelta(hours=settings.ACK_LINK_HOURS),
+    )
+    token = signing.dumps({"link": link.pk}, salt=ACK_SALT, compress=True)
+    return settings.BASE_URL + reverse("ack_link", args=[token])
+
+
+def page_send(
+    *, page: Page, incident: Incident, rung_id: int | None, channel: str, address: str, at: datetime
+) -> None:
+    """Queue one page message (with its acknowledgement link) and record it on the timeline."""
+    user = page.user
+    ack_url = ack_link_create(incident=incident, user=user, at=at)
+    notification_enqueue(
+        dedup_key=f"page:{incident.pk}:{page.pk}:{rung_id or 'default'}",
+        channel=channel,
+        address=address,
+        template="page",
+        recipient=user,
+        language=user.language,
+        context={
+            "incident": incident.pk,
+            "title": incident.title,
+            "priority": incident.priority,
+            "state": incident.state,
+            "level": page.level_index + 1,
+            "ack_url": ack_url,
+            "incident_url": f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/",
+        },
+    )
+    timeline_record(
+        incident=incident,
+        kind=EV_PAGE_SENT,
+        actor=None,
+        label="system (escalation)",
+        data={"to": user.username, "channel": channel, "level": page.level_index + 1},
+    )
+
+
+def escalation_stop(*, incident: Incident, reason: str, status: str) -> None:
+    """Stop paging: cancel level and ladder clocks and unsent pages (acknowledged or resolved)."""
+    run = EscalationRun.objects.filter(incident=incident).first()
+    cancelled = _cancel_clocks(
+        incident, [Clock.Kind.LEVEL_TIMEOUT, Clock.Kind.LADDER_STEP, Clock.Kind.SERVICE_HOURS]
+    )
+    notifications_cancel(dedup_prefix=f"page:{incident.pk}:")
+    if incident.paging_since is not None:
+        incident.paging_since = None
+        Incident.objects.filter(pk=incident.pk).update(paging_since=None)
+    if run is None or run.status not in (EscalationRun.Status.ACTIVE, EscalationRun.Status.WAITING):
+        return
+    run.status = status
+    run.save(update_fields=["status", "updated_at"])
+    timeline_record(
+        incident=incident,
+        kind=EV_STOPPED,
+        actor=None,
+        label="system (escalation)",
+        data={"reason": reason, "cancelled_clocks": cancelled},
+    )
+
+
+def escalation_advance(*, incident: Incident, run: EscalationRun, at: datetime) -> None:
+    """A level timed out without acknowledgement: page the next level (or repeat, or give up)."""
+    levels = run.snapshot["levels"]
+    if run.level_index + 1 < len(levels):
+        run.level_index += 1
+    elif run.cycle - _first_cycle(run) < run.snapshot["repeat"]:
+        run.cycle += 1
+        run.level_index = 0
+    else:
+        run.status = EscalationRun.Status.EXHAUSTED
+        run.save(update_fields=["status", "updated_at"])
+        timeline_record(
+            incident=incident,
+            kind=EV_EXHAUSTED,
+            actor=None,
+            label="system (escalation)",
+            data={"cycles": run.snapshot["repeat"] + 1},
+        )
+        return
+    _page_current_level(run, incident, at)
+
+
+def _first_cycle(run: EscalationRun) -> int:
+    """Cycles count on across restarts (reopen); the snapshot remembers where this run began."""
+    return run.snapshot.get("first_cycle", 0)
+
+
+def ack_link_load(token: str) -> AckLink:
+    """The link a token names, if its signature holds; LinkInvalid otherwise."""
+    try:
+        data = signing.loads(token, salt=ACK_SALT)
+        return AckLink.objects.select_related("incident", "user").get(pk=data["link"])
+    except (signing.BadSignature, AckLink.DoesNotExist, KeyError, TypeError) as exc:
+        raise LinkInvalid(_("This link is not valid: it was changed or is incomplete.")) from exc
+
+
+def ack_link_validate(link: AckLink, at: datetime) -> None:
+    """Single use and expiry; raises LinkUsed or LinkExpired."""
+    if link.used_at is not None:
+        raise LinkUsed(_("This link was already used."))
+    if at >= link.expires_at:
+        raise LinkExpired(_("This link has expired. Please acknowledge in the console."))
+
+
+def ack_link_consume(*, link: AckLink, at: datetime) -> None:
+    """Mark a link used; caller holds the incident lock and checks expiry and reuse first."""
+    assert transaction.get_connection().in_atomic_block
+    AckLink.objects.filter(pk=link.pk).update(used_at=at)
+
+
+def escalation_resume(*, incident: Incident, run: EscalationRun, at: datetime) -> None:
+    """Service hours have begun: page the level the run was waiting at."""
+    _page_current_level(run, incident, at)
+
+
+def clocks_cancel_all(*, incident: Incident) -> int:
+    """Resolved or closed: nothing more is due for this incident."""
+    return _cancel_clocks(incident, list(Clock.Kind.values))

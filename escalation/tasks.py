@@ -1,0 +1,11 @@
+"""Celery tasks of the escalation process: thin adapters around services."""
+
+from celery import shared_task
+
+from .services.clocks import clocks_tick
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def clock_tick() -> int:
+    """Fire every due clock row (next escalation level, ladder step, update due)."""
+    return clocks_tick()
