@@ -192,7 +192,7 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
         )
         run.level_index += 1
     run.status = EscalationRun.Status.ACTIVE
-    run.save(update_fields=["level_index", "status", "updated_at"])
+    run.save(update_fields=["level_index", "cycle", "status", "updated_at"])
     for user in targets:
         _page(run, incident, user, at)
     timeout = timedelta(minutes=level["timeout_minutes"])
