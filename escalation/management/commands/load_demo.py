@@ -10,7 +10,7 @@ services), so each has a complete, verifiable timeline. Detection times are spre
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -18,7 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation import roles
-from escalation.models import EscalationRule
+from escalation.models import (
+    BusinessCalendar,
+    CommunicationRule,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationRule,
+    LayerMember,
+    OnCallSchedule,
+    ScheduleLayer,
+)
 from escalation.services import (
     incident_acknowledge,
     incident_classify,
@@ -224,6 +233,15 @@ USERS = [
         language="en",
         customer=MERIDIAN,
     ),
+]
+
+# The communication matrix: (priority, audience, minutes between updates, template).
+MATRIX = [
+    (Priority.P1, "executives", 30, "executive_update"),
+    (Priority.P2, "executives", 60, "executive_update"),
+    (Priority.P1, "customers", 60, "customer_update"),
+    (Priority.P2, "customers", 120, "customer_update"),
+    (Priority.P1, "manager", 30, "internal_update"),
 ]
 
 # --- Incident scripts ----------------------------------------------------------------------------
@@ -764,6 +782,7 @@ class Command(BaseCommand):
             services = self._services(customers)
             self._payments_rule(services)
             users = self._users(customers)
+            self._escalation_setup(services, users)
             created = 0
             for spec in INCIDENTS:
                 if Incident.objects.filter(title=spec.title).exists():
@@ -852,6 +871,65 @@ class Command(BaseCommand):
                 user.groups.add(group)
             result[spec.username] = user
         return result
+
+    def _escalation_setup(self, services: dict[str, Service], users: dict[str, User]) -> None:
+        """On-call rotas, policies and the communication matrix, so escalations page someone."""
+        hours, _ = BusinessCalendar.objects.get_or_create(
+            name="Servicezeiten Mo-Fr 8-18 (NRW)", defaults={"subdivision": "NW"}
+        )
+        platform = self._rota(
+            "Plattform-Bereitschaft", "weekly", [users["responder"], users["manager"]]
+        )
+        self._rota(
+            "Eskalationsmanager vom Dienst", "daily", [users["manager"]], manager_on_duty=True
+        )
+        default, created = EscalationPolicy.objects.get_or_create(
+            name="Standard", defaults={"is_default": True, "repeat": 1}
+        )
+        if created:
+            level = EscalationLevel.objects.create(
+                policy=default, position=0, timeout_minutes=10, schedule=platform
+            )
+            level = EscalationLevel.objects.create(policy=default, position=1, timeout_minutes=15)
+            level.users.add(users["responder"])
+        payments, created = EscalationPolicy.objects.get_or_create(
+            name="Zahlungsverkehr 24/7", defaults={"repeat": 2}
+        )
+        if created:
+            payments.services.set([services[slug] for slug in PAYMENTS_RULE_SERVICES])
+            level = EscalationLevel.objects.create(policy=payments, position=0, timeout_minutes=5)
+            level.users.add(users["responder"])
+            EscalationLevel.objects.create(
+                policy=payments, position=1, timeout_minutes=10, schedule=platform
+            )
+        internal, created = EscalationPolicy.objects.get_or_create(
+            name="Interne Systeme (Servicezeiten)",
+            defaults={"calendar": hours, "wait_for_business_hours": True},
+        )
+        if created:
+            internal.services.set(Service.objects.filter(group__slug="interne-systeme"))
+            EscalationLevel.objects.create(
+                policy=internal, position=0, timeout_minutes=30, schedule=platform
+            )
+        if not CommunicationRule.objects.exists():
+            for position, (priority, audience, cadence, template) in enumerate(MATRIX, start=1):
+                CommunicationRule.objects.create(
+                    position=position, priority=priority, audience=audience,
+                    channels=["email"], cadence_minutes=cadence, template=template,
+                )  # fmt: skip
+
+    def _rota(self, name, rotation, members, manager_on_duty=False) -> OnCallSchedule:
+        schedule, created = OnCallSchedule.objects.get_or_create(
+            name=name, defaults={"is_manager_on_duty": manager_on_duty}
+        )
+        if created:
+            layer = ScheduleLayer.objects.create(
+                schedule=schedule, rotation=rotation, start_date=date(2026, 1, 5),
+                handoff_time=time(9),
+            )  # fmt: skip
+            for position, user in enumerate(members):
+                LayerMember.objects.create(layer=layer, user=user, position=position)
+        return schedule
 
     # --- incidents -------------------------------------------------------------------------------
 
