@@ -55,7 +55,7 @@ def clock_fire(*, clock_id: int, now: datetime) -> bool:
     if incident.state in OPEN_STATES:
         _HANDLERS[clock.kind](incident, clock, now)
     clock.status = Clock.Status.DONE
-    clock.fired_at = now
+    clock.fired_at = timezone.now()  # when it really fired (lateness = fired_at - due_at)
     clock.save(update_fields=["status", "fired_at"])
     return True
 
