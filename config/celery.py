@@ -33,6 +33,12 @@ app.conf.beat_schedule = {
     # truth; this tick only looks for what is due. Every 2 s keeps a clock's lateness within about
     # 2 s (the benchmark in bench/clock_lateness.py measures it) at a cost of one indexed query.
     "clock-tick": {"task": "escalation.tasks.clock_tick", "schedule": settings.CLOCK_TICK_SECONDS},
+    # The outbox sweep: retries that are due, messages whose hand-off to the broker was lost, and
+    # messages of workers that died mid-send. 15 s bounds the extra delay such a loss costs.
+    "notification-sweep": {
+        "task": "notifications.tasks.sweep",
+        "schedule": settings.NOTIFICATION_SWEEP_SECONDS,
+    },
     # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
     # and an hour keeps the cost (one pass over the timeline table) negligible.
     "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},

@@ -193,6 +193,22 @@ ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
 CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
 
+# --- Notifications --------------------------------------------------------------------------
+# The shared secret webhook receivers use to verify X-Escalation-Signature.
+WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET") or f"whsec-{SECRET_KEY}"
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# Attempts before a message is dead (and the escalation manager is alerted); backoff between tries.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+NOTIFICATION_BACKOFF_SECONDS = float(os.environ.get("NOTIFICATION_BACKOFF_SECONDS", "30"))
+NOTIFICATION_BACKOFF_MAX_SECONDS = float(os.environ.get("NOTIFICATION_BACKOFF_MAX_SECONDS", "3600"))
+# A message claimed for sending but not finished within this time is swept back (dead worker).
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120)
+# The sweep re-queues pending messages whose after-commit hand-off seems lost after this long.
+NOTIFICATION_REQUEUE_AFTER_SECONDS = env_int("NOTIFICATION_REQUEUE_AFTER_SECONDS", 30)
+NOTIFICATION_SWEEP_SECONDS = float(os.environ.get("NOTIFICATION_SWEEP_SECONDS", "15"))
+# One executive digest of all open escalations every N minutes (0 = off).
+EXECUTIVE_DIGEST_MINUTES = env_int("EXECUTIVE_DIGEST_MINUTES", 60)
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

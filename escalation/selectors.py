@@ -156,3 +156,51 @@ def incident_communication(incident: Incident) -> dict:
     )
     pending = incident.clocks.filter(status="pending").order_by("due_at")
     return {"notifications": list(sent), "scheduled": list(pending)}
+
+
+# Which written updates each recipient audience may read (customers never see internal text).
+_UPDATE_AUDIENCE_FOR = {"internal": "internal", "executive": "executive", "customer": "customer"}
+
+
+def message_context(incident: Incident, recipient: User | None, *, audience: str, **extra) -> dict:
+    """Everything the notification templates show about an incident, in the recipient's language.
+
+    `audience` (internal, executive, customer) decides which latest update is included and whether
+    the team's link is; customers get neither internal text nor console links.
+    """
+    from django.conf import settings
+    from django.utils import timezone as tz
+    from django.utils import translation
+
+    from incidents.models import State
+
+    language = getattr(recipient, "language", None) or settings.LANGUAGE_CODE
+    with translation.override(language):
+        state = str(State(incident.state).label)
+    latest = incident.updates.filter(audience=_UPDATE_AUDIENCE_FOR[audience]).order_by(
+        "-created_at"
+    )
+    latest_update = latest.values_list("body", flat=True).first() or ""
+    age = (tz.now() - incident.detected_at).total_seconds() // 60
+    return {
+        "incident_id": incident.pk,
+        "title": incident.title,
+        "description": incident.description if audience != "customer" else "",
+        "priority": incident.priority if audience != "customer" else None,
+        "state": state,
+        "incident_url": (
+            f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
+            if audience != "customer"
+            else ""
+        ),
+        "services": [s.name for s in incident.services.all()],
+        "customers": [c.name for c in incident.customers.all()] if audience != "customer" else [],
+        "detected_at": incident.detected_at.isoformat(),
+        "age_minutes": int(age),
+        "workaround": incident.workaround,
+        "next_update_at": None,
+        "recipient_name": recipient.display_name if recipient else "",
+        "latest_update": latest_update,
+        "unsubscribe_url": "",
+        **extra,
+    }

@@ -1,6 +1,6 @@
 """Delivery: the outbox. One row per message to one recipient over one channel, written in the same
-transaction as the change that causes it. (The notifications issue adds transports, retries and the
-sweep; until then rows are recorded and visible, not yet sent.)"""
+transaction as the change that causes it, handed to Celery after commit, claimed atomically by one
+worker, retried with backoff, and swept up again if a broker message or a worker is lost."""
 
 import uuid
 
@@ -35,10 +35,14 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=100)
     language = models.CharField(_("language"), max_length=5, default="de")
     context = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(
+        max_length=100, blank=True, help_text="what the message is about, e.g. incident:42"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -46,7 +50,10 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+            models.Index(fields=["subject", "created_at"], name="notification_subject"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} -> {self.address} ({self.status})"

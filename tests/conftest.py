@@ -102,3 +102,15 @@ def _english(settings):
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _in_memory_broker():
+    """Tasks enqueued after commit in tests go to an in-memory broker, never to a dev worker's
+    queue folder or a shared Redis; delivery tests call the services (or a test worker) directly."""
+    from config.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "memory://"
+    yield
+    app.conf.broker_url = previous

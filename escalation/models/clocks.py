@@ -16,6 +16,7 @@ class Clock(models.Model):
         LEVEL_TIMEOUT = "level_timeout", _("Next escalation level")
         LADDER_STEP = "ladder_step", _("Next step of a personal ladder")
         UPDATE_DUE = "update_due", _("Update due")
+        UPDATE_REMINDER = "update_reminder", _("Reminder: update due soon")
         SERVICE_HOURS = "service_hours", _("Service hours begin")
 
     class Status(models.TextChoices):

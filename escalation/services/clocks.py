@@ -104,11 +104,16 @@ def _update_due(incident, clock, now):
     matrix.update_due_fire(incident=incident, clock=clock, at=now)
 
 
+def _update_reminder(incident, clock, now):
+    matrix.update_reminder_fire(incident=incident, clock=clock, at=now)
+
+
 _HANDLERS = {
     Clock.Kind.LEVEL_TIMEOUT: _level_timeout,
     Clock.Kind.SERVICE_HOURS: _service_hours,
     Clock.Kind.LADDER_STEP: _ladder_step,
     Clock.Kind.UPDATE_DUE: _update_due,
+    Clock.Kind.UPDATE_REMINDER: _update_reminder,
 }
 
 

@@ -273,15 +273,10 @@ def page_send(
         template="page",
         recipient=user,
         language=user.language,
-        context={
-            "incident": incident.pk,
-            "title": incident.title,
-            "priority": incident.priority,
-            "state": incident.state,
-            "level": page.level_index + 1,
-            "ack_url": ack_url,
-            "incident_url": f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/",
-        },
+        subject=f"incident:{incident.pk}",
+        context=selectors.message_context(
+            incident, user, audience="internal", level=page.level_index + 1, ack_url=ack_url
+        ),
     )
     timeline_record(
         incident=incident,

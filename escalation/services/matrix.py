@@ -1,15 +1,19 @@
 """The communication matrix applied to one incident: who is informed, how, and when updates are due.
 
 Runs inside the caller's transaction with the incident locked; every decision is a timeline entry.
+For each matrix row with a cadence there are two clocks per period: a reminder to the commander five
+minutes before the update is due, and the deadline itself, at which an automatic status digest goes
+to the audience if nobody wrote an update. Every message promises the time of the next update.
 """
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from incidents.models import Audience as UpdateAudience
-from incidents.models import Incident, User
-from incidents.services import timeline_record
+from incidents.models import Incident, Update, User
+from incidents.services import incident_lock, timeline_record, update_post
 from notifications.services import notification_enqueue
 
 from .. import roles, selectors
@@ -17,6 +21,9 @@ from ..models import Audience, Clock, CommunicationRule
 
 EV_MATRIX = "matrix_decision"
 EV_UPDATE_DUE = "update_due"
+EV_UPDATE_REMINDER = "update_reminder"
+EV_UPDATE_SENT = "update_sent"
+REMINDER_BEFORE = timedelta(minutes=5)
 
 # Which kind of written update satisfies each matrix audience.
 UPDATE_AUDIENCE = {
@@ -48,27 +55,59 @@ def recipients_for(rule: CommunicationRule, incident: Incident, at: datetime) ->
     return [people[pk] for pk in sorted(people)]
 
 
+def _send(
+    *,
+    incident: Incident,
+    rule: CommunicationRule,
+    at: datetime,
+    key: str,
+    template: str,
+    next_update_at: datetime | None,
+    **extra,
+) -> list[dict]:
+    """One message per recipient and channel of the row; returns who was informed how."""
+    sent = []
+    audience = UPDATE_AUDIENCE[rule.audience]
+    for person in recipients_for(rule, incident, at):
+        for channel in rule.channels:
+            address = selectors.address_for(person, channel)
+            if not address:
+                continue
+            context = selectors.message_context(
+                incident,
+                person,
+                audience=audience,
+                reason=incident.escalation_reason,
+                next_update_at=next_update_at.isoformat() if next_update_at else None,
+                **extra,
+            )
+            notification_enqueue(
+                dedup_key=f"comm:{incident.pk}:{key}:{rule.pk}:{person.pk}:{channel}",
+                channel=channel,
+                address=address,
+                template=template,
+                recipient=person,
+                language=person.language,
+                context=context,
+                subject=f"incident:{incident.pk}",
+            )
+            sent.append({"to": person.username, "channel": channel})
+    return sent
+
+
 def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> list[dict]:
     """Inform every audience the matrix names for this incident, and set when updates are due."""
     decisions = []
     for rule in selectors.communication_rules_for(incident):
-        people = recipients_for(rule, incident, at)
-        sent = []
-        for person in people:
-            for channel in rule.channels:
-                address = selectors.address_for(person, channel)
-                if not address:
-                    continue
-                notification_enqueue(
-                    dedup_key=f"comm:{incident.pk}:{occasion}:{rule.pk}:{person.pk}:{channel}",
-                    channel=channel,
-                    address=address,
-                    template=rule.template,
-                    recipient=person,
-                    language=person.language,
-                    context=_context(incident, rule),
-                )
-                sent.append({"to": person.username, "channel": channel})
+        due = at + timedelta(minutes=rule.cadence_minutes) if rule.cadence_minutes else None
+        sent = _send(
+            incident=incident,
+            rule=rule,
+            at=at,
+            key=occasion,
+            template=rule.template,
+            next_update_at=due,
+        )
         decision = {
             "rule": rule.pk,
             "audience": rule.audience,
@@ -76,9 +115,8 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
             "cadence_minutes": rule.cadence_minutes,
             "occasion": occasion,
         }
-        if rule.cadence_minutes:
-            due = at + timedelta(minutes=rule.cadence_minutes)
-            update_due_schedule(incident=incident, rule=rule, due_at=due, seq=0, occasion=occasion)
+        if due:
+            _schedule(incident=incident, rule=rule, due_at=due, seq=0, occasion=occasion)
             decision["next_update_due"] = due.isoformat()
         timeline_record(
             incident=incident, kind=EV_MATRIX, actor=None, label="system (matrix)", data=decision
@@ -87,76 +125,169 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
     return decisions
 
 
-def _context(incident: Incident, rule: CommunicationRule) -> dict:
-    return {
-        "incident": incident.pk,
-        "title": incident.title,
-        "priority": incident.priority,
-        "state": incident.state,
-        "audience": rule.audience,
-        "incident_url": f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/",
-    }
-
-
-def update_due_schedule(
+def _schedule(
     *, incident: Incident, rule: CommunicationRule, due_at: datetime, seq: int, occasion: str
-) -> Clock:
-    clock, _ = Clock.objects.get_or_create(
+) -> None:
+    """The reminder (five minutes before) and the deadline of one update period."""
+    payload = {"rule": rule.pk, "audience": rule.audience, "seq": seq, "occasion": occasion}
+    Clock.objects.get_or_create(
         key=f"update:{incident.pk}:{occasion}:{rule.pk}:{seq}",
         defaults={
             "incident": incident,
             "kind": Clock.Kind.UPDATE_DUE,
             "due_at": due_at,
-            "payload": {
-                "rule": rule.pk,
-                "audience": rule.audience,
-                "seq": seq,
-                "occasion": occasion,
-            },
+            "payload": payload,
         },
     )
-    return clock
+    if rule.cadence_minutes * 60 > REMINDER_BEFORE.total_seconds():
+        Clock.objects.get_or_create(
+            key=f"remind:{incident.pk}:{occasion}:{rule.pk}:{seq}",
+            defaults={
+                "incident": incident,
+                "kind": Clock.Kind.UPDATE_REMINDER,
+                "due_at": due_at - REMINDER_BEFORE,
+                "payload": {**payload, "due": due_at.isoformat()},
+            },
+        )
+
+
+def _fresh_update(incident: Incident, audience: str, since: datetime) -> Update | None:
+    return (
+        incident.updates.filter(audience=audience, created_at__gte=since)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _rule(clock: Clock) -> CommunicationRule | None:
+    rule = CommunicationRule.objects.filter(pk=clock.payload["rule"]).first()
+    return rule if rule and rule.is_active and rule.cadence_minutes else None
+
+
+def update_reminder_fire(*, incident: Incident, clock: Clock, at: datetime) -> None:
+    """Five minutes before an update is due and none was written: remind the commander."""
+    rule = _rule(clock)
+    if rule is None:
+        return
+    audience = UPDATE_AUDIENCE[rule.audience]
+    due = datetime.fromisoformat(clock.payload["due"])
+    if _fresh_update(incident, audience, due - timedelta(minutes=rule.cadence_minutes)):
+        return
+    people = [incident.commander] if incident.commander else selectors.managers_on_duty(at)
+    reminded = []
+    for person in people:
+        address = selectors.address_for(person, "email")
+        if address:
+            context = selectors.message_context(
+                incident,
+                person,
+                audience="internal",
+                update_audience=audience,
+                due_at=due.isoformat(),
+            )
+            notification_enqueue(
+                dedup_key=f"due:{incident.pk}:{clock.key}:{person.pk}",
+                channel="email",
+                address=address,
+                template="update_due",
+                recipient=person,
+                language=person.language,
+                context=context,
+                subject=f"incident:{incident.pk}",
+            )
+            reminded.append(person.username)
+    timeline_record(
+        incident=incident,
+        kind=EV_UPDATE_REMINDER,
+        actor=None,
+        label="system (matrix)",
+        data={"audience": audience, "due": due.isoformat(), "reminded": reminded},
+    )
 
 
 def update_due_fire(*, incident: Incident, clock: Clock, at: datetime) -> None:
-    """An update to an audience is due: remind the commander and schedule the next deadline.
+    """The update is due: if nobody wrote one, an automatic status digest goes to the audience.
 
-    (Automatic status digests when nobody writes come with the notifications issue.)
+    Either way the next period is scheduled, and the digest promises its end.
     """
-    rule = CommunicationRule.objects.filter(pk=clock.payload["rule"]).first()
-    if rule is None or not rule.is_active or not rule.cadence_minutes:
+    rule = _rule(clock)
+    if rule is None:
         return
     audience = UPDATE_AUDIENCE[rule.audience]
-    last_update = incident.updates.filter(audience=audience).order_by("-created_at").first()
-    period_start = at - timedelta(minutes=rule.cadence_minutes)
-    fresh = last_update is not None and last_update.created_at >= period_start
-    reminded = []
+    fresh = _fresh_update(
+        incident, audience, clock.due_at - timedelta(minutes=rule.cadence_minutes)
+    )
+    next_due = at + timedelta(minutes=rule.cadence_minutes)
+    sent = []
     if not fresh:
-        people = [incident.commander] if incident.commander else selectors.managers_on_duty(at)
-        for person in people:
-            address = selectors.address_for(person, "email")
-            if address:
-                notification_enqueue(
-                    dedup_key=f"due:{incident.pk}:{clock.key}:{person.pk}",
-                    channel="email",
-                    address=address,
-                    template="update_due",
-                    recipient=person,
-                    language=person.language,
-                    context={**_context(incident, rule), "update_audience": audience},
-                )
-                reminded.append(person.username)
+        sent = _send(
+            incident=incident,
+            rule=rule,
+            at=at,
+            key=clock.key,
+            template=f"digest_{audience}",
+            next_update_at=next_due,
+        )
     timeline_record(
         incident=incident,
         kind=EV_UPDATE_DUE,
         actor=None,
         label="system (matrix)",
-        data={"audience": audience, "fresh_update": fresh, "reminded": reminded},
+        data={
+            "audience": audience,
+            "fresh_update": bool(fresh),
+            "digest_to": sent,
+            "next_update_due": next_due.isoformat(),
+        },
     )
-    update_due_schedule(
+    _schedule(
         incident=incident,
         rule=rule,
-        due_at=at + timedelta(minutes=rule.cadence_minutes),
+        due_at=next_due,
         seq=clock.payload["seq"] + 1,
         occasion=clock.payload["occasion"],
     )
+
+
+@transaction.atomic
+def update_publish(*, incident: Incident, actor: User | None, audience: str, body: str) -> Update:
+    """Write an update and send it to that audience as the matrix says; it resets the deadline,
+    and the message promises when the next update comes."""
+    locked = incident_lock(incident)
+    update = update_post(incident=locked, actor=actor, audience=audience, body=body)
+    now = timezone.now()
+    for rule in selectors.communication_rules_for(locked):
+        if UPDATE_AUDIENCE[rule.audience] != audience:
+            continue
+        pending = Clock.objects.filter(
+            incident=locked,
+            status=Clock.Status.PENDING,
+            payload__rule=rule.pk,
+            kind__in=[Clock.Kind.UPDATE_DUE, Clock.Kind.UPDATE_REMINDER],
+        )
+        seq = max([c.payload["seq"] for c in pending] or [0]) + 1
+        occasion = pending.first().payload["occasion"] if pending.exists() else f"u{update.pk}"
+        pending.update(status=Clock.Status.CANCELLED)
+        next_due = now + timedelta(minutes=rule.cadence_minutes) if rule.cadence_minutes else None
+        sent = _send(
+            incident=locked,
+            rule=rule,
+            at=now,
+            key=f"update{update.pk}",
+            template=f"{audience}_update",
+            next_update_at=next_due,
+        )
+        if next_due:
+            _schedule(incident=locked, rule=rule, due_at=next_due, seq=seq, occasion=occasion)
+        timeline_record(
+            incident=locked,
+            kind=EV_UPDATE_SENT,
+            actor=actor,
+            data={
+                "update": update.pk,
+                "audience": audience,
+                "informed": sent,
+                "next_update_due": next_due.isoformat() if next_due else None,
+            },
+        )
+    return update

@@ -39,7 +39,7 @@ def paged_incident(manager):
 
 
 def ack_path(incident):
-    url = Notification.objects.get(template="page", context__incident=incident.pk).context[
+    url = Notification.objects.get(template="page", context__incident_id=incident.pk).context[
         "ack_url"
     ]
     assert url.startswith("http://127.0.0.1:8000/ack/")

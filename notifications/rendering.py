@@ -1,0 +1,62 @@
+"""Render an outbox row into the message its channel sends, in the recipient's language and time
+zone. Text lives in templates (templates/notifications/<channel>/<language>/<name>.*)."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Notification
+from .transports import Message
+
+LANGUAGES = ("de", "en")
+
+
+def _prepare(context: dict) -> dict:
+    """JSON back into Python: every key ending in _at becomes an aware datetime (or None)."""
+    prepared = {}
+    for key, value in context.items():
+        if key.endswith("_at") and isinstance(value, str) and value:
+            prepared[key] = datetime.fromisoformat(value)
+        elif key == "items" and isinstance(value, list):
+            prepared[key] = [_prepare(item) if isinstance(item, dict) else item for item in value]
+        else:
+            prepared[key] = value
+    return prepared
+
+
+def render(notification: Notification) -> Message:
+    language = notification.language if notification.language in LANGUAGES else "en"
+    recipient = notification.recipient
+    zone = getattr(recipient, "time_zone", "") or settings.TIME_ZONE
+    context = _prepare(notification.context)
+    name = notification.template
+    with translation.override(language), timezone.override(zone):
+        subject = text = html = chat = ""
+        if notification.channel == "email":
+            base = f"notifications/email/{language}/{name}"
+            subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
+            text = render_to_string(f"{base}.txt", context).strip()
+            html = render_to_string(f"{base}.html", context)
+        elif notification.channel == "apprise":
+            chat = render_to_string(f"notifications/chat/{language}/{name}.txt", context).strip()
+            subject = chat.splitlines()[0][:200] if chat else name
+    payload = {
+        "id": str(notification.delivery_id),
+        "event": name,
+        "created_at": notification.created_at.isoformat(),
+        "language": language,
+        "subject": notification.subject,
+        "data": notification.context,
+    }
+    return Message(
+        delivery_id=str(notification.delivery_id),
+        address=notification.address,
+        language=language,
+        subject=subject,
+        text=text,
+        html=html,
+        chat=chat,
+        payload=payload,
+    )

@@ -1,0 +1,17 @@
+"""Chat and SMS through Apprise URLs (Slack, Teams, Telegram, Mattermost, SMS gateways ...).
+
+A fresh Apprise object per message: Apprise throttles repeated sends per object.
+"""
+
+import apprise
+
+from .base import Message, Transport, TransportError
+
+
+class AppriseTransport(Transport):
+    def send(self, message: Message) -> None:
+        sender = apprise.Apprise()
+        if not sender.add(message.address):
+            raise TransportError("not a valid Apprise URL", permanent=True)
+        if not sender.notify(title=message.subject, body=message.chat or message.text):
+            raise TransportError("the Apprise service did not accept the message")

@@ -1,0 +1,37 @@
+"""Email through Django's SMTP backend: plain text and HTML, Message-ID = delivery id."""
+
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from .base import Message, Transport, TransportError
+
+
+class EmailTransport(Transport):
+    def send(self, message: Message) -> None:
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+        mail = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.address],
+            headers={
+                "Message-ID": f"<{message.delivery_id}@{domain}>",
+                "X-Escalation-Delivery": message.delivery_id,
+                "Auto-Submitted": "auto-generated",
+                "Content-Language": message.language,
+            },
+            connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+        )
+        if message.html:
+            mail.attach_alternative(message.html, "text/html")
+        try:
+            mail.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from exc
+        except smtplib.SMTPResponseException as exc:
+            text = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
+            raise TransportError(text, permanent=500 <= exc.smtp_code < 600) from exc
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TransportError(f"SMTP: {exc}") from exc

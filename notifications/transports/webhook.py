@@ -1,0 +1,46 @@
+"""Webhooks: a JSON POST with httpx, signed with HMAC-SHA256 over "<timestamp>.<body>".
+
+Receivers verify `X-Escalation-Signature: v1=<hex>` with the shared secret and drop repeats by
+`X-Escalation-Delivery`. 4xx answers other than 408/429 are permanent; everything else is retried.
+"""
+
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+from django.conf import settings
+
+from .base import Message, Transport, TransportError
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + digest.hexdigest()
+
+
+class WebhookTransport(Transport):
+    def send(self, message: Message) -> None:
+        body = json.dumps(message.payload, separators=(",", ":"), sort_keys=True).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "EscalationManager-Webhook/1",
+            "X-Escalation-Delivery": message.delivery_id,
+            "X-Escalation-Timestamp": timestamp,
+            "X-Escalation-Signature": signature(settings.WEBHOOK_SECRET, timestamp, body),
+        }
+        try:
+            response = httpx.post(
+                message.address, content=body, headers=headers,
+                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False,
+            )  # fmt: skip
+        except httpx.InvalidURL as exc:
+            raise TransportError(f"invalid URL: {exc}", permanent=True) from exc
+        except httpx.HTTPError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code < 300:
+            return
+        permanent = 400 <= response.status_code < 500 and response.status_code not in (408, 429)
+        raise TransportError(f"HTTP {response.status_code}", permanent=permanent)
