@@ -39,6 +39,12 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.sweep",
         "schedule": settings.NOTIFICATION_SWEEP_SECONDS,
     },
+    # Executives get one digest of every open escalation instead of asking the team; its period is
+    # the product setting EXECUTIVE_DIGEST_MINUTES (the task's dedup key makes a repeat harmless).
+    "executive-digest": {
+        "task": "escalation.tasks.executive_digest",
+        "schedule": max(60, settings.EXECUTIVE_DIGEST_MINUTES * 60),
+    },
     # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
     # and an hour keeps the cost (one pass over the timeline table) negligible.
     "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},

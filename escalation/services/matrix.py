@@ -153,7 +153,7 @@ def _schedule(
 
 def _fresh_update(incident: Incident, audience: str, since: datetime) -> Update | None:
     return (
-        incident.updates.filter(audience=audience, created_at__gte=since)
+        incident.updates.filter(audience=audience, created_at__gt=since)
         .order_by("-created_at")
         .first()
     )
@@ -255,6 +255,7 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
     and the message promises when the next update comes."""
     locked = incident_lock(incident)
     update = update_post(incident=locked, actor=actor, audience=audience, body=body)
+    locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # update_post appended
     now = timezone.now()
     for rule in selectors.communication_rules_for(locked):
         if UPDATE_AUDIENCE[rule.audience] != audience:
@@ -291,3 +292,70 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             },
         )
     return update
+
+
+@transaction.atomic
+def executive_digest_send(*, at: datetime | None = None) -> int:
+    """One message per executive listing every open escalation (EXECUTIVE_DIGEST_MINUTES)."""
+    from django.conf import settings
+
+    from incidents.models import State
+
+    at = at or timezone.now()
+    minutes = settings.EXECUTIVE_DIGEST_MINUTES
+    if not minutes:
+        return 0
+    period = int(at.timestamp() // (minutes * 60))
+    open_escalations = (
+        Incident.objects.filter(state__in=[State.ESCALATED, State.WORKAROUND])
+        .prefetch_related("customers")
+        .order_by("priority", "detected_at")
+    )
+    group = selectors.group_by_name(roles.EXECUTIVE)
+    executives = selectors.group_members(group.pk) if group else []
+    sent = 0
+    for person in executives:
+        address = selectors.address_for(person, "email")
+        if not address:
+            continue
+        items = []
+        for incident in open_escalations:
+            context = selectors.message_context(incident, person, audience="executive")
+            next_due = (
+                incident.clocks.filter(kind=Clock.Kind.UPDATE_DUE, status=Clock.Status.PENDING)
+                .order_by("due_at")
+                .values_list("due_at", flat=True)
+                .first()
+            )
+            items.append(
+                {
+                    key: context[key]
+                    for key in (
+                        "title",
+                        "priority",
+                        "state",
+                        "age_minutes",
+                        "customers",
+                        "latest_update",
+                        "incident_url",
+                    )
+                }
+                | {"next_update_at": next_due.isoformat() if next_due else None}
+            )
+        notification_enqueue(
+            dedup_key=f"execdigest:{period}:{person.pk}",
+            channel="email",
+            address=address,
+            template="executive_digest",
+            recipient=person,
+            language=person.language,
+            context={
+                "items": items,
+                "count": len(items),
+                "generated_at": at.isoformat(),
+                "recipient_name": person.display_name,
+                "dashboard_url": f"{settings.BASE_URL}/dashboard/",
+            },
+        )
+        sent += 1
+    return sent
