@@ -188,9 +188,10 @@ def message_context(incident: Incident, recipient: User | None, *, audience: str
         "description": incident.description if audience != "customer" else "",
         "priority": incident.priority if audience != "customer" else None,
         "state": state,
+        # The team's link; executives (read-only dashboard) and customers get none.
         "incident_url": (
             f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
-            if audience != "customer"
+            if audience == "internal"
             else ""
         ),
         "services": [s.name for s in incident.services.all()],

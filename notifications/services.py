@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 
@@ -56,10 +56,36 @@ def notification_enqueue(
         },
     )
     if created:
-        from .tasks import deliver  # the task module imports this one
-
-        transaction.on_commit(lambda: deliver.delay(notification.pk))
+        _hand_off_after_commit(notification.pk)
     return notification, created
+
+
+HAND_OFF_BATCH = 100
+
+
+def _hand_off_after_commit(notification_id: int) -> None:
+    """Collect the transaction's new rows; after commit, hand them to Celery in batches.
+
+    One callback per transaction (found again in the connection's on-commit list), so a
+    transaction that queues a thousand messages sends ten broker messages, not a thousand. If the
+    callback is discarded (its savepoint rolled back), the sweep picks the rows up later.
+    """
+    connection = transaction.get_connection()
+    for _sids, func, _robust in connection.run_on_commit:
+        ids = getattr(func, "outbox_ids", None)
+        if ids is not None:
+            ids.append(notification_id)
+            return
+    ids = [notification_id]
+
+    def hand_off() -> None:
+        from .tasks import deliver_batch  # the task module imports this one
+
+        for start in range(0, len(ids), HAND_OFF_BATCH):
+            deliver_batch.delay(ids[start : start + HAND_OFF_BATCH])
+
+    hand_off.outbox_ids = ids
+    transaction.on_commit(hand_off)
 
 
 def notifications_cancel(*, dedup_prefix: str) -> int:
@@ -71,11 +97,27 @@ def notifications_cancel(*, dedup_prefix: str) -> int:
 
 def notification_claim(*, notification_id: int, now: datetime) -> bool:
     """Atomically take a due row for sending; only one worker can win."""
-    return bool(
-        Notification.objects.filter(
-            pk=notification_id, status__in=[Status.PENDING, Status.FAILED], next_attempt_at__lte=now
-        ).update(status=Status.SENDING, sending_since=now, attempts=F("attempts") + 1)
-    )
+    return bool(notifications_claim(ids=[notification_id], now=now))
+
+
+def notifications_claim(*, ids: list[int], now: datetime) -> list[Notification]:
+    """Take every due row of `ids` for sending with one conditional UPDATE; returns those won.
+
+    UPDATE ... RETURNING (PostgreSQL, SQLite >= 3.35) tells exactly which rows this statement
+    changed, so of two workers claiming the same rows each gets only what it really won.
+    """
+    if not ids:
+        return []
+    table = Notification._meta.db_table
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, sending_since = %s, attempts = attempts + 1 "  # noqa: S608
+            f"WHERE id IN ({marks}) AND status IN (%s, %s) AND next_attempt_at <= %s RETURNING id",
+            [Status.SENDING, now, *ids, Status.PENDING, Status.FAILED, now],
+        )
+        won = [row[0] for row in cursor.fetchall()]
+    return list(Notification.objects.filter(pk__in=won).select_related("recipient").order_by("pk"))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -94,22 +136,31 @@ class Outcome:
 
 def notification_deliver(*, notification_id: int) -> Outcome:
     """Claim, render, send, and record the result of one message. Safe to call twice."""
-    now = timezone.now()
-    if not notification_claim(notification_id=notification_id, now=now):
-        return Outcome(None, "skipped")
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    try:
-        message = render(notification)
-        TRANSPORTS[notification.channel]().send(message)
-    except TransportError as exc:
-        return _failed(notification, exc.message, permanent=exc.permanent)
-    except (TemplateDoesNotExist, TemplateSyntaxError, KeyError) as exc:
-        return _failed(notification, f"cannot render: {exc!r}", permanent=True)
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", sending_since=None
-    )
-    notification.status = Status.SENT
-    return Outcome(notification, Status.SENT)
+    outcomes = notifications_deliver(ids=[notification_id])
+    return outcomes[0] if outcomes else Outcome(None, "skipped")
+
+
+def notifications_deliver(*, ids: list[int]) -> list[Outcome]:
+    """Deliver every due row of `ids` that this worker wins; others are skipped (not listed)."""
+    outcomes, sent = [], []
+    for notification in notifications_claim(ids=ids, now=timezone.now()):
+        try:
+            message = render(notification)
+            TRANSPORTS[notification.channel]().send(message)
+        except TransportError as exc:
+            outcomes.append(_failed(notification, exc.message, permanent=exc.permanent))
+            continue
+        except (TemplateDoesNotExist, TemplateSyntaxError, KeyError) as exc:
+            outcomes.append(_failed(notification, f"cannot render: {exc!r}", permanent=True))
+            continue
+        notification.status = Status.SENT
+        sent.append(notification.pk)
+        outcomes.append(Outcome(notification, Status.SENT))
+    if sent:  # one UPDATE for every success of the batch
+        Notification.objects.filter(pk__in=sent, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=timezone.now(), last_error="", sending_since=None
+        )
+    return outcomes
 
 
 def _failed(notification: Notification, error: str, *, permanent: bool) -> Outcome:

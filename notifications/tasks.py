@@ -4,23 +4,36 @@ timeline and alerts the escalation manager."""
 
 from celery import shared_task
 
-from .services import notification_deliver, notifications_sweep
+from .services import HAND_OFF_BATCH, Outcome, notifications_deliver, notifications_sweep
+
+
+def _report(outcomes: list[Outcome]) -> None:
+    """Failures that matter to an incident go to the escalation process (timeline, alert)."""
+    for outcome in outcomes:
+        if outcome.status in ("failed", "dead"):
+            from escalation.services.delivery import delivery_problem
+
+            delivery_problem(notification=outcome.notification)
 
 
 @shared_task(ignore_result=True, acks_late=True)
 def deliver(notification_id: int) -> str:
-    outcome = notification_deliver(notification_id=notification_id)
-    if outcome.status in ("failed", "dead"):
-        from escalation.services.delivery import delivery_problem
+    outcomes = notifications_deliver(ids=[notification_id])
+    _report(outcomes)
+    return outcomes[0].status if outcomes else "skipped"
 
-        delivery_problem(notification=outcome.notification)
-    return outcome.status
+
+@shared_task(ignore_result=True, acks_late=True)
+def deliver_batch(notification_ids: list[int]) -> int:
+    outcomes = notifications_deliver(ids=notification_ids)
+    _report(outcomes)
+    return len(outcomes)
 
 
 @shared_task(ignore_result=True)
 def sweep() -> int:
     """Re-queue what is due: retries, lost hand-offs, and rows of workers that died mid-send."""
     ids = notifications_sweep()
-    for notification_id in ids:
-        deliver.delay(notification_id)
+    for start in range(0, len(ids), HAND_OFF_BATCH):
+        deliver_batch.delay(ids[start : start + HAND_OFF_BATCH])
     return len(ids)
