@@ -32,4 +32,5 @@ urlpatterns = [
         "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
     ),
     path("api/v1/oncall/", OnCallView.as_view(), name="api_oncall"),
+    path("", include("notifications.urls")),
 ]

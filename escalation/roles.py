@@ -49,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "escalation.view_page",
         "escalation.view_clock",
         "notifications.view_notification",
+        *_crud("notifications", "subscription"),
     ],
     RESPONDER: [
         "incidents.classify_incident",

@@ -162,7 +162,9 @@ def incident_communication(incident: Incident) -> dict:
 _UPDATE_AUDIENCE_FOR = {"internal": "internal", "executive": "executive", "customer": "customer"}
 
 
-def message_context(incident: Incident, recipient: User | None, *, audience: str, **extra) -> dict:
+def message_context(
+    incident: Incident, recipient: User | None, *, audience: str, language: str = "", **extra
+) -> dict:
     """Everything the notification templates show about an incident, in the recipient's language.
 
     `audience` (internal, executive, customer) decides which latest update is included and whether
@@ -174,7 +176,7 @@ def message_context(incident: Incident, recipient: User | None, *, audience: str
 
     from incidents.models import State
 
-    language = getattr(recipient, "language", None) or settings.LANGUAGE_CODE
+    language = language or getattr(recipient, "language", None) or settings.LANGUAGE_CODE
     with translation.override(language):
         state = str(State(incident.state).label)
     latest = incident.updates.filter(audience=_UPDATE_AUDIENCE_FOR[audience]).order_by(

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Notification
+from .models import Notification, Subscription
 
 
 @admin.register(Notification)
@@ -15,3 +15,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("address", "channel", "scope_label", "language", "confirmed_at", "is_active")
+    list_filter = ("channel", "is_active", "scope")
+    search_fields = ("address", "scope")

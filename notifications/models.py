@@ -57,3 +57,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} -> {self.address} ({self.status})"
+
+
+class Subscription(models.Model):
+    """Someone who wants customer-facing updates about a service or a customer: a customer's
+    contact or a self-service subscriber (email with double opt-in, or a webhook)."""
+
+    channel = models.CharField(
+        _("channel"),
+        max_length=20,
+        choices=[(Channel.EMAIL, _("Email")), (Channel.WEBHOOK, _("Webhook"))],
+    )
+    address = models.CharField(_("address"), max_length=1000)
+    scope = models.CharField(
+        _("about"), max_length=120, help_text="service:<slug> or customer:<slug>"
+    )
+    scope_label = models.CharField(_("about (name)"), max_length=200)
+    language = models.CharField(_("language"), max_length=5, default="de")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["scope", "address"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address", "scope"], name="subscription_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["scope", "is_active"], name="subscription_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.address} -> {self.scope_label}"

@@ -59,4 +59,5 @@ def render(notification: Notification) -> Message:
         html=html,
         chat=chat,
         payload=payload,
+        unsubscribe_url=notification.context.get("unsubscribe_url") or "",
     )

@@ -14,12 +14,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
+from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Notification
+from .models import Notification, Subscription
 from .rendering import render
 from .transports import TRANSPORTS, TransportError
 
@@ -182,12 +185,114 @@ def notifications_sweep(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
     Notification.objects.filter(status=Status.SENDING, sending_since__lt=lease).update(
-        status=Status.FAILED, sending_since=None, last_error="worker lost while sending",
+        status=Status.FAILED,
+        sending_since=None,
+        last_error="worker lost while sending",
         next_attempt_at=now,
-    )  # fmt: skip
+    )
     handoff = now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_AFTER_SECONDS)
     due = Notification.objects.filter(
         Q(status=Status.PENDING, next_attempt_at__lte=handoff)
         | Q(status=Status.FAILED, next_attempt_at__lte=now)
     ).order_by("next_attempt_at")
     return list(due.values_list("pk", flat=True)[:5000])
+
+
+# --- Subscriptions -----------------------------------------------------------------------------
+
+SUBSCRIPTION_SALT = "notifications.subscription"
+
+
+def subscription_token(subscription: Subscription) -> str:
+    """The signed secret in confirm, preference and unsubscribe links (no expiry: an unsubscribe
+    link in a year-old email must still work)."""
+    return signing.dumps(subscription.pk, salt=SUBSCRIPTION_SALT)
+
+
+def subscription_from_token(token: str) -> Subscription:
+    try:
+        pk = signing.loads(token, salt=SUBSCRIPTION_SALT)
+        return Subscription.objects.get(pk=pk)
+    except (signing.BadSignature, Subscription.DoesNotExist, TypeError, ValueError) as exc:
+        raise SubscriptionLinkInvalid(_("This link is not valid.")) from exc
+
+
+class SubscriptionLinkInvalid(Exception):
+    pass
+
+
+def subscription_links(subscription: Subscription) -> dict:
+    token = subscription_token(subscription)
+    base = settings.BASE_URL
+    return {
+        "confirm_url": f"{base}{reverse('subscription_confirm', args=[token])}",
+        "manage_url": f"{base}{reverse('subscription_manage', args=[token])}",
+        "unsubscribe_url": f"{base}{reverse('subscription_unsubscribe', args=[token])}",
+    }
+
+
+@transaction.atomic
+def subscription_request(
+    *, channel: str, address: str, scope: str, scope_label: str, language: str
+) -> Subscription:
+    """Self-service: record the wish and send the confirmation (double opt-in). Asking again
+    re-sends the confirmation; it never reveals whether the address was subscribed before."""
+    subscription, _ = Subscription.objects.get_or_create(
+        channel=channel,
+        address=address,
+        scope=scope,
+        defaults={"scope_label": scope_label, "language": language},
+    )
+    if subscription.confirmed_at and subscription.is_active:
+        return subscription
+    Subscription.objects.filter(pk=subscription.pk).update(is_active=True, language=language)
+    links = subscription_links(subscription)
+    notification_enqueue(
+        dedup_key=f"subconfirm:{subscription.pk}:{int(timezone.now().timestamp() // 600)}",
+        channel=channel,
+        address=address,
+        template="subscription_confirm",
+        language=language,
+        context={
+            "confirm_url": links["confirm_url"],
+            "scope_name": scope_label,
+            "recipient_name": "",
+        },
+    )
+    return subscription
+
+
+def subscription_confirm(*, token: str) -> Subscription:
+    subscription = subscription_from_token(token)
+    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now()
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(is_active=True)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_unsubscribe(*, token: str) -> Subscription:
+    subscription = subscription_from_token(token)
+    Subscription.objects.filter(pk=subscription.pk).update(is_active=False)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_set_language(*, token: str, language: str) -> Subscription:
+    subscription = subscription_from_token(token)
+    if language in ("de", "en"):
+        Subscription.objects.filter(pk=subscription.pk).update(language=language)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscribers_for(scopes: list[str]) -> list[Subscription]:
+    """Confirmed, active subscriptions to any of the scopes (one per channel and address)."""
+    found = Subscription.objects.filter(
+        scope__in=scopes, is_active=True, confirmed_at__isnull=False
+    ).order_by("pk")
+    unique = {}
+    for subscription in found:
+        unique.setdefault((subscription.channel, subscription.address), subscription)
+    return list(unique.values())

@@ -14,7 +14,7 @@ from django.utils import timezone
 from incidents.models import Audience as UpdateAudience
 from incidents.models import Incident, Update, User
 from incidents.services import incident_lock, timeline_record, update_post
-from notifications.services import notification_enqueue
+from notifications.services import notification_enqueue, subscribers_for, subscription_links
 
 from .. import roles, selectors
 from ..models import Audience, Clock, CommunicationRule
@@ -92,6 +92,52 @@ def _send(
                 subject=f"incident:{incident.pk}",
             )
             sent.append({"to": person.username, "channel": channel})
+    if rule.audience == Audience.CUSTOMERS and not rule.customer_id:
+        sent += _send_to_subscribers(
+            incident=incident,
+            rule=rule,
+            key=key,
+            template=template,
+            next_update_at=next_update_at,
+            **extra,
+        )
+    return sent
+
+
+def _send_to_subscribers(
+    *,
+    incident: Incident,
+    rule: CommunicationRule,
+    key: str,
+    template: str,
+    next_update_at: datetime | None,
+    **extra,
+) -> list[dict]:
+    """Self-service subscribers of an affected service or customer get what customers get."""
+    scopes = [f"service:{s.slug}" for s in incident.services.all()] + [
+        f"customer:{c.slug}" for c in incident.customers.all()
+    ]
+    sent = []
+    for subscription in subscribers_for(scopes):
+        context = selectors.message_context(
+            incident,
+            None,
+            audience="customer",
+            language=subscription.language,
+            next_update_at=next_update_at.isoformat() if next_update_at else None,
+            **extra,
+        )
+        context["unsubscribe_url"] = subscription_links(subscription)["unsubscribe_url"]
+        notification_enqueue(
+            dedup_key=f"comm:{incident.pk}:{key}:{rule.pk}:sub{subscription.pk}",
+            channel=subscription.channel,
+            address=subscription.address,
+            template=template,
+            language=subscription.language,
+            context=context,
+            subject=f"incident:{incident.pk}",
+        )
+        sent.append({"to": f"subscriber {subscription.pk}", "channel": subscription.channel})
     return sent
 
 

@@ -24,6 +24,7 @@ class Message:
     html: str = ""
     chat: str = ""
     payload: dict = field(default_factory=dict)
+    unsubscribe_url: str = ""
 
 
 class Transport:

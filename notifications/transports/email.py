@@ -24,6 +24,9 @@ class EmailTransport(Transport):
             },
             connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
         )
+        if message.unsubscribe_url:  # RFC 2369 / RFC 8058 one-click unsubscribe
+            mail.extra_headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            mail.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         if message.html:
             mail.attach_alternative(message.html, "text/html")
         try:
