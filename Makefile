@@ -24,6 +24,9 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
+	@echo "Outgoing email of the embedded default is written to var/mail/ (set EMAIL_HOST and"
+	@echo "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend to send real mail)."
+	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m config.embedded
 
 ## make test: the whole suite (SQLite by default; PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set)

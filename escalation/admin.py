@@ -11,7 +11,7 @@ from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
 from incidents.services import incident_create, incident_update_details
 
-from .forms import ACTION_FORMS, ACTION_LABELS
+from .forms import ACTION_FORMS, ACTION_LABELS, PublishUpdateForm
 from .models import (
     AckLink,
     BusinessCalendar,
@@ -31,6 +31,7 @@ from .models import (
     ScheduleOverride,
 )
 from .services import allowed_actions, incident_perform
+from .services.matrix import update_publish
 
 
 @admin.register(PriorityMatrixEntry)
@@ -189,6 +190,11 @@ class IncidentAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
+                "<int:pk>/publish-update/",
+                self.admin_site.admin_view(self.publish_update_view),
+                name="incidents_incident_publish_update",
+            ),
+            path(
                 "<int:pk>/action/<str:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name="incidents_incident_action",
@@ -205,6 +211,30 @@ class IncidentAdmin(admin.ModelAdmin):
                 for action in allowed_actions(incident, request.user)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def publish_update_view(self, request, pk: int):
+        """Write an update for one audience; the communication matrix sends it out."""
+        incident = get_object_or_404(Incident, pk=pk)
+        if not request.user.has_perm("incidents.add_update"):
+            raise DjangoPermissionDenied
+        form = PublishUpdateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                update_publish(incident=incident, actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+            else:
+                self.message_user(request, _("The update was published."))
+                return redirect(reverse("admin:incidents_incident_change", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": incident,
+            "title": _("Publish an update"),
+            "form": form,
+            "action_label": _("Publish"),
+        }
+        return render(request, "admin/incidents/incident/action_form.html", context)
 
     def action_view(self, request, pk: int, action: str):
         incident = get_object_or_404(Incident, pk=pk)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import ACTION_LABELS, Impact, Urgency  # noqa: F401 (re-exported)
+from incidents.models import Audience as UpdateAudience
 
 
 class ClassifyForm(forms.Form):
@@ -59,3 +60,8 @@ ACTION_FORMS = {
     "close": CloseForm,
     "reopen": ReopenForm,
 }
+
+
+class PublishUpdateForm(forms.Form):
+    audience = forms.ChoiceField(label=_("Audience"), choices=UpdateAudience.choices)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))

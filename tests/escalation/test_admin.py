@@ -177,3 +177,20 @@ def test_timeline_and_incidents_cannot_be_deleted_in_the_admin(client, manager):
     )
     url = reverse("admin:incidents_incidentevent_delete", args=[event.pk])
     assert client.get(url).status_code == 403
+
+
+def test_publishing_an_update_from_the_admin_sends_it(client, manager, customer_contact, customer):
+    from escalation.models import CommunicationRule
+    from notifications.models import Notification
+
+    CommunicationRule.objects.create(
+        audience="customers", channels=["email"], cadence_minutes=60, template="customer_update"
+    )
+    incident = drive(IncidentFactory(customers=[customer]), State.ESCALATED)
+    client.force_login(manager)
+    url = reverse("admin:incidents_incident_publish_update", args=[incident.pk])
+    assert client.post(url, {"audience": "customer", "body": ""}).status_code == 200  # form error
+    response = client.post(url, {"audience": "customer", "body": "Workaround aktiv"})
+    assert response.status_code == 302
+    sent = Notification.objects.filter(recipient=customer_contact, template="customer_update")
+    assert sent.order_by("-pk").first().context["latest_update"] == "Workaround aktiv"
