@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from escalation import views as escalation_views
-from escalation.api import OnCallView
 
 
 def healthz(request):
@@ -31,6 +30,6 @@ urlpatterns = [
     path(
         "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
     ),
-    path("api/v1/oncall/", OnCallView.as_view(), name="api_oncall"),
+    path("api/v1/", include("escalation.api.urls")),
     path("", include("notifications.urls")),
 ]

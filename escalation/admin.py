@@ -22,6 +22,7 @@ from .models import (
     EscalationPolicy,
     EscalationRule,
     EscalationRun,
+    IdempotencyRecord,
     LayerMember,
     NotificationRule,
     OnCallSchedule,
@@ -391,3 +392,8 @@ class AckLinkAdmin(_ReadOnly):
 class ClockAdmin(_ReadOnly):
     list_display = ("incident", "kind", "due_at", "status", "fired_at")
     list_filter = ("kind", "status")
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(_ReadOnly):
+    list_display = ("user", "key", "method", "path", "status_code", "created_at")

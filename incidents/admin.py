@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, IncidentEvent, Service, ServiceGroup, Update, User
+from .models import ApiToken, Customer, IncidentEvent, Service, ServiceGroup, Update, User
+from .services import api_token_revoke
 
 
 @admin.register(User)
@@ -76,3 +77,20 @@ class IncidentEventAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     list_select_related = ("incident",)
     search_fields = ("hash", "incident__title")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "scope", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope",)
+    readonly_fields = ("user", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
+    fields = ("user", "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # created with `manage.py create_api_token`, which shows the key once
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token)

@@ -544,3 +544,35 @@ class IncidentEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical_content()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored; it acts with its user's role."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
+        INGEST = "ingest", _("Alert ingestion only")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user}, {self.scope})"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -5,6 +5,7 @@ they use `incident_lock` and `timeline_record` from here.
 """
 
 import json
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from .exceptions import InvalidInput
 from .models import (
     GENESIS_HASH,
+    ApiToken,
     Audience,
     Customer,
     EventKind,
@@ -198,3 +200,18 @@ def update_post(*, incident: Incident, actor: User | None, audience: str, body: 
         data={"update": update.pk, "audience": audience, "body": body},
     )
     return update
+
+
+def api_token_create(*, user: User, scope: str = "read", name: str = "") -> tuple[ApiToken, str]:
+    """Create a token; the clear key is returned once and never stored."""
+    if scope not in ApiToken.Scope.values:
+        raise InvalidInput(_("Unknown scope: %(value)s.") % {"value": scope}, field="scope")
+    key = "em_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, scope=scope, name=name, prefix=key[:10], key_hash=ApiToken.hash(key)
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,6 +1,7 @@
 """The process models: classification, on-call, policies and running escalations, contact ladders,
 the communication matrix, and the clock rows that drive everything that must happen later."""
 
+from .api import IdempotencyRecord
 from .classification import EscalationRule, PriorityMatrixEntry
 from .clocks import Clock
 from .contacts import ContactMethod, NotificationRule
@@ -19,6 +20,7 @@ __all__ = [
     "EscalationPolicy",
     "EscalationRule",
     "EscalationRun",
+    "IdempotencyRecord",
     "LayerMember",
     "NotificationRule",
     "OnCallSchedule",

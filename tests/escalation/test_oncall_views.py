@@ -52,7 +52,7 @@ def test_who_may_see_on_call_and_matrix(client, request, rota, url, who, status)
 def test_anonymous_is_sent_to_login_or_refused(client, url):
     response = client.get(url)
     if url.startswith("/api/"):
-        assert response.status_code == 403
+        assert response.status_code == 401 and response["WWW-Authenticate"] == "Bearer"
     else:
         assert response.status_code == 302 and "/login/" in response["Location"]
 

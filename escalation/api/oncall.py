@@ -6,7 +6,7 @@ from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import roles, selectors
+from .. import roles, selectors
 
 
 class IsEscalationStaff(permissions.BasePermission):

@@ -1,0 +1,69 @@
+"""One JSON shape for every API error: {"code": "...", "detail": "...", "errors": {field: [...]}}.
+
+Domain errors (ApplicationError) keep their status (409 for an illegal transition, naming the
+current state and the allowed transitions); DRF's errors keep theirs; an oversized body is 413; a
+throttled client gets 429 with Retry-After and RateLimit-* headers.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidents.exceptions import ApplicationError
+
+
+def _flatten(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            field: [str(e) for e in (errs if isinstance(errs, list) else [errs])]
+            for field, errs in detail.items()
+        }
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(e) for e in detail]}
+    return {}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "detail": exc.message, "errors": {}}
+        body.update(exc.extra)
+        return Response(body, status=exc.http_status)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "payload_too_large", "detail": "The request body is too large.", "errors": {}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "invalid",
+            "detail": "The input is not valid.",
+            "errors": _flatten(exc.detail),
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        body = {
+            "code": code if isinstance(code, str) else "error",
+            "detail": str(detail),
+            "errors": {},
+        }
+    if isinstance(exc, exceptions.Throttled):
+        view = context.get("view")
+        wait = int(exc.wait or 1)
+        limit = getattr(view, "throttle_limit", None)
+        response["RateLimit-Limit"] = str(limit or "")
+        response["RateLimit-Remaining"] = "0"
+        response["RateLimit-Reset"] = str(wait)
+        response["Retry-After"] = str(wait)
+    response.data = body
+    return response

@@ -1,0 +1,208 @@
+"""API serializers, one per audience where audiences differ (customers never get the team's)."""
+
+from rest_framework import serializers
+
+from incidents.models import (
+    Audience,
+    Customer,
+    Impact,
+    Incident,
+    IncidentEvent,
+    Service,
+    Update,
+    Urgency,
+    User,
+)
+
+from ..services import allowed_actions
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """The team's and executives' view of an incident."""
+
+    commander = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    customers = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "description",
+            "state",
+            "impact",
+            "urgency",
+            "priority",
+            "commander",
+            "services",
+            "customers",
+            "source",
+            "dedup_key",
+            "escalation_required",
+            "escalation_rule",
+            "escalation_reason",
+            "workaround",
+            "resolution",
+            "review",
+            "detected_at",
+            "acknowledged_at",
+            "classified_at",
+            "escalated_at",
+            "workaround_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, incident) -> list[str]:
+        request = self.context.get("request")
+        return allowed_actions(incident, request.user if request else None)
+
+
+class CustomerIncidentSerializer(serializers.ModelSerializer):
+    """What a customer contact sees: plain facts, no team internals."""
+
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "title",
+            "state",
+            "services",
+            "workaround",
+            "detected_at",
+            "workaround_at",
+            "resolved_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class _Slugs(serializers.SlugRelatedField):
+    def __init__(self, model, **kwargs):
+        super().__init__(slug_field="slug", queryset=model.objects.all(), many=False, **kwargs)
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    services = serializers.ListField(child=_Slugs(Service), required=False, default=list)
+    customers = serializers.ListField(child=_Slugs(Customer), required=False, default=list)
+    commander = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    impact = serializers.ChoiceField(choices=Impact.choices, required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+    def validate(self, data):
+        if bool(data.get("impact")) != bool(data.get("urgency")):
+            raise serializers.ValidationError("Give impact and urgency together (or neither).")
+        return data
+
+
+class IncidentPatchSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    services = serializers.ListField(child=_Slugs(Service), required=False)
+    customers = serializers.ListField(child=_Slugs(Customer), required=False)
+    commander = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+
+    def validate(self, data):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    field: [
+                        "This field cannot be changed here"
+                        + (" (use the action endpoints)." if field == "state" else ".")
+                    ]
+                    for field in sorted(unknown)
+                }
+            )
+        return data
+
+
+class ClassifySerializer(serializers.Serializer):
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class WorkaroundSerializer(serializers.Serializer):
+    workaround = serializers.CharField(max_length=10000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=10000)
+
+
+class CloseSerializer(serializers.Serializer):
+    review = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+
+
+class TimelineEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentEvent
+        fields = [
+            "seq",
+            "kind",
+            "actor_label",
+            "from_state",
+            "to_state",
+            "data",
+            "created_at",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class UpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Update
+        fields = ["id", "audience", "body", "author", "created_at"]
+        read_only_fields = fields
+
+
+class UpdateCreateSerializer(serializers.Serializer):
+    audience = serializers.ChoiceField(choices=Audience.choices)
+    body = serializers.CharField(max_length=10000)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    group = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "slug", "name", "group", "description", "is_private"]
+        read_only_fields = fields
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "slug", "name", "language", "time_zone"]
+        read_only_fields = fields

@@ -1,0 +1,24 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .oncall import OnCallView
+
+urlpatterns = [
+    path("incidents/", views.IncidentListView.as_view(), name="api_incidents"),
+    path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="api_incident"),
+    path("incidents/<int:pk>/timeline/", views.TimelineView.as_view(), name="api_timeline"),
+    path("incidents/<int:pk>/updates/", views.UpdatesView.as_view(), name="api_updates"),
+    path("incidents/<int:pk>/classify/", views.action_view("classify")),
+    path("incidents/<int:pk>/escalate/", views.action_view("escalate")),
+    path("incidents/<int:pk>/acknowledge/", views.action_view("acknowledge")),
+    path("incidents/<int:pk>/workaround/", views.action_view("provide_workaround")),
+    path("incidents/<int:pk>/resolve/", views.action_view("resolve")),
+    path("incidents/<int:pk>/close/", views.action_view("close")),
+    path("incidents/<int:pk>/reopen/", views.action_view("reopen")),
+    path("services/", views.ServiceListView.as_view(), name="api_services"),
+    path("customers/", views.CustomerListView.as_view(), name="api_customers"),
+    path("oncall/", OnCallView.as_view(), name="api_oncall"),
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

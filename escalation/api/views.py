@@ -1,0 +1,314 @@
+"""API v1 views: validate with an input serializer, call a service, answer with an output one."""
+
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents.models import EventKind
+from incidents.selectors import customers_for, incident_list_for, role_of, services_for, updates_for
+from incidents.services import incident_create, incident_update_details
+
+from ..models import IdempotencyRecord
+from ..services import incident_classify, incident_perform
+from ..services.matrix import update_publish
+from . import serializers as s
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+ERRORS = {
+    400: ErrorSerializer,
+    401: ErrorSerializer,
+    403: ErrorSerializer,
+    404: ErrorSerializer,
+    413: ErrorSerializer,
+    415: ErrorSerializer,
+    429: ErrorSerializer,
+}
+TRANSITION_ERRORS = {**ERRORS, 409: ErrorSerializer}
+
+
+class Idempotent:
+    """POST with `Idempotency-Key`: a repeat within 24 h replays the first answer."""
+
+    IDEMPOTENCY_HOURS = 24
+
+    def _request_hash(self, request) -> str:
+        body = json.dumps(request.data, sort_keys=True, default=str)
+        return hashlib.sha256(f"{request.method} {request.path} {body}".encode()).hexdigest()
+
+    def idempotent(self, request, handler):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return handler()
+        if len(key) > 200:
+            raise exceptions.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        since = timezone.now() - timedelta(hours=self.IDEMPOTENCY_HOURS)
+        IdempotencyRecord.objects.filter(user=request.user, created_at__lt=since).delete()
+        digest = self._request_hash(request)
+        previous = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        if previous:
+            if previous.request_hash != digest:
+                return Response(
+                    {
+                        "code": "idempotency_key_reused",
+                        "errors": {},
+                        "detail": "This Idempotency-Key was used for a different request.",
+                    },
+                    status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                )
+            response = Response(previous.body, status=previous.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        response = handler()
+        if response.status_code < 500:
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(
+                        user=request.user,
+                        key=key,
+                        method=request.method,
+                        path=request.path,
+                        request_hash=digest,
+                        status_code=response.status_code,
+                        body=json.loads(json.dumps(response.data, default=str)),
+                        created_at=timezone.now(),
+                    )
+            except IntegrityError:
+                pass  # a concurrent twin stored it first
+        return response
+
+
+class IncidentPagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+
+def _serializer_for(request):
+    return (
+        s.CustomerIncidentSerializer
+        if role_of(request.user) == "customer"
+        else s.IncidentSerializer
+    )
+
+
+@extend_schema(tags=["incidents"])
+class IncidentListView(Idempotent, generics.ListAPIView):
+    pagination_class = IncidentPagination
+
+    def get_serializer_class(self):
+        return _serializer_for(self.request)
+
+    def get_queryset(self):
+        incidents = incident_list_for(self.request.user)
+        params = self.request.query_params
+        if params.get("state"):
+            incidents = incidents.filter(state__in=params["state"].split(","))
+        if params.get("priority"):
+            try:
+                incidents = incidents.filter(
+                    priority__in=[int(p) for p in params["priority"].split(",")]
+                )
+            except ValueError:
+                raise exceptions.ValidationError({"priority": ["Give numbers 1-5."]}) from None
+        if params.get("service"):
+            incidents = incidents.filter(services__slug=params["service"])
+        if params.get("customer"):
+            incidents = incidents.filter(customers__slug=params["customer"])
+        if params.get("updated_since"):
+            since = parse_datetime(params["updated_since"])
+            if since is None or since.tzinfo is None:
+                raise exceptions.ValidationError(
+                    {"updated_since": ["Give an ISO 8601 time with a time zone."]}
+                )
+            incidents = incidents.filter(updated_at__gte=since)
+        return (
+            incidents.distinct() if params.get("service") or params.get("customer") else incidents
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, description="comma-separated states"),
+            OpenApiParameter("priority", str, description="comma-separated priorities 1-5"),
+            OpenApiParameter("service", str, description="service slug"),
+            OpenApiParameter("customer", str, description="customer slug"),
+            OpenApiParameter("updated_since", str, description="ISO 8601 time with zone"),
+        ],
+        responses={200: s.IncidentSerializer(many=True), **ERRORS},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer, **TRANSITION_ERRORS},
+    )
+    def post(self, request):
+        return self.idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = s.IncidentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        with transaction.atomic():
+            incident = incident_create(
+                actor=request.user,
+                title=v["title"],
+                description=v["description"],
+                services=v["services"],
+                customers=v["customers"],
+                commander=v.get("commander"),
+                source="api",
+            )
+            if v.get("impact"):
+                incident = incident_classify(
+                    incident=incident, actor=request.user, impact=v["impact"], urgency=v["urgency"]
+                )
+        incident = incident_list_for(request.user).get(pk=incident.pk)
+        body = s.IncidentSerializer(incident, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["incidents"])
+class IncidentDetailView(APIView):
+    def _get(self, request, pk):
+        return get_object_or_404(incident_list_for(request.user), pk=pk)
+
+    @extend_schema(responses={200: s.IncidentSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        incident = self._get(request, pk)
+        return Response(_serializer_for(request)(incident, context={"request": request}).data)
+
+    @extend_schema(
+        request=s.IncidentPatchSerializer, responses={200: s.IncidentSerializer, **ERRORS}
+    )
+    def patch(self, request, pk: int):
+        incident = self._get(request, pk)
+        data = s.IncidentPatchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident_update_details(incident=incident, actor=request.user, **data.validated_data)
+        incident = self._get(request, pk)
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data)
+
+
+ACTION_INPUT = {
+    "classify": s.ClassifySerializer,
+    "escalate": s.ReasonSerializer,
+    "acknowledge": s.EmptySerializer,
+    "provide_workaround": s.WorkaroundSerializer,
+    "resolve": s.ResolveSerializer,
+    "close": s.CloseSerializer,
+    "reopen": s.ReasonSerializer,
+}
+
+
+class IncidentActionView(Idempotent, APIView):
+    """POST /incidents/{id}/<action>/: one lifecycle transition (409 when not allowed now)."""
+
+    action_name = ""
+
+    def post(self, request, pk: int):
+        return self.idempotent(request, lambda: self._act(request, pk))
+
+    def _act(self, request, pk: int):
+        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        data = ACTION_INPUT[self.action_name](data=request.data)
+        data.is_valid(raise_exception=True)
+        payload = dict(data.validated_data)
+        if self.action_name == "acknowledge":
+            from ..services import incident_acknowledge
+
+            incident = incident_acknowledge(incident=incident, actor=request.user, via="api")
+        else:
+            incident = incident_perform(
+                incident=incident, actor=request.user, action=self.action_name, data=payload
+            )
+        incident = incident_list_for(request.user).get(pk=incident.pk)
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data)
+
+
+def action_view(name: str):
+    """A view class of its own per action, so each is documented with its own input."""
+
+    @extend_schema(
+        tags=["incident actions"],
+        request=ACTION_INPUT[name],
+        responses={200: s.IncidentSerializer, **TRANSITION_ERRORS},
+        operation_id=f"incident_{name}",
+    )
+    def post(self, request, pk: int):
+        return IncidentActionView.post(self, request, pk)
+
+    view = type(
+        f"Incident{name.title().replace('_', '')}View",
+        (IncidentActionView,),
+        {"action_name": name, "post": post},
+    )
+    return view.as_view()
+
+
+@extend_schema(tags=["incidents"], responses={200: s.TimelineEventSerializer(many=True), **ERRORS})
+class TimelineView(APIView):
+    def get(self, request, pk: int):
+        if role_of(request.user) not in ("staff", "executive"):
+            raise exceptions.NotFound()
+        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        events = (
+            incident.events.exclude(kind=EventKind.UPDATE_POSTED)
+            if role_of(request.user) == "executive"
+            else incident.events.all()
+        )
+        return Response(s.TimelineEventSerializer(events.order_by("seq"), many=True).data)
+
+
+@extend_schema(tags=["incidents"])
+class UpdatesView(Idempotent, APIView):
+    @extend_schema(responses={200: s.UpdateSerializer(many=True), **ERRORS})
+    def get(self, request, pk: int):
+        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        return Response(s.UpdateSerializer(updates_for(request.user, incident), many=True).data)
+
+    @extend_schema(request=s.UpdateCreateSerializer, responses={201: s.UpdateSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        return self.idempotent(request, lambda: self._post(request, pk))
+
+    def _post(self, request, pk):
+        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        data = s.UpdateCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        update = update_publish(incident=incident, actor=request.user, **data.validated_data)
+        return Response(s.UpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["reference"], responses={200: s.ServiceSerializer(many=True), **ERRORS})
+class ServiceListView(generics.ListAPIView):
+    serializer_class = s.ServiceSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return services_for(self.request.user)
+
+
+@extend_schema(tags=["reference"], responses={200: s.CustomerSerializer(many=True), **ERRORS})
+class CustomerListView(generics.ListAPIView):
+    serializer_class = s.CustomerSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return customers_for(self.request.user)
