@@ -23,6 +23,7 @@ from .models import (
     EscalationRule,
     EscalationRun,
     IdempotencyRecord,
+    Integration,
     LayerMember,
     NotificationRule,
     OnCallSchedule,
@@ -397,3 +398,10 @@ class ClockAdmin(_ReadOnly):
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(_ReadOnly):
     list_display = ("user", "key", "method", "path", "status_code", "created_at")
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "service", "is_active", "last_event_at")
+    list_filter = ("kind", "is_active")
+    readonly_fields = ("key", "last_event_at")

@@ -265,6 +265,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         _("source"), max_length=20, choices=Source.choices, default=Source.MANUAL
     )
     dedup_key = models.CharField(_("deduplication key"), max_length=255, blank=True)
+    alert_count = models.PositiveIntegerField(_("alerts received"), default=0)
+    last_alert_at = models.DateTimeField(_("last alert"), null=True, blank=True)
 
     # The last classification's escalation decision and the rule that made it (ISO 27001 5.25).
     escalation_required = models.BooleanField(_("escalation required"), null=True, blank=True)

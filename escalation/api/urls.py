@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import ingest, views
 from .oncall import OnCallView
 
 urlpatterns = [
@@ -19,6 +19,12 @@ urlpatterns = [
     path("services/", views.ServiceListView.as_view(), name="api_services"),
     path("customers/", views.CustomerListView.as_view(), name="api_customers"),
     path("oncall/", OnCallView.as_view(), name="api_oncall"),
+    path("integrations/events/v2/enqueue", ingest.EventsV2View.as_view(), name="api_events_v2"),
+    path(
+        "integrations/alertmanager/<str:key>/",
+        ingest.AlertmanagerView.as_view(),
+        name="api_alertmanager",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -5,6 +5,7 @@ from .api import IdempotencyRecord
 from .classification import EscalationRule, PriorityMatrixEntry
 from .clocks import Clock
 from .contacts import ContactMethod, NotificationRule
+from .integrations import Integration
 from .matrix import Audience, CommunicationRule
 from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
 from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
@@ -21,6 +22,7 @@ __all__ = [
     "EscalationRule",
     "EscalationRun",
     "IdempotencyRecord",
+    "Integration",
     "LayerMember",
     "NotificationRule",
     "OnCallSchedule",

@@ -1,0 +1,206 @@
+"""Alert ingestion endpoints, compatible with PagerDuty's Events API v2 and Alertmanager's webhook:
+monitoring only changes a URL. The integration key is the credential (routing key or URL part)."""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import Integration
+from ..services.integrations import Event, alertmanager_events, event_ingest
+
+SEVERITIES = ("critical", "error", "warning", "info")
+ACTIONS = ("trigger", "acknowledge", "resolve")
+
+
+class _PayloadSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=1024)
+    source = serializers.CharField(max_length=255)
+    severity = serializers.ChoiceField(choices=SEVERITIES)
+    custom_details = serializers.JSONField(required=False)
+    component = serializers.CharField(required=False, allow_blank=True)
+    group = serializers.CharField(required=False, allow_blank=True)
+    timestamp = serializers.CharField(required=False, allow_blank=True)
+
+
+class EventsV2Serializer(serializers.Serializer):
+    routing_key = serializers.CharField(max_length=64)
+    event_action = serializers.ChoiceField(choices=ACTIONS)
+    dedup_key = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    payload = _PayloadSerializer(required=False)
+    links = serializers.ListField(child=serializers.DictField(), required=False)
+    images = serializers.ListField(child=serializers.DictField(), required=False)
+    client = serializers.CharField(required=False, allow_blank=True)
+    client_url = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, data):
+        if data["event_action"] == "trigger" and "payload" not in data:
+            raise serializers.ValidationError({"payload": ["payload is required for trigger"]})
+        if data["event_action"] != "trigger" and not data.get("dedup_key"):
+            raise serializers.ValidationError({"dedup_key": ["dedup_key is required"]})
+        return data
+
+
+def _pd_invalid(errors: list[str], message: str = "Event object is invalid") -> Response:
+    return Response(
+        {"status": "invalid event", "message": message, "errors": errors},
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class _Ingest(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    parser_classes = [JSONParser]
+    ingest = True
+
+
+@extend_schema(
+    tags=["ingest"],
+    request=EventsV2Serializer,
+    responses={
+        202: inline_serializer(
+            "EventAccepted",
+            {
+                "status": serializers.CharField(),
+                "message": serializers.CharField(),
+                "dedup_key": serializers.CharField(),
+            },
+        ),
+        400: inline_serializer(
+            "EventInvalid",
+            {
+                "status": serializers.CharField(),
+                "message": serializers.CharField(),
+                "errors": serializers.ListField(),
+            },
+        ),
+    },
+    summary="Events API v2 (PagerDuty-compatible) enqueue",
+)
+class EventsV2View(_Ingest):
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            return _pd_invalid(["The body must be a JSON object."])
+        data = EventsV2Serializer(data=request.data)
+        if not data.is_valid():
+            return _pd_invalid(
+                [
+                    f"{field}: {'; '.join(str(e) for e in errs)}"
+                    for field, errs in _flat(data.errors).items()
+                ]
+            )
+        v = data.validated_data
+        integration = (
+            Integration.objects.filter(
+                key=v["routing_key"], kind=Integration.Kind.EVENTS_V2, is_active=True
+            )
+            .select_related("service")
+            .first()
+        )
+        if integration is None:
+            return _pd_invalid(
+                ["routing_key: unknown or inactive integration key"], "Invalid routing key"
+            )
+        payload = v.get("payload") or {}
+        dedup_key = v.get("dedup_key") or ""
+        if not dedup_key:  # PagerDuty generates one for a trigger without a key
+            dedup_key = uuid.uuid4().hex
+        event_ingest(
+            integration=integration,
+            event=Event(
+                action=v["event_action"],
+                dedup_key=dedup_key,
+                summary=payload.get("summary", ""),
+                source=payload.get("source", ""),
+                severity=payload.get("severity", ""),
+                details={
+                    k: payload[k] for k in ("custom_details", "component", "group") if k in payload
+                }
+                | ({"links": v["links"]} if v.get("links") else {})
+                | ({"images": v["images"]} if v.get("images") else {}),
+            ),
+        )
+        return Response(
+            {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+def _flat(errors, prefix="") -> dict:
+    flat = {}
+    for field, value in errors.items():
+        name = f"{prefix}{field}"
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{name}."))
+        else:
+            flat[name] = value if isinstance(value, list) else [value]
+    return flat
+
+
+class AlertSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=("firing", "resolved"))
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True))
+    annotations = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False
+    )
+    fingerprint = serializers.CharField(required=False, allow_blank=True)
+    generatorURL = serializers.CharField(required=False, allow_blank=True)  # noqa: N815
+    startsAt = serializers.CharField(required=False)  # noqa: N815
+    endsAt = serializers.CharField(required=False)  # noqa: N815
+
+
+class AlertmanagerSerializer(serializers.Serializer):
+    version = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    alerts = AlertSerializer(many=True)
+
+
+@extend_schema(
+    tags=["ingest"],
+    request=AlertmanagerSerializer,
+    responses={
+        200: inline_serializer(
+            "AlertsAccepted",
+            {"status": serializers.CharField(), "incidents": serializers.ListField()},
+        ),
+        400: OpenApiResponse(description="invalid payload"),
+        404: OpenApiResponse(description="unknown integration key"),
+    },
+    summary="Prometheus Alertmanager webhook (version 4)",
+)
+class AlertmanagerView(_Ingest):
+    def post(self, request, key: str):
+        integration = (
+            Integration.objects.filter(key=key, kind=Integration.Kind.ALERTMANAGER, is_active=True)
+            .select_related("service")
+            .first()
+        )
+        if integration is None:
+            return Response(
+                {"code": "not_found", "detail": "Unknown integration key.", "errors": {}},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        data = AlertmanagerSerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not data.is_valid():
+            return Response(
+                {
+                    "code": "invalid",
+                    "detail": "Not an Alertmanager webhook payload.",
+                    "errors": _flat(data.errors),
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        touched = []
+        for event in alertmanager_events(integration, data.validated_data):
+            incident = event_ingest(integration=integration, event=event)
+            if incident is not None:
+                touched.append(
+                    {"id": incident.pk, "dedup_key": event.dedup_key, "action": event.action}
+                )
+        return Response({"status": "success", "incidents": touched})

@@ -1,0 +1,67 @@
+"""Monitoring integrations: an Events API v2 routing key or an Alertmanager webhook URL key,
+each feeding one service, with rules that map alert severity to impact and urgency."""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Service
+
+
+def _key() -> str:
+    return secrets.token_hex(16)  # 32 characters, like a PagerDuty routing key
+
+
+def _severity_map() -> dict:
+    return {
+        "critical": ["high", "high"],
+        "error": ["high", "medium"],
+        "warning": ["medium", "medium"],
+        "info": ["low", "low"],
+    }
+
+
+class Integration(models.Model):
+    class Kind(models.TextChoices):
+        EVENTS_V2 = "events_v2", _("Events API v2 (PagerDuty-compatible)")
+        ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager webhook")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="integrations"
+    )
+    key = models.CharField(_("integration key"), max_length=64, unique=True, default=_key)
+    is_active = models.BooleanField(_("active"), default=True)
+    severity_map = models.JSONField(
+        _("severity -> [impact, urgency]"),
+        default=_severity_map,
+        help_text=_("Alerts with a mapped severity are classified (and maybe escalated) at once."),
+    )
+    resolve_on_resolved = models.BooleanField(_("resolve when the alert resolves"), default=True)
+    group_labels = models.JSONField(
+        _("group by labels"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Alertmanager: group alerts with equal values of these labels into one "
+            "incident (default: one incident per alert fingerprint)."
+        ),
+    )
+    service_label = models.CharField(
+        _("service label"),
+        max_length=100,
+        default="service",
+        help_text=_("Alertmanager: a label naming another service's slug routes there."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

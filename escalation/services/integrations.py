@@ -1,0 +1,139 @@
+"""Alert ingestion: Events API v2 (PagerDuty-compatible) and Alertmanager webhooks become incidents.
+
+A trigger with the dedup key of an open incident adds to it (a counter, not a new incident); a new
+key opens an incident, classified at once by the integration's severity rules, so escalation can
+start on arrival. Acknowledge and resolve act on the incident of that key.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents.exceptions import TransitionNotAllowed
+from incidents.models import OPEN_STATES, Incident, Service, Source
+from incidents.services import incident_create
+
+from ..models import Integration
+from .workflow import incident_acknowledge, incident_classify, incident_resolve
+
+SOURCES = {
+    Integration.Kind.EVENTS_V2: Source.EVENTS_V2,
+    Integration.Kind.ALERTMANAGER: Source.ALERTMANAGER,
+}
+
+
+def integration_create(*, kind: str, service: Service, name: str) -> Integration:
+    return Integration.objects.create(kind=kind, service=service, name=name or service.name)
+
+
+@dataclass(frozen=True)
+class Event:
+    action: str  # trigger, acknowledge, resolve
+    dedup_key: str
+    summary: str = ""
+    source: str = ""
+    severity: str = ""
+    details: dict | None = None
+    service: Service | None = None
+
+
+def _open_incident(dedup_key: str) -> Incident | None:
+    return Incident.objects.filter(dedup_key=dedup_key, state__in=OPEN_STATES).first()
+
+
+def event_ingest(*, integration: Integration, event: Event) -> Incident | None:
+    """Apply one event; returns the incident it landed on (None for ack/resolve of no incident)."""
+    now = timezone.now()
+    Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
+    if event.action == "trigger":
+        return _trigger(integration, event, now)
+    incident = _open_incident(event.dedup_key)
+    if incident is None:
+        return None
+    try:
+        if event.action == "acknowledge":
+            return incident_acknowledge(incident=incident, actor=None, via=integration.kind)
+        if event.action == "resolve" and integration.resolve_on_resolved:
+            return incident_resolve(
+                incident=incident,
+                actor=None,
+                resolution=f"Resolved by {integration.name}: {event.summary or event.dedup_key}",
+            )
+    except TransitionNotAllowed:
+        pass  # already acknowledged or resolved: nothing to do, and no error for the sender
+    return incident
+
+
+def _trigger(integration: Integration, event: Event, now) -> Incident:
+    updated = Incident.objects.filter(dedup_key=event.dedup_key, state__in=OPEN_STATES).update(
+        alert_count=F("alert_count") + 1, last_alert_at=now
+    )
+    if updated:  # a repeat: counted on the open incident, nothing new
+        return _open_incident(event.dedup_key)
+    try:
+        with transaction.atomic():
+            incident = incident_create(
+                actor=None,
+                title=event.summary[:300] or event.dedup_key,
+                description=_description(event),
+                services=[event.service or integration.service],
+                source=SOURCES[integration.kind],
+                dedup_key=event.dedup_key,
+                detected_at=now,
+            )
+            Incident.objects.filter(pk=incident.pk).update(alert_count=1, last_alert_at=now)
+            levels = integration.severity_map.get(event.severity)
+            if levels:
+                incident = incident_classify(
+                    incident=incident, actor=None, impact=levels[0], urgency=levels[1]
+                )
+            return incident
+    except IntegrityError:
+        # A concurrent trigger with the same key opened it first: count this one there.
+        Incident.objects.filter(dedup_key=event.dedup_key, state__in=OPEN_STATES).update(
+            alert_count=F("alert_count") + 1, last_alert_at=now
+        )
+        return _open_incident(event.dedup_key)
+
+
+def _description(event: Event) -> str:
+    parts = [f"Source: {event.source}" if event.source else "", f"Severity: {event.severity}"]
+    if event.details:
+        parts.append(json.dumps(event.details, indent=2, ensure_ascii=False, sort_keys=True)[:5000])
+    return "\n".join(p for p in parts if p)
+
+
+def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
+    """Alertmanager webhook (version 4) -> one event per alert, keyed by fingerprint (or by the
+    integration's group labels), routed by the service label when it names a service."""
+    services = {}
+    events = []
+    for alert in payload.get("alerts", []):
+        labels = alert.get("labels") or {}
+        annotations = alert.get("annotations") or {}
+        if integration.group_labels:
+            values = json.dumps([labels.get(k, "") for k in integration.group_labels])
+            key = "am:" + hashlib.sha256(values.encode()).hexdigest()[:32]
+        else:
+            labels_hash = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
+            key = f"am:{alert.get('fingerprint') or labels_hash[:16]}"
+        slug = labels.get(integration.service_label)
+        if slug and slug not in services:
+            services[slug] = Service.objects.filter(slug=slug).first()
+        summary = annotations.get("summary") or labels.get("alertname") or key
+        events.append(
+            Event(
+                action="resolve" if alert.get("status") == "resolved" else "trigger",
+                dedup_key=key,
+                summary=summary,
+                source=alert.get("generatorURL", "") or "alertmanager",
+                severity=labels.get("severity", ""),
+                details={"labels": labels, "annotations": annotations},
+                service=services.get(slug) if slug else None,
+            )
+        )
+    return events
