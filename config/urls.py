@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 
 from escalation import views as escalation_views
@@ -18,6 +19,24 @@ def healthz(request):
 admin.site.site_header = _("Escalation Manager")
 admin.site.site_title = _("Escalation Manager")
 admin.site.index_title = _("Incidents, classification and configuration")
+
+
+def _api_or_html(default):
+    """API paths answer errors in the API's JSON shape; everything else gets the HTML page."""
+
+    def handler(request, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            status = 404 if default is page_not_found else 500
+            detail = "Not found." if status == 404 else "Server error."
+            code = "not_found" if status == 404 else "server_error"
+            return JsonResponse({"code": code, "detail": detail, "errors": {}}, status=status)
+        return default(request, *args, **kwargs)
+
+    return handler
+
+
+handler404 = _api_or_html(page_not_found)
+handler500 = _api_or_html(server_error)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

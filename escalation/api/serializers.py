@@ -1,5 +1,6 @@
 """API serializers, one per audience where audiences differ (customers never get the team's)."""
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from incidents.models import (
@@ -17,12 +18,29 @@ from incidents.models import (
 from ..services import allowed_actions
 
 
+class Text(serializers.CharField):
+    """A string (numbers and booleans are refused, not converted) with something in it."""
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("allow_blank"):
+            kwargs.setdefault("min_length", 1)
+            kwargs.setdefault("validators", [RegexValidator(r"\S", "Must not be blank.")])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """The team's and executives' view of an incident."""
 
-    commander = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    commander = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     customers = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    impact = serializers.ChoiceField(choices=Impact.choices, allow_blank=True, read_only=True)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, allow_blank=True, read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -90,8 +108,8 @@ class _Slugs(serializers.SlugRelatedField):
 
 
 class IncidentCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    title = Text(max_length=300)
+    description = Text(required=False, allow_blank=True, default="")
     services = serializers.ListField(child=_Slugs(Service), required=False, default=list)
     customers = serializers.ListField(child=_Slugs(Customer), required=False, default=list)
     commander = serializers.SlugRelatedField(
@@ -110,8 +128,8 @@ class IncidentCreateSerializer(serializers.Serializer):
 
 
 class IncidentPatchSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    title = Text(max_length=300, required=False)
+    description = Text(required=False, allow_blank=True)
     services = serializers.ListField(child=_Slugs(Service), required=False)
     customers = serializers.ListField(child=_Slugs(Customer), required=False)
     commander = serializers.SlugRelatedField(
@@ -142,7 +160,7 @@ class ClassifySerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = Text(max_length=5000)
 
 
 class EmptySerializer(serializers.Serializer):
@@ -150,18 +168,20 @@ class EmptySerializer(serializers.Serializer):
 
 
 class WorkaroundSerializer(serializers.Serializer):
-    workaround = serializers.CharField(max_length=10000)
+    workaround = Text(max_length=10000)
 
 
 class ResolveSerializer(serializers.Serializer):
-    resolution = serializers.CharField(max_length=10000)
+    resolution = Text(max_length=10000)
 
 
 class CloseSerializer(serializers.Serializer):
-    review = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
+    review = Text(max_length=20000, required=False, allow_blank=True, default="")
 
 
 class TimelineEventSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True)  # lifecycle kinds and the engine's own
+
     class Meta:
         model = IncidentEvent
         fields = [
@@ -189,7 +209,7 @@ class UpdateSerializer(serializers.ModelSerializer):
 
 class UpdateCreateSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=Audience.choices)
-    body = serializers.CharField(max_length=10000)
+    body = Text(max_length=10000)
 
 
 class ServiceSerializer(serializers.ModelSerializer):

@@ -398,3 +398,13 @@ def test_create_integration_command_prints_the_key(db):
     key = out.getvalue().strip()
     assert Integration.objects.get(key=key).kind == "alertmanager"
     assert f"/api/v1/integrations/alertmanager/{key}/" in err.getvalue()
+
+
+def test_unmatched_api_paths_answer_json(manager):
+    body = error_shape(api(manager).get("/api/v1/incidents/not-a-number/"), 404, "not_found")
+    assert body["detail"]
+
+
+@pytest.mark.parametrize("title", [0, True, ["x"], "   ", ""])
+def test_title_must_be_real_text(manager, title):
+    error_shape(api(manager).post("/api/v1/incidents/", {"title": title}, format="json"), 400)
