@@ -4,7 +4,7 @@ monitoring only changes a URL. The integration key is the credential (routing ke
 import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -12,23 +12,24 @@ from rest_framework.views import APIView
 
 from ..models import Integration
 from ..services.integrations import Event, alertmanager_events, event_ingest
+from .serializers import Text
 
 SEVERITIES = ("critical", "error", "warning", "info")
 ACTIONS = ("trigger", "acknowledge", "resolve")
 
 
 class _PayloadSerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=1024)
-    source = serializers.CharField(max_length=255)
+    summary = Text(max_length=1024)
+    source = Text(max_length=255)
     severity = serializers.ChoiceField(choices=SEVERITIES)
-    custom_details = serializers.JSONField(required=False)
+    custom_details = serializers.JSONField(required=False, allow_null=True)
     component = serializers.CharField(required=False, allow_blank=True)
     group = serializers.CharField(required=False, allow_blank=True)
     timestamp = serializers.CharField(required=False, allow_blank=True)
 
 
 class EventsV2Serializer(serializers.Serializer):
-    routing_key = serializers.CharField(max_length=64)
+    routing_key = Text(max_length=64)
     event_action = serializers.ChoiceField(choices=ACTIONS)
     dedup_key = serializers.CharField(max_length=255, required=False, allow_blank=True)
     payload = _PayloadSerializer(required=False)
@@ -84,6 +85,12 @@ class _Ingest(APIView):
     summary="Events API v2 (PagerDuty-compatible) enqueue",
 )
 class EventsV2View(_Ingest):
+    def handle_exception(self, exc):
+        """Even a body that is not JSON gets PagerDuty's error shape."""
+        if isinstance(exc, exceptions.APIException) and exc.status_code in (400, 415):
+            return _pd_invalid([str(exc.detail)])
+        return super().handle_exception(exc)
+
     def post(self, request):
         if not isinstance(request.data, dict):
             return _pd_invalid(["The body must be a JSON object."])

@@ -103,8 +103,15 @@ class CustomerIncidentSerializer(serializers.ModelSerializer):
 
 
 class _Slugs(serializers.SlugRelatedField):
+    """A slug of an existing object; unknown slugs are a clear 400."""
+
     def __init__(self, model, **kwargs):
         super().__init__(slug_field="slug", queryset=model.objects.all(), many=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class IncidentCreateSerializer(serializers.Serializer):

@@ -2,12 +2,14 @@
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -99,6 +101,14 @@ class IncidentPagination(CursorPagination):
     page_size_query_param = "page_size"
     ordering = "-id"
 
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is not None and not (value.isdigit() and 1 <= int(value) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
+
 
 def _serializer_for(request):
     return (
@@ -120,18 +130,15 @@ class IncidentListView(Idempotent, generics.ListAPIView):
         params = self.request.query_params
         if params.get("state"):
             incidents = incidents.filter(state__in=params["state"].split(","))
-        if params.get("priority"):
-            try:
-                incidents = incidents.filter(
-                    priority__in=[int(p) for p in params["priority"].split(",")]
-                )
-            except ValueError:
-                raise exceptions.ValidationError({"priority": ["Give numbers 1-5."]}) from None
+        if "priority" in params:
+            if not re.fullmatch(r"[1-5](,[1-5])*", params["priority"]):
+                raise exceptions.ValidationError({"priority": ["Give numbers 1-5, e.g. 1,2."]})
+            incidents = incidents.filter(priority__in=params["priority"].split(","))
         if params.get("service"):
             incidents = incidents.filter(services__slug=params["service"])
         if params.get("customer"):
             incidents = incidents.filter(customers__slug=params["customer"])
-        if params.get("updated_since"):
+        if "updated_since" in params:
             since = parse_datetime(params["updated_since"])
             if since is None or since.tzinfo is None:
                 raise exceptions.ValidationError(
@@ -145,10 +152,17 @@ class IncidentListView(Idempotent, generics.ListAPIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("state", str, description="comma-separated states"),
-            OpenApiParameter("priority", str, description="comma-separated priorities 1-5"),
+            OpenApiParameter(
+                "priority",
+                str,
+                description="comma-separated priorities 1-5",
+                pattern=r"^[1-5](,[1-5])*$",
+            ),
             OpenApiParameter("service", str, description="service slug"),
             OpenApiParameter("customer", str, description="customer slug"),
-            OpenApiParameter("updated_since", str, description="ISO 8601 time with zone"),
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, description="ISO 8601 time with zone"
+            ),
         ],
         responses={200: s.IncidentSerializer(many=True), **ERRORS},
     )

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_api_tokens'),
+        ("incidents", "0004_api_tokens"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='alert_count',
-            field=models.PositiveIntegerField(default=0, verbose_name='alerts received'),
+            model_name="incident",
+            name="alert_count",
+            field=models.PositiveIntegerField(default=0, verbose_name="alerts received"),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='last_alert_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last alert'),
+            model_name="incident",
+            name="last_alert_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last alert"),
         ),
     ]

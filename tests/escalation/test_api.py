@@ -408,3 +408,14 @@ def test_unmatched_api_paths_answer_json(manager):
 @pytest.mark.parametrize("title", [0, True, ["x"], "   ", ""])
 def test_title_must_be_real_text(manager, title):
     error_shape(api(manager).post("/api/v1/incidents/", {"title": title}, format="json"), 400)
+
+
+def test_events_v2_not_json_keeps_pagerdutys_shape(events_key):
+    response = APIClient().post(
+        "/api/v1/integrations/events/v2/enqueue", "{oops", content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["status"] == "invalid event"
+
+
+def test_empty_updated_since_is_an_error(manager):
+    error_shape(api(manager).get("/api/v1/incidents/?updated_since="), 400)
