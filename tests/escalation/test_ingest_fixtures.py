@@ -1,5 +1,5 @@
 """The ingest endpoints with request bodies a real Alertmanager 0.25 sent (webhook v4 and PagerDuty
-Events API v2), captured in the shared fixtures folder; test_alertmanager_real.py runs the real
+Events API v2), kept in tests/fixtures/alertmanager/; test_alertmanager_real.py runs the real
 process. Alertmanager sends no CSRF token and no session, so neither does this client."""
 
 import copy
@@ -13,7 +13,8 @@ from incidents.models import Incident, Source, State
 from tests.conftest import require
 from tests.factories import ServiceFactory
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "alertmanager"
+# Copied from ../shared/fixtures/alertmanager/ (real Alertmanager 0.25 requests), kept in the repo.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 EVENTS_V2_URL = "/api/v1/integrations/events/v2/enqueue"
 
 

@@ -1,0 +1,231 @@
+"""Benchmark: alert ingestion (Events API v2) and the incident list, on PostgreSQL + Redis under
+gunicorn, with wrk as the load generator on the same machine.
+
+1. Events: a realistic mix, 90 % repeats of open dedup keys and 10 % new keys, POSTed by wrk (Lua
+   script). A 202 means the event is on an incident (stored, deduplicated). Prints requests/s,
+   latency percentiles, and checks the database afterwards: every accepted event is counted on an
+   incident (alert_count), nothing lost.
+2. Incident list: GET /api/v1/incidents/?page_size=50 with a bearer token over `--incidents` rows.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/em_bench REDIS_URL=redis://127.0.0.1:6379/12 \\
+        .venv/bin/python bench/ingest.py --workers 3 --seconds 20
+
+The database in DATABASE_URL is dropped and recreated: never point it at real data.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import httpx  # noqa: E402
+from clock_lateness import recreate_database  # noqa: E402
+
+EVENTS_LUA = """
+local keys = %(open_keys)d
+local counter = 0
+request = function()
+  counter = counter + 1
+  local key
+  if math.random() < 0.9 then
+    key = "open-" .. math.random(1, keys)
+  else
+    key = "new-" .. tostring(wrk.thread) .. "-" .. counter .. "-" .. math.random(1, 1000000000)
+  end
+  local body = '{"routing_key":"%(routing_key)s","event_action":"trigger","dedup_key":"' .. key ..
+    '","payload":{"summary":"Disk almost full on ' .. key ..
+    '","source":"db01","severity":"warning"}}'
+  return wrk.format("POST", "/api/v1/integrations/events/v2/enqueue",
+                    {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("STATS %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
+    summary.errors.status, summary.errors.timeout + summary.errors.connect + summary.errors.read,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
+end
+"""
+
+LIST_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("STATS %d %d %d %.3f %.3f %.3f\\n", summary.requests,
+    summary.errors.status, summary.errors.timeout + summary.errors.connect + summary.errors.read,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(url: str, script: str, seconds: int, connections: int, header: str = "") -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, "--latency", url]
+    if header:
+        cmd[1:1] = ["-H", header]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    n, bad, socket_errors, p50, p99, duration = re.search(r"STATS (.*)", out).group(1).split()
+    return {
+        "requests": int(n),
+        "non_2xx": int(bad),
+        "socket_errors": int(socket_errors),
+        "p50_ms": float(p50),
+        "p99_ms": float(p99),
+        "seconds": float(duration),
+        "rps": int(n) / float(duration),
+    }
+
+
+def rss_mb(pid: int) -> list[float]:
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    sizes = []
+    for child in children.split():
+        status = Path(f"/proc/{child}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--open-keys", type=int, default=500)
+    parser.add_argument("--incidents", type=int, default=20_000, help="rows for the list test")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        sys.exit("Set DATABASE_URL (PostgreSQL, a throwaway database) and REDIS_URL.")
+    recreate_database(url)
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db.models import Sum
+
+    call_command("migrate", verbosity=0)
+    from escalation.services.integrations import integration_create
+    from incidents.models import Incident, Service, User
+    from incidents.services import api_token_create
+
+    service = Service.objects.create(name="Datenbanken", slug="db")
+    integration = integration_create(kind="events_v2", service=service, name="bench")
+    # Severity "warning" -> P3: classified on arrival; no escalation (paging is not what we time).
+    manager = User.objects.create(username="bench", email="b@bench.example")
+    manager.groups.add(Group.objects.get(name="escalation_manager"))
+    _, token = api_token_create(user=manager, scope="read")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "API_RATE": "100000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        env["VAR_DIR"] = tmp
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(args.workers),
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(4)
+            base = f"http://127.0.0.1:{port}"
+            # Open the repeat keys first (as monitoring would have), then measure the mix.
+            for i in range(1, args.open_keys + 1):
+                httpx.post(
+                    f"{base}/api/v1/integrations/events/v2/enqueue",
+                    json={
+                        "routing_key": integration.key,
+                        "event_action": "trigger",
+                        "dedup_key": f"open-{i}",
+                        "payload": {
+                            "summary": f"open {i}",
+                            "source": "db01",
+                            "severity": "warning",
+                        },
+                    },
+                )
+            before = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
+            events = wrk(
+                base,
+                EVENTS_LUA % {"open_keys": args.open_keys, "routing_key": integration.key},
+                args.seconds,
+                args.connections,
+            )
+            memory = rss_mb(server.pid)
+            after = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
+            stored = after - before
+            accepted = events["requests"] - events["non_2xx"]
+            print(
+                f"events: {events['rps']:.0f} requests/s accepted ({accepted} in "
+                f"{events['seconds']:.1f} s, {events['non_2xx']} non-2xx, "
+                f"{events['socket_errors']} socket errors); p50 {events['p50_ms']:.1f} ms, "
+                f"p99 {events['p99_ms']:.1f} ms"
+            )
+            print(
+                f"stored: {stored} events on incidents ({stored / events['seconds']:.0f}/s);"
+                f" incidents now {Incident.objects.count()}"
+            )
+            # The list: fill the table up to --incidents rows, then GET pages of 50.
+            missing = args.incidents - Incident.objects.count()
+            if missing > 0:
+                from django.utils import timezone
+
+                Incident.objects.bulk_create(
+                    [
+                        Incident(title=f"History {i}", detected_at=timezone.now())
+                        for i in range(missing)
+                    ],
+                    batch_size=5000,
+                )
+            listing = wrk(
+                f"{base}/api/v1/incidents/?page_size=50",
+                LIST_LUA,
+                args.seconds,
+                args.connections,
+                header=f"Authorization: Bearer {token}",
+            )
+            print(
+                f"incident list (50 per page, {Incident.objects.count()} incidents): "
+                f"{listing['rps']:.0f} pages/s, p50 {listing['p50_ms']:.1f} ms, "
+                f"p99 {listing['p99_ms']:.1f} ms, {listing['non_2xx']} non-2xx"
+            )
+            print(f"web worker memory (RSS, MB): {', '.join(f'{m:.0f}' for m in memory)}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
