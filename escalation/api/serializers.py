@@ -33,6 +33,9 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+_DATETIME = serializers.DateTimeField()  # formats like every other DRF date-time field
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """The team's and executives' view of an incident."""
 
@@ -78,7 +81,55 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     def get_allowed_actions(self, incident) -> list[str]:
         request = self.context.get("request")
-        return allowed_actions(incident, request.user if request else None)
+        user = request.user if request else None
+        # The same for every incident with the same state and acknowledgement: compute it once per
+        # response (a page of 50 incidents mostly shares a handful of states).
+        key = (incident.state, incident.acknowledged_at is None, incident.paging_since is None)
+        cache = self.context.setdefault("_allowed_actions", {})
+        if key not in cache:
+            cache[key] = allowed_actions(incident, user)
+        return cache[key]
+
+    _DATETIMES = (
+        "detected_at",
+        "acknowledged_at",
+        "classified_at",
+        "escalated_at",
+        "workaround_at",
+        "resolved_at",
+        "closed_at",
+        "updated_at",
+    )
+    _PLAIN = (
+        "title",
+        "description",
+        "state",
+        "impact",
+        "urgency",
+        "priority",
+        "source",
+        "dedup_key",
+        "escalation_required",
+        "escalation_rule",
+        "escalation_reason",
+        "workaround",
+        "resolution",
+        "review",
+    )
+
+    def to_representation(self, incident) -> dict:
+        """Hand-built: the declared fields above stay the documented schema, but a list page of
+        50 incidents costs a fraction of DRF's generic field-by-field walk."""
+        data = {"id": incident.pk}
+        data.update({name: getattr(incident, name) for name in self._PLAIN})
+        data["commander"] = incident.commander.username if incident.commander_id else None
+        data["services"] = [service.slug for service in incident.services.all()]
+        data["customers"] = [customer.slug for customer in incident.customers.all()]
+        for name in self._DATETIMES:
+            value = getattr(incident, name)
+            data[name] = _DATETIME.to_representation(value) if value else None
+        data["allowed_actions"] = self.get_allowed_actions(incident)
+        return data
 
 
 class CustomerIncidentSerializer(serializers.ModelSerializer):

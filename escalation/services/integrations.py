@@ -46,9 +46,12 @@ def _open_incident(dedup_key: str) -> Incident | None:
 
 
 def event_ingest(*, integration: Integration, event: Event) -> Incident | None:
-    """Apply one event; returns the incident it landed on (None for ack/resolve of no incident)."""
+    """Apply one event; returns the incident it landed on (None for ack/resolve of no incident,
+    and for a repeated trigger, which is only counted: the hot path stays one UPDATE)."""
     now = timezone.now()
-    Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
+    if integration.last_event_at is None or (now - integration.last_event_at).total_seconds() > 60:
+        # At most once a minute: every event updating one hot row would serialise all workers.
+        Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
     if event.action == "trigger":
         return _trigger(integration, event, now)
     incident = _open_incident(event.dedup_key)
@@ -73,7 +76,7 @@ def _trigger(integration: Integration, event: Event, now) -> Incident:
         alert_count=F("alert_count") + 1, last_alert_at=now
     )
     if updated:  # a repeat: counted on the open incident, nothing new
-        return _open_incident(event.dedup_key)
+        return None
     try:
         with transaction.atomic():
             incident = incident_create(

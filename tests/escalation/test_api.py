@@ -419,3 +419,19 @@ def test_events_v2_not_json_keeps_pagerdutys_shape(events_key):
 
 def test_empty_updated_since_is_an_error(manager):
     error_shape(api(manager).get("/api/v1/incidents/?updated_since="), 400)
+
+
+def test_hand_built_incident_representation_equals_drfs(manager):
+    """The fast to_representation must say exactly what the declared fields would."""
+    from rest_framework import serializers as drf
+    from rest_framework.test import APIRequestFactory
+
+    from escalation.api.serializers import IncidentSerializer
+
+    service = ServiceFactory(slug="portal")
+    incident = drive(IncidentFactory(services=[service], commander=manager), State.WORKAROUND)
+    request = APIRequestFactory().get("/")
+    request.user = manager
+    serializer = IncidentSerializer(incident, context={"request": request})
+    generic = drf.ModelSerializer.to_representation(serializer, incident)
+    assert serializer.data == generic
