@@ -24,13 +24,13 @@ def role_of(user: User) -> str:
     return "none"
 
 
-def incident_list_for(user: User) -> QuerySet[Incident]:
+def incident_list_for(user: User, *, prefetch: bool = True) -> QuerySet[Incident]:
     """Every incident the user may read: staff and executives all, customer contacts their
-    organisation's, anybody else none."""
+    organisation's, anybody else none. Without `prefetch`, call attach_slugs on the page."""
     role = role_of(user)
-    incidents = Incident.objects.select_related("commander").prefetch_related(
-        "services", "customers"
-    )
+    incidents = Incident.objects.select_related("commander")
+    if prefetch:
+        incidents = incidents.prefetch_related("services", "customers")
     if role in ("staff", "executive"):
         return incidents
     if role == "customer":
@@ -67,3 +67,23 @@ def customers_for(user: User) -> QuerySet[Customer]:
     if role == "customer":
         return Customer.objects.filter(pk=user.customer_id)
     return Customer.objects.none()
+
+
+def attach_slugs(incidents: list[Incident]) -> list[Incident]:
+    """Affected services' and customers' slugs for a page of incidents in two small queries
+    (`service_slugs`, `customer_slugs`), without building related objects."""
+    ids = [incident.pk for incident in incidents]
+    services: dict[int, list[str]] = {pk: [] for pk in ids}
+    customers: dict[int, list[str]] = {pk: [] for pk in ids}
+    for pk, slug in Incident.services.through.objects.filter(incident_id__in=ids).values_list(
+        "incident_id", "service__slug"
+    ):
+        services[pk].append(slug)
+    for pk, slug in Incident.customers.through.objects.filter(incident_id__in=ids).values_list(
+        "incident_id", "customer__slug"
+    ):
+        customers[pk].append(slug)
+    for incident in incidents:
+        incident.service_slugs = sorted(services[incident.pk])
+        incident.customer_slugs = sorted(customers[incident.pk])
+    return incidents

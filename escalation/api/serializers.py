@@ -123,8 +123,11 @@ class IncidentSerializer(serializers.ModelSerializer):
         data = {"id": incident.pk}
         data.update({name: getattr(incident, name) for name in self._PLAIN})
         data["commander"] = incident.commander.username if incident.commander_id else None
-        data["services"] = [service.slug for service in incident.services.all()]
-        data["customers"] = [customer.slug for customer in incident.customers.all()]
+        if hasattr(incident, "service_slugs"):  # a list page (incidents.selectors.attach_slugs)
+            data["services"], data["customers"] = incident.service_slugs, incident.customer_slugs
+        else:
+            data["services"] = sorted(service.slug for service in incident.services.all())
+            data["customers"] = sorted(customer.slug for customer in incident.customers.all())
         for name in self._DATETIMES:
             value = getattr(incident, name)
             data[name] = _DATETIME.to_representation(value) if value else None
@@ -132,10 +135,22 @@ class IncidentSerializer(serializers.ModelSerializer):
         return data
 
 
+class _ServiceSlugs(serializers.ListField):
+    """Service slugs from attach_slugs on list pages, else from the relation."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(), **kwargs)
+
+    def get_attribute(self, incident):
+        if hasattr(incident, "service_slugs"):
+            return incident.service_slugs
+        return sorted(service.slug for service in incident.services.all())
+
+
 class CustomerIncidentSerializer(serializers.ModelSerializer):
     """What a customer contact sees: plain facts, no team internals."""
 
-    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    services = _ServiceSlugs(read_only=True)
 
     class Meta:
         model = Incident

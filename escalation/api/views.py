@@ -17,7 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.models import EventKind
-from incidents.selectors import customers_for, incident_list_for, role_of, services_for, updates_for
+from incidents.selectors import (
+    attach_slugs,
+    customers_for,
+    incident_list_for,
+    role_of,
+    services_for,
+    updates_for,
+)
 from incidents.services import incident_create, incident_update_details
 
 from ..models import IdempotencyRecord
@@ -125,8 +132,12 @@ class IncidentListView(Idempotent, generics.ListAPIView):
     def get_serializer_class(self):
         return _serializer_for(self.request)
 
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_slugs(page) if page is not None else None
+
     def get_queryset(self):
-        incidents = incident_list_for(self.request.user)
+        incidents = incident_list_for(self.request.user, prefetch=False)
         params = self.request.query_params
         if params.get("state"):
             incidents = incidents.filter(state__in=params["state"].split(","))

@@ -435,3 +435,17 @@ def test_hand_built_incident_representation_equals_drfs(manager):
     serializer = IncidentSerializer(incident, context={"request": request})
     generic = drf.ModelSerializer.to_representation(serializer, incident)
     assert serializer.data == generic
+
+
+@pytest.mark.parametrize("who", ["manager", "customer_contact"])
+def test_list_query_count_does_not_grow_with_the_page(
+    request, who, customer, django_assert_max_num_queries
+):
+    person = request.getfixturevalue(who)
+    service = ServiceFactory(slug="portal")
+    for i in range(30):
+        IncidentFactory(title=f"I{i}", services=[service], customers=[customer])
+    client = api(person, "read")
+    with django_assert_max_num_queries(10):
+        page = client.get("/api/v1/incidents/?page_size=30").json()
+    assert len(page["results"]) == 30 and page["results"][0]["services"] == ["portal"]
