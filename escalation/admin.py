@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from incidents.admin import ReadOnlyAdmin
 from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
 from incidents.services import incident_create, incident_update_details
@@ -360,17 +361,7 @@ class CommunicationRuleAdmin(admin.ModelAdmin):
     filter_horizontal = ("users",)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Written by the engine only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+_ReadOnly = ReadOnlyAdmin  # written by the engine only
 
 
 @admin.register(EscalationRun)
