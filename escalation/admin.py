@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from incidents.admin import ReadOnlyAdmin
 from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
-from incidents.services import incident_create, incident_update_details
 
 from .forms import ACTION_FORMS, ACTION_LABELS, PublishUpdateForm
 from .models import (
@@ -23,6 +22,7 @@ from .models import (
     EscalationPolicy,
     EscalationRule,
     EscalationRun,
+    EventWebhook,
     IdempotencyRecord,
     Integration,
     LayerMember,
@@ -33,7 +33,7 @@ from .models import (
     ScheduleLayer,
     ScheduleOverride,
 )
-from .services import allowed_actions, incident_perform
+from .services import allowed_actions, incident_edit, incident_open, incident_perform
 from .services.matrix import update_publish
 
 
@@ -163,7 +163,7 @@ class IncidentAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            incident_update_details(
+            incident_edit(
                 incident=obj,
                 actor=request.user,
                 title=data["title"],
@@ -173,7 +173,7 @@ class IncidentAdmin(admin.ModelAdmin):
                 customers=list(data["customers"]),
             )
         else:
-            created = incident_create(
+            created = incident_open(
                 actor=request.user,
                 title=data["title"],
                 description=data["description"],
@@ -389,6 +389,12 @@ class ClockAdmin(_ReadOnly):
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(_ReadOnly):
     list_display = ("user", "key", "method", "path", "status_code", "created_at")
+
+
+@admin.register(EventWebhook)
+class EventWebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "events", "is_active")
+    filter_horizontal = ("services",)
 
 
 @admin.register(Integration)

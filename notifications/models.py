@@ -35,6 +35,9 @@ class Notification(models.Model):
     template = models.CharField(_("template"), max_length=100)
     language = models.CharField(_("language"), max_length=5, default="de")
     context = models.JSONField(default=dict, blank=True)
+    signing_secret = models.CharField(
+        max_length=100, blank=True, help_text="webhooks: sign with this instead of WEBHOOK_SECRET"
+    )
     subject = models.CharField(
         max_length=100, blank=True, help_text="what the message is about, e.g. incident:42"
     )

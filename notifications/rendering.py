@@ -60,4 +60,5 @@ def render(notification: Notification) -> Message:
         chat=chat,
         payload=payload,
         unsubscribe_url=notification.context.get("unsubscribe_url") or "",
+        signing_secret=notification.signing_secret,
     )

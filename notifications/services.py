@@ -40,6 +40,7 @@ def notification_enqueue(
     recipient: User | None = None,
     language: str = "de",
     subject: str = "",
+    signing_secret: str = "",
 ) -> tuple[Notification, bool]:
     """Queue one message in the caller's transaction; it is handed to Celery after commit.
 
@@ -56,6 +57,7 @@ def notification_enqueue(
             "recipient": recipient,
             "language": language,
             "subject": subject,
+            "signing_secret": signing_secret,
         },
     )
     if created:

@@ -14,6 +14,7 @@ from django.db import connection
 from escalation import roles
 
 from .factories import CustomerFactory, UserFactory
+from .servers import http_receiver, smtp_server  # noqa: F401 (fixtures for every test)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -25,10 +25,9 @@ from incidents.selectors import (
     services_for,
     updates_for,
 )
-from incidents.services import incident_create, incident_update_details
 
 from ..models import IdempotencyRecord
-from ..services import incident_classify, incident_perform
+from ..services import incident_classify, incident_edit, incident_open, incident_perform
 from ..services.matrix import update_publish
 from . import serializers as s
 
@@ -192,7 +191,7 @@ class IncidentListView(Idempotent, generics.ListAPIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         with transaction.atomic():
-            incident = incident_create(
+            incident = incident_open(
                 actor=request.user,
                 title=v["title"],
                 description=v["description"],
@@ -227,7 +226,7 @@ class IncidentDetailView(APIView):
         incident = self._get(request, pk)
         data = s.IncidentPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        incident_update_details(incident=incident, actor=request.user, **data.validated_data)
+        incident_edit(incident=incident, actor=request.user, **data.validated_data)
         incident = self._get(request, pk)
         return Response(s.IncidentSerializer(incident, context={"request": request}).data)
 

@@ -9,6 +9,7 @@ from .integrations import Integration
 from .matrix import Audience, CommunicationRule
 from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
 from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
+from .webhooks import EventWebhook
 
 __all__ = [
     "AckLink",
@@ -21,6 +22,7 @@ __all__ = [
     "EscalationPolicy",
     "EscalationRule",
     "EscalationRun",
+    "EventWebhook",
     "IdempotencyRecord",
     "Integration",
     "LayerMember",

@@ -15,10 +15,9 @@ from django.utils import timezone
 
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import OPEN_STATES, Incident, Service, Source
-from incidents.services import incident_create
 
 from ..models import Integration
-from .workflow import incident_acknowledge, incident_classify, incident_resolve
+from .workflow import incident_acknowledge, incident_classify, incident_open, incident_resolve
 
 SOURCES = {
     Integration.Kind.EVENTS_V2: Source.EVENTS_V2,
@@ -79,7 +78,7 @@ def _trigger(integration: Integration, event: Event, now) -> Incident:
         return None
     try:
         with transaction.atomic():
-            incident = incident_create(
+            incident = incident_open(
                 actor=None,
                 title=event.summary[:300] or event.dedup_key,
                 description=_description(event),

@@ -302,6 +302,13 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
     locked = incident_lock(incident)
     update = update_post(incident=locked, actor=actor, audience=audience, body=body)
     locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # update_post appended
+    from .webhooks import incident_event_emit
+
+    incident_event_emit(
+        incident=locked,
+        event="updated",
+        data={"update": {"audience": audience, "body": update.body}},
+    )
     now = timezone.now()
     for rule in selectors.communication_rules_for(locked):
         if UPDATE_AUDIENCE[rule.audience] != audience:

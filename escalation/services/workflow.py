@@ -26,12 +26,18 @@ from incidents.models import (
     Urgency,
     User,
 )
-from incidents.services import incident_lock, timeline_record
+from incidents.services import (
+    incident_create,
+    incident_lock,
+    incident_update_details,
+    timeline_record,
+)
 
 from .. import selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
 from . import engine, matrix
+from .webhooks import incident_event_emit
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
 ACTIONS = {
@@ -102,6 +108,33 @@ def _save(incident: Incident, fields: list[str]) -> None:
         ) from exc
 
 
+def _transitioned(incident: Incident, action: str, from_state: str) -> None:
+    """Tell outbound webhooks, in the same transaction as the change."""
+    incident_event_emit(
+        incident=incident,
+        event="transitioned",
+        data={"action": action, "from_state": from_state, "to_state": incident.state},
+    )
+
+
+@transaction.atomic
+def incident_open(*, actor: User | None, **fields) -> Incident:
+    """Record a new incident (incidents.services.incident_create) and announce it."""
+    incident = incident_create(actor=actor, **fields)
+    incident_event_emit(incident=incident, event="created")
+    return incident
+
+
+@transaction.atomic
+def incident_edit(*, incident: Incident, actor: User | None, **changes) -> Incident:
+    """Change descriptive fields (incident_update_details) and announce it."""
+    before = incident.timeline_length
+    incident = incident_update_details(incident=incident, actor=actor, **changes)
+    if incident.timeline_length != before:
+        incident_event_emit(incident=incident, event="updated", data={"changed": sorted(changes)})
+    return incident
+
+
 def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
     from_state = incident.state
     incident.escalation_reason = reason
@@ -116,6 +149,7 @@ def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str
         to_state=incident.state,
         data={"reason": reason},
     )
+    _transitioned(incident, "escalate", from_state)
     _start_escalation(incident)
 
 
@@ -183,6 +217,10 @@ def incident_classify(
     timeline_record(
         incident=locked, kind=EventKind.ESCALATION_DECIDED, actor=actor, data=decision.as_data()
     )
+    if name == "classify":
+        _transitioned(locked, "classify", from_state)
+    else:
+        incident_event_emit(incident=locked, event="updated", data={"changed": ["classification"]})
     auto = decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
     if auto and locked.state == State.CLASSIFIED:
         _escalate(
@@ -217,6 +255,7 @@ def incident_acknowledge(
     _apply(locked, "acknowledge", actor)
     _save(locked, ["acknowledged_at", "paging_since"])
     timeline_record(incident=locked, kind=EventKind.ACKNOWLEDGED, actor=actor, data={"via": via})
+    incident_event_emit(incident=locked, event="acknowledged", data={"via": via})
     engine.escalation_stop(
         incident=locked, reason="acknowledged", status=EscalationRun.Status.ACKNOWLEDGED
     )
@@ -244,6 +283,7 @@ def incident_provide_workaround(
         to_state=locked.state,
         data={"workaround": workaround},
     )
+    _transitioned(locked, "provide_workaround", from_state)
     return locked
 
 
@@ -268,6 +308,7 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
         to_state=locked.state,
         data={"resolution": resolution},
     )
+    _transitioned(locked, "resolve", from_state)
     engine.escalation_stop(incident=locked, reason="resolved", status=EscalationRun.Status.STOPPED)
     engine.clocks_cancel_all(incident=locked)
     return locked
@@ -291,6 +332,7 @@ def incident_close(*, incident: Incident, actor: User | None, review: str = "") 
         to_state=locked.state,
         data={"review": locked.review},
     )
+    _transitioned(locked, "close", from_state)
     return locked
 
 
@@ -312,6 +354,7 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
         to_state=locked.state,
         data={"reason": reason},
     )
+    _transitioned(locked, "reopen", from_state)
     _start_escalation(locked)
     return locked
 

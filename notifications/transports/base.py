@@ -25,6 +25,7 @@ class Message:
     chat: str = ""
     payload: dict = field(default_factory=dict)
     unsubscribe_url: str = ""
+    signing_secret: str = ""
 
 
 class Transport:

@@ -40,7 +40,9 @@ class WebhookTransport(Transport):
             "User-Agent": "EscalationManager-Webhook/1",
             "X-Escalation-Delivery": message.delivery_id,
             "X-Escalation-Timestamp": timestamp,
-            "X-Escalation-Signature": signature(settings.WEBHOOK_SECRET, timestamp, body),
+            "X-Escalation-Signature": signature(
+                message.signing_secret or settings.WEBHOOK_SECRET, timestamp, body
+            ),
         }
         try:
             response = client().post(message.address, content=body, headers=headers)

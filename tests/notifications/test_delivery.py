@@ -148,7 +148,7 @@ def test_webhook_4xx_is_permanent_except_408_and_429(http_receiver, status, outc
 
 def test_unreachable_webhook_is_retried_until_dead(settings):
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
-    from tests.notifications.conftest import free_port
+    from tests.servers import free_port
 
     notification = enqueue(address=f"http://127.0.0.1:{free_port()}/nobody")
     moment = timezone.now()
