@@ -12,8 +12,6 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from escalation.schedules import wall_clock_to_utc
 
 SEARCH_DAYS = 400  # how far next_open and add_open_time look for an opening before giving up
@@ -59,6 +57,8 @@ def business_hours_mon_fri(
 
 @lru_cache(maxsize=256)
 def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    import holidays  # large (every country's calendar): loaded when first needed
+
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
 
 

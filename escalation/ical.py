@@ -8,8 +8,6 @@ recognises the same shift across refreshes.
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from icalendar import Calendar, Event
-
 from escalation.schedules import Shift
 
 PRODID = "-//Escalation Manager//On-call//EN"
@@ -39,6 +37,8 @@ def shifts_to_ical(
     DTSTAMP is `dtstamp` (default: now), the same for every event of one render. A user missing
     from `user_names` is shown as "User <id>".
     """
+    from icalendar import Calendar, Event  # loaded when a feed is asked for
+
     stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC)
     calendar = Calendar()
     calendar.add("prodid", PRODID)

@@ -3,13 +3,13 @@
 A fresh Apprise object per message: Apprise throttles repeated sends per object.
 """
 
-import apprise
-
 from .base import Message, Transport, TransportError
 
 
 class AppriseTransport(Transport):
     def send(self, message: Message) -> None:
+        import apprise  # heavy (every provider's plugin): loaded by workers only, not web processes
+
         sender = apprise.Apprise()
         if not sender.add(message.address):
             raise TransportError("not a valid Apprise URL", permanent=True)
