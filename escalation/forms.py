@@ -65,3 +65,47 @@ ACTION_FORMS = {
 class PublishUpdateForm(forms.Form):
     audience = forms.ChoiceField(label=_("Audience"), choices=UpdateAudience.choices)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class NewIncidentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    description = forms.CharField(
+        label=_("What is happening? (symptoms, since when, who noticed)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    services = forms.ModelMultipleChoiceField(
+        label=_("Affected services"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    customers = forms.ModelMultipleChoiceField(
+        label=_("Affected customers (customers of the services are added)"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    impact = forms.ChoiceField(
+        label=_("Impact"),
+        choices=[("", _("classify later"))] + list(Impact.choices),
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=[("", _("classify later"))] + list(Urgency.choices),
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        from incidents.models import Customer, Service
+
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.order_by("position", "name")
+        self.fields["customers"].queryset = Customer.objects.order_by("name")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("impact")) != bool(data.get("urgency")):
+            raise forms.ValidationError(_("Give impact and urgency together, or neither."))
+        return data

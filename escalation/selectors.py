@@ -207,3 +207,61 @@ def message_context(
         "unsubscribe_url": "",
         **extra,
     }
+
+
+# --- Console ---------------------------------------------------------------------------------
+
+
+def console_incidents_for(user: User):
+    """Incidents a console user works on: escalation managers all; responders those they are
+    pulled into (paged, commanding, or created by them)."""
+    from django.db.models import Q
+
+    from incidents.selectors import role_of
+
+    incidents = Incident.objects.all()
+    if role_of(user) != "staff":
+        return incidents.none()
+    if user.is_superuser or user.groups.filter(name=roles.ESCALATION_MANAGER).exists():
+        return incidents
+    return incidents.filter(Q(pages__user=user) | Q(commander=user) | Q(created_by=user)).distinct()
+
+
+def board_for(user: User, *, priority: str = "", service: str = "") -> list[Incident]:
+    """Open incidents for the board, most urgent first, with the next deadlines, in a fixed
+    number of queries."""
+    from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+
+    from incidents.models import OPEN_STATES
+
+    from .models import Clock
+
+    def next_clock(kind):
+        return Subquery(
+            Clock.objects.filter(incident=OuterRef("pk"), kind=kind, status=Clock.Status.PENDING)
+            .order_by("due_at")
+            .values("due_at")[:1]
+        )
+
+    incidents = (
+        console_incidents_for(user)
+        .filter(state__in=OPEN_STATES)
+        .select_related("commander")
+        .prefetch_related("services", "customers")
+        .annotate(
+            next_update_at=next_clock(Clock.Kind.UPDATE_DUE),
+            next_level_at=next_clock(Clock.Kind.LEVEL_TIMEOUT),
+        )
+        .annotate(
+            state_rank=Case(
+                *[When(state=state, then=Value(rank)) for rank, state in enumerate(OPEN_STATES)],
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("state_rank", F("priority").asc(nulls_last=True), "detected_at")
+    )
+    if priority.isdigit():
+        incidents = incidents.filter(priority=int(priority))
+    if service:
+        incidents = incidents.filter(services__slug=service)
+    return list(incidents)

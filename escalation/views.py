@@ -1,22 +1,32 @@
 """HTML views of the escalation process (thin: read through selectors, write through services)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from incidents.exceptions import ApplicationError, TransitionNotAllowed
-from incidents.models import Incident, User
+from incidents.exceptions import PermissionDenied as DomainPermissionDenied
+from incidents.models import ACTION_LABELS, Impact, Incident, Service, Urgency, User
 
 from . import ical, roles, schedules, selectors
-from .models import CommunicationRule
-from .services import engine, incident_acknowledge_by_link
+from .forms import ACTION_FORMS, NewIncidentForm, PublishUpdateForm
+from .models import CommunicationRule, EscalationRun, PriorityMatrixEntry
+from .services import (
+    allowed_actions,
+    engine,
+    incident_acknowledge_by_link,
+    incident_open,
+    incident_perform,
+)
+from .services.matrix import update_publish
 
 STAFF_ROLES = (roles.ESCALATION_MANAGER, roles.RESPONDER)
 ICAL_PERSON_SALT = "escalation.ical-person"
@@ -127,3 +137,189 @@ def person_ical(request, pk: int, token: str):
         uid_prefix=f"person-{person.pk}",
     )
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+# --- The triage console ------------------------------------------------------------------------
+
+
+def _console_incident(request, pk: int) -> Incident:
+    return get_object_or_404(selectors.console_incidents_for(request.user), pk=pk)
+
+
+def _error(request, message: str, *, status: int, incident: Incident | None = None, **extra):
+    context = {"message": message, "incident": incident, **extra}
+    return render(request, "console/error.html", context, status=status)
+
+
+@login_required
+def board(request):
+    _require_staff(request.user)
+    context = {
+        "incidents": selectors.board_for(
+            request.user,
+            priority=request.GET.get("priority", ""),
+            service=request.GET.get("service", ""),
+        ),
+        "now": timezone.now(),
+        "services": Service.objects.order_by("position", "name"),
+        "priority": request.GET.get("priority", ""),
+        "service": request.GET.get("service", ""),
+    }
+    template = "console/_board.html" if request.headers.get("HX-Request") else "console/board.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_new(request):
+    _require_staff(request.user)
+    if not request.user.has_perm("incidents.add_incident"):
+        raise PermissionDenied
+    form = NewIncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = incident_open(
+                actor=request.user,
+                title=data["title"],
+                description=data["description"],
+                services=list(data["services"]),
+                customers=list(data["customers"]),
+                commander=request.user,
+            )
+            if data["impact"]:
+                incident_perform(
+                    incident=incident,
+                    actor=request.user,
+                    action="classify",
+                    data={"impact": data["impact"], "urgency": data["urgency"]},
+                )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return redirect("console:incident", pk=incident.pk)
+    return render(request, "console/incident_new.html", {"form": form})
+
+
+@login_required
+def incident_detail(request, pk: int):
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    actions = [
+        (action, ACTION_LABELS[action], ACTION_FORMS[action](prefix=action))
+        for action in allowed_actions(incident, request.user)
+    ]
+    cells = {(c.impact, c.urgency): c.priority for c in PriorityMatrixEntry.objects.all()}
+    context = {
+        "incident": incident,
+        "actions": actions,
+        "events": incident.events.select_related("actor").order_by("-seq"),
+        "updates": incident.updates.select_related("author").order_by("-created_at"),
+        "pages": incident.pages.select_related("user").order_by("created_at"),
+        "run": EscalationRun.objects.filter(incident=incident).first(),
+        "plan": selectors.incident_communication(incident),
+        "matrix": [
+            (impact, [(urgency, cells.get((impact.value, urgency.value))) for urgency in Urgency])
+            for impact in Impact
+        ],
+        "update_form": PublishUpdateForm(),
+        "version": incident.updated_at.isoformat(),
+    }
+    return render(request, "console/incident.html", context)
+
+
+def _stale(request, incident: Incident):
+    """The form was made before someone else changed the incident: show what changed."""
+    try:
+        since = datetime.fromisoformat(request.POST.get("version", ""))
+    except ValueError:
+        return None
+    if incident.updated_at <= since:
+        return None
+    changes = incident.events.filter(created_at__gt=since).order_by("seq")
+    return _error(
+        request,
+        _("Someone else changed this incident after you opened it. Nothing was saved."),
+        status=409,
+        incident=incident,
+        changes=changes,
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def incident_action(request, pk: int, action: str):
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    if action not in ACTION_FORMS:
+        return _error(request, _("Unknown action."), status=404, incident=incident)
+    stale = _stale(request, incident)
+    if stale is not None:
+        return stale
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    if not form.is_valid():
+        errors = "; ".join(
+            f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+            for f, e in form.errors.items()
+        )
+        return _error(request, errors, status=400, incident=incident)
+    try:
+        incident_perform(
+            incident=incident, actor=request.user, action=action, data=form.cleaned_data
+        )
+    except DomainPermissionDenied as exc:
+        return _error(request, exc.message, status=403, incident=incident)
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS[action]})
+    return redirect("console:incident", pk=pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def incident_update(request, pk: int):
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    form = PublishUpdateForm(request.POST)
+    if not form.is_valid():
+        return _error(
+            request, _("An update needs an audience and a text."), status=400, incident=incident
+        )
+    if request.POST.get("preview"):
+        return render(
+            request,
+            "console/_preview.html",
+            {"preview": update_preview(incident=incident, user=request.user, **form.cleaned_data)},
+        )
+    try:
+        update_publish(incident=incident, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("The update was published."))
+    return redirect("console:incident", pk=pk)
+
+
+def update_preview(*, incident: Incident, user, audience: str, body: str) -> dict:
+    """Exactly the text each audience's recipients get (the real template, German and English)."""
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    template = f"{audience}_update"
+    previews = {}
+    for language in ("de", "en"):
+        context = selectors.message_context(
+            incident,
+            None,
+            audience=audience,
+            language=language,
+            latest_update=body,
+            recipient_name="…",
+        )
+        context.pop("next_update_at")
+        with translation.override(language):
+            base = f"notifications/email/{language}/{template}"
+            previews[language] = {
+                "subject": " ".join(render_to_string(f"{base}.subject.txt", context).split()),
+                "text": render_to_string(f"{base}.txt", context).strip(),
+            }
+    return previews
