@@ -159,3 +159,16 @@ def test_incident_page_shows_timeline_and_classification(client, manager):
     page = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
     assert "P3 moderate" in page and "No escalation required" in page
     assert page.count("<tr><td>") >= IncidentEvent.objects.filter(incident=incident).count()
+
+
+def test_times_show_in_the_users_time_zone(client, manager):
+    from datetime import UTC, datetime
+
+    incident = IncidentFactory(title="Zeit", detected_at=datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
+    client.force_login(manager)
+    berlin = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
+    assert "24.11. 15:00" in berlin  # Europe/Berlin, the default
+    manager.time_zone = "America/New_York"
+    manager.save()
+    new_york = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
+    assert "24.11. 09:00" in new_york

@@ -1,0 +1,144 @@
+"""A new user in a real Chromium: logs in, creates an incident, classifies, escalates, writes a
+customer update, provides a workaround, resolves; a second tab with the board follows each step
+without a reload. Screenshots of the board and the incident page go to tests/screenshots/."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from incidents.models import Incident
+from tests.conftest import require
+from tests.factories import PASSWORD, CustomerFactory, ServiceFactory
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def browser():
+    require(
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+        "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        "--lang=en",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(2)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_text(driver, css: str, text: str, seconds: float = 12):
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, seconds).until(
+        ec.text_to_be_present_in_element(("css selector", css), text)
+    )
+
+
+def open_step(driver, label: str):
+    summary = driver.find_element("xpath", f"//summary[normalize-space()='{label}']")
+    summary.click()
+    return summary.find_element("xpath", "..")
+
+
+def test_new_user_reaches_a_resolved_incident_and_the_board_follows(live_server, browser, manager):
+    customer = CustomerFactory(slug="stadtwerke", name="Stadtwerke")
+    ServiceFactory(slug="portal", name="Kundenportal").customers.add(customer)
+    d = browser
+    d.get(f"{live_server.url}/")
+    d.find_element("id", "id_username").send_keys(manager.username)
+    d.find_element("id", "id_password").send_keys(PASSWORD)
+    d.find_element("css selector", "main form button[type=submit]").click()
+    wait_for_text(d, "h1", "Active incidents")
+    board = d.current_window_handle
+
+    d.switch_to.new_window("tab")
+    d.get(f"{live_server.url}/console/incidents/new/")
+    incident_tab = d.current_window_handle
+    d.find_element("id", "id_title").send_keys("Kundenportal: Login schlägt fehl")
+    d.find_element("id", "id_description").send_keys("Seit 09:12 Fehler 502 beim Login.")
+    d.find_element("xpath", "//label[contains(., 'Kundenportal')]/input").click()
+    d.find_element("css selector", "main form button[type=submit]").click()
+    wait_for_text(d, "#state", "Detected")
+    incident = Incident.objects.get()
+
+    def board_shows(text):
+        d.switch_to.window(board)
+        wait_for_text(d, "#board", text)
+        d.switch_to.window(incident_tab)
+
+    board_shows("Kundenportal: Login schlägt fehl")
+
+    step = open_step(d, "Classify")
+    step.find_element("css selector", "select[name=classify-impact] option[value=medium]").click()
+    step.find_element("css selector", "select[name=classify-urgency] option[value=medium]").click()
+    step.find_element("css selector", "button[type=submit]").click()
+    wait_for_text(d, "#state", "Classified")
+    board_shows("Classified")
+
+    step = open_step(d, "Escalate")
+    step.find_element("css selector", "textarea[name=escalate-reason]").send_keys("Alle Kunden")
+    step.find_element("css selector", "button[type=submit]").click()
+    wait_for_text(d, "#state", "Escalated")
+    board_shows("Escalated")
+
+    d.find_element("css selector", "input[name=audience][value=customer]").click()
+    d.find_element("id", "update-body").send_keys("Wir arbeiten an einer Lösung.")
+    d.find_element("xpath", "//button[normalize-space()='Preview']").click()
+    wait_for_text(d, "#preview", "Wir arbeiten an einer Lösung.")
+    d.find_element("xpath", "//button[normalize-space()='Publish']").click()
+    wait_for_text(d, ".messages", "The update was published.")
+
+    step = open_step(d, "Provide workaround")
+    step.find_element("css selector", "textarea[name=provide_workaround-workaround]").send_keys(
+        "Login über die App funktioniert."
+    )
+    step.find_element("css selector", "button[type=submit]").click()
+    wait_for_text(d, "#state", "Workaround")
+    board_shows("Workaround")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    d.save_screenshot(str(SCREENSHOTS / "console-incident.png"))
+    d.switch_to.window(board)
+    d.save_screenshot(str(SCREENSHOTS / "console-board.png"))
+    d.switch_to.window(incident_tab)
+
+    step = open_step(d, "Resolve")
+    step.find_element("css selector", "textarea[name=resolve-resolution]").send_keys(
+        "Loadbalancer-Zertifikat erneuert."
+    )
+    d.execute_script("window.confirm = () => true")
+    step.find_element("css selector", "button[type=submit]").click()
+    wait_for_text(d, "#state", "Resolved")
+    d.switch_to.window(board)
+    wait_for_text(d, "#board", "No open incidents")
+
+    incident.refresh_from_db()
+    assert incident.state == "resolved" and incident.workaround.startswith("Login über")
+    assert incident.updates.get().audience == "customer"
