@@ -172,3 +172,21 @@ def test_times_show_in_the_users_time_zone(client, manager):
     manager.save()
     new_york = client.get(reverse("console:incident", args=[incident.pk])).content.decode()
     assert "24.11. 09:00" in new_york
+
+
+def test_brute_force_logins_are_locked_out(client, manager, settings):
+    from tests.factories import PASSWORD
+
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        response = client.post("/accounts/login/", {"username": manager.username, "password": "x"})
+    response = client.post("/accounts/login/", {"username": manager.username, "password": PASSWORD})
+    assert response.status_code == 429 and "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_with_the_right_password(client, manager):
+    from tests.factories import PASSWORD
+
+    response = client.post("/accounts/login/", {"username": manager.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/console/"
