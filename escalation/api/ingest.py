@@ -182,7 +182,13 @@ class AlertmanagerSerializer(serializers.Serializer):
     summary="Prometheus Alertmanager webhook (version 4)",
 )
 class AlertmanagerView(_Ingest):
-    def post(self, request, key: str):
+    """The key is the last part of the URL, or (URL without it) Alertmanager's
+    `http_config.authorization: {credentials: KEY}`, sent as `Authorization: Bearer KEY`."""
+
+    def post(self, request, key: str = ""):
+        if not key:
+            scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+            key = credentials.strip() if scheme.lower() == "bearer" else ""
         integration = (
             Integration.objects.filter(key=key, kind=Integration.Kind.ALERTMANAGER, is_active=True)
             .select_related("service")

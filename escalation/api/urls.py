@@ -21,6 +21,11 @@ urlpatterns = [
     path("oncall/", OnCallView.as_view(), name="api_oncall"),
     path("integrations/events/v2/enqueue", ingest.EventsV2View.as_view(), name="api_events_v2"),
     path(
+        "integrations/alertmanager/",
+        ingest.AlertmanagerView.as_view(),
+        name="api_alertmanager_bearer",
+    ),
+    path(
         "integrations/alertmanager/<str:key>/",
         ingest.AlertmanagerView.as_view(),
         name="api_alertmanager",

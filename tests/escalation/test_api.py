@@ -449,3 +449,27 @@ def test_list_query_count_does_not_grow_with_the_page(
     with django_assert_max_num_queries(10):
         page = client.get("/api/v1/incidents/?page_size=30").json()
     assert len(page["results"]) == 30 and page["results"][0]["services"] == ["portal"]
+
+
+def test_alertmanager_with_the_key_as_bearer_token(db):
+    service = ServiceFactory(slug="netz")
+    key = integration_create(kind=Integration.Kind.ALERTMANAGER, service=service, name="AM").key
+    payload = {
+        "version": "4",
+        "status": "firing",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "LinkDown", "severity": "critical"},
+                "annotations": {"summary": "Uplink down"},
+                "fingerprint": "abc123",
+            }
+        ],
+    }
+    url = "/api/v1/integrations/alertmanager/"
+    assert APIClient().post(url, payload, format="json").status_code == 404
+    wrong = APIClient().post(url, payload, format="json", HTTP_AUTHORIZATION="Bearer nope")
+    assert wrong.status_code == 404
+    ok = APIClient().post(url, payload, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert ok.status_code == 200
+    assert Incident.objects.get(dedup_key="am:abc123").title == "Uplink down"
