@@ -217,3 +217,13 @@ class AlertmanagerView(_Ingest):
                     {"id": incident.pk, "dedup_key": event.dedup_key, "action": event.action}
                 )
         return Response({"status": "success", "incidents": touched})
+
+
+class AlertmanagerBearerView(AlertmanagerView):
+    @extend_schema(
+        tags=["ingest"],
+        operation_id="alertmanager_webhook_bearer",
+        summary="Prometheus Alertmanager webhook, key as `Authorization: Bearer KEY`",
+    )
+    def post(self, request):
+        return super().post(request)

@@ -22,7 +22,7 @@ urlpatterns = [
     path("integrations/events/v2/enqueue", ingest.EventsV2View.as_view(), name="api_events_v2"),
     path(
         "integrations/alertmanager/",
-        ingest.AlertmanagerView.as_view(),
+        ingest.AlertmanagerBearerView.as_view(),
         name="api_alertmanager_bearer",
     ),
     path(
