@@ -473,3 +473,8 @@ def test_alertmanager_with_the_key_as_bearer_token(db):
     ok = APIClient().post(url, payload, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert ok.status_code == 200
     assert Incident.objects.get(dedup_key="am:abc123").title == "Uplink down"
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+    assert (tmp_path / "s.yml").read_text().startswith("openapi: 3")
