@@ -109,3 +109,43 @@ class NewIncidentForm(forms.Form):
         if bool(data.get("impact")) != bool(data.get("urgency")):
             raise forms.ValidationError(_("Give impact and urgency together, or neither."))
         return data
+
+
+MATRIX_TEMPLATES = [
+    ("incident_escalated", _("Escalated: pulled in (team)")),
+    ("internal_update", _("Internal update (team)")),
+    ("executive_update", _("Executive update")),
+    ("customer_update", _("Customer update")),
+]
+
+
+class CommunicationRuleForm(forms.ModelForm):
+    channels = forms.MultipleChoiceField(
+        label=_("Channels"),
+        choices=[
+            ("email", _("Email")),
+            ("apprise", _("Chat/SMS (Apprise URL)")),
+            ("webhook", _("Webhook")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    template = forms.ChoiceField(label=_("Message"), choices=MATRIX_TEMPLATES)
+
+    class Meta:
+        from .models import CommunicationRule
+
+        model = CommunicationRule
+        fields = [
+            "position",
+            "is_active",
+            "priority",
+            "customer",
+            "service",
+            "audience",
+            "users",
+            "group",
+            "channels",
+            "cadence_minutes",
+            "template",
+        ]
+        widgets = {"users": forms.CheckboxSelectMultiple}

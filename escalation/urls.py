@@ -12,6 +12,9 @@ urlpatterns = [
     path("incidents/<int:pk>/update/", views.incident_update, name="incident_update"),
     path("oncall/", views.oncall_now, name="oncall"),
     path("matrix/", views.communication_matrix, name="matrix"),
+    path("matrix/new/", views.matrix_edit, name="matrix_new"),
+    path("matrix/<int:pk>/", views.matrix_edit, name="matrix_edit"),
+    path("matrix/<int:pk>/delete/", views.matrix_delete, name="matrix_delete"),
     path(
         "incidents/<int:pk>/communication/",
         views.incident_communication,

@@ -17,7 +17,7 @@ from incidents.exceptions import PermissionDenied as DomainPermissionDenied
 from incidents.models import ACTION_LABELS, Impact, Incident, Service, Urgency, User
 
 from . import ical, roles, schedules, selectors
-from .forms import ACTION_FORMS, NewIncidentForm, PublishUpdateForm
+from .forms import ACTION_FORMS, CommunicationRuleForm, NewIncidentForm, PublishUpdateForm
 from .models import CommunicationRule, EscalationRun, PriorityMatrixEntry
 from .services import (
     allowed_actions,
@@ -26,7 +26,7 @@ from .services import (
     incident_open,
     incident_perform,
 )
-from .services.matrix import update_publish
+from .services.matrix import communication_rule_delete, communication_rule_save, update_publish
 
 STAFF_ROLES = (roles.ESCALATION_MANAGER, roles.RESPONDER)
 ICAL_PERSON_SALT = "escalation.ical-person"
@@ -323,3 +323,32 @@ def update_preview(*, incident: Incident, user, audience: str, body: str) -> dic
                 "text": render_to_string(f"{base}.txt", context).strip(),
             }
     return previews
+
+
+def _require_matrix_editor(user) -> None:
+    _require_staff(user)
+    if not user.has_perm("escalation.change_communicationrule"):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def matrix_edit(request, pk: int | None = None):
+    """Add or change a row of the communication matrix (escalation managers)."""
+    _require_matrix_editor(request.user)
+    rule = get_object_or_404(CommunicationRule, pk=pk) if pk else None
+    form = CommunicationRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        communication_rule_save(form=form)
+        messages.success(request, _("The communication matrix was saved."))
+        return redirect("console:matrix")
+    return render(request, "console/matrix_edit.html", {"form": form, "rule": rule})
+
+
+@login_required
+@require_http_methods(["POST"])
+def matrix_delete(request, pk: int):
+    _require_matrix_editor(request.user)
+    communication_rule_delete(rule=get_object_or_404(CommunicationRule, pk=pk))
+    messages.success(request, _("The row was removed from the communication matrix."))
+    return redirect("console:matrix")

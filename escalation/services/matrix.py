@@ -412,3 +412,16 @@ def executive_digest_send(*, at: datetime | None = None) -> int:
         )
         sent += 1
     return sent
+
+
+@transaction.atomic
+def communication_rule_save(*, form) -> CommunicationRule:
+    """Save a validated CommunicationRuleForm (new row or edit). Running incidents keep the
+    deadlines they have; the row applies from the next escalation or update on."""
+    return form.save()
+
+
+@transaction.atomic
+def communication_rule_delete(*, rule: CommunicationRule) -> None:
+    """Remove a row; pending update deadlines it created stay (they no-op once the row is gone)."""
+    rule.delete()

@@ -190,3 +190,31 @@ def test_login_with_the_right_password(client, manager):
 
     response = client.post("/accounts/login/", {"username": manager.username, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/console/"
+
+
+def test_manager_edits_the_matrix_responder_may_not(client, manager, responder):
+    from escalation.models import CommunicationRule
+
+    client.force_login(responder)
+    assert client.get(reverse("console:matrix_new")).status_code == 403
+    client.force_login(manager)
+    data = {
+        "position": 1,
+        "is_active": "on",
+        "priority": 1,
+        "audience": "executives",
+        "channels": ["email"],
+        "cadence_minutes": 30,
+        "template": "executive_update",
+    }
+    assert client.post(reverse("console:matrix_new"), {**data, "channels": []}).status_code == 200
+    assert client.post(reverse("console:matrix_new"), data).status_code == 302
+    rule = CommunicationRule.objects.get()
+    assert rule.channels == ["email"] and rule.cadence_minutes == 30
+    page = client.get(reverse("console:matrix")).content.decode()
+    assert reverse("console:matrix_edit", args=[rule.pk]) in page
+    client.post(reverse("console:matrix_edit", args=[rule.pk]), {**data, "cadence_minutes": 15})
+    rule.refresh_from_db()
+    assert rule.cadence_minutes == 15
+    client.post(reverse("console:matrix_delete", args=[rule.pk]))
+    assert not CommunicationRule.objects.exists()
