@@ -135,21 +135,44 @@ def incident_edit(*, incident: Incident, actor: User | None, **changes) -> Incid
     return incident
 
 
-def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
+def _step(
+    incident: Incident,
+    name: str,
+    *,
+    actor: User | None,
+    fields: list[str],
+    kind: str,
+    data: dict,
+    label: str | None = None,
+) -> None:
+    """One lifecycle step on a locked incident: check and apply the transition, save the fields it
+    set, record it on the timeline (from/to state), and tell the outbound webhooks."""
     from_state = incident.state
-    incident.escalation_reason = reason
-    _apply(incident, "escalate", actor)
-    _save(incident, ["escalation_reason", "escalated_at"])
+    _apply(incident, name, actor)
+    _save(incident, fields)
     timeline_record(
         incident=incident,
-        kind=EventKind.ESCALATED,
+        kind=kind,
         actor=actor,
         label=label,
         from_state=from_state,
         to_state=incident.state,
-        data={"reason": reason},
+        data=data,
     )
-    _transitioned(incident, "escalate", from_state)
+    _transitioned(incident, ACTIONS[name], from_state)
+
+
+def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
+    incident.escalation_reason = reason
+    _step(
+        incident,
+        "escalate",
+        actor=actor,
+        fields=["escalation_reason", "escalated_at"],
+        kind=EventKind.ESCALATED,
+        data={"reason": reason},
+        label=label,
+    )
     _start_escalation(incident)
 
 
@@ -271,19 +294,15 @@ def incident_provide_workaround(
     if not workaround:
         raise InvalidInput(_("Describe the workaround."), field="workaround")
     locked = incident_lock(incident)
-    from_state = locked.state
     locked.workaround = workaround
-    _apply(locked, "provide_workaround", actor)
-    _save(locked, ["workaround", "workaround_at"])
-    timeline_record(
-        incident=locked,
-        kind=EventKind.WORKAROUND,
+    _step(
+        locked,
+        "provide_workaround",
         actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
+        fields=["workaround", "workaround_at"],
+        kind=EventKind.WORKAROUND,
         data={"workaround": workaround},
     )
-    _transitioned(locked, "provide_workaround", from_state)
     return locked
 
 
@@ -296,19 +315,15 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
             _("Say how it was resolved (or why it was a false alarm)."), field="resolution"
         )
     locked = incident_lock(incident)
-    from_state = locked.state
     locked.resolution = resolution
-    _apply(locked, "resolve", actor)
-    _save(locked, ["resolution", "resolved_at"])
-    timeline_record(
-        incident=locked,
-        kind=EventKind.RESOLVED,
+    _step(
+        locked,
+        "resolve",
         actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
+        fields=["resolution", "resolved_at"],
+        kind=EventKind.RESOLVED,
         data={"resolution": resolution},
     )
-    _transitioned(locked, "resolve", from_state)
     engine.escalation_stop(incident=locked, reason="resolved", status=EscalationRun.Status.STOPPED)
     engine.clocks_cancel_all(incident=locked)
     return locked
@@ -318,21 +333,17 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
 def incident_close(*, incident: Incident, actor: User | None, review: str = "") -> Incident:
     """Close after review. Escalated incidents need a post-incident review text."""
     locked = incident_lock(incident)
-    from_state = locked.state
     review = (review or "").strip()
     if review:
         locked.review = review
-    _apply(locked, "close", actor)
-    _save(locked, ["review", "closed_at"])
-    timeline_record(
-        incident=locked,
-        kind=EventKind.CLOSED,
+    _step(
+        locked,
+        "close",
         actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
+        fields=["review", "closed_at"],
+        kind=EventKind.CLOSED,
         data={"review": locked.review},
     )
-    _transitioned(locked, "close", from_state)
     return locked
 
 
@@ -343,18 +354,14 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
     if not reason:
         raise InvalidInput(_("A reason for reopening is required."), field="reason")
     locked = incident_lock(incident)
-    from_state = locked.state
-    _apply(locked, "reopen", actor)
-    _save(locked, ["resolved_at", "escalated_at"])
-    timeline_record(
-        incident=locked,
-        kind=EventKind.REOPENED,
+    _step(
+        locked,
+        "reopen",
         actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
+        fields=["resolved_at", "escalated_at"],
+        kind=EventKind.REOPENED,
         data={"reason": reason},
     )
-    _transitioned(locked, "reopen", from_state)
     _start_escalation(locked)
     return locked
 
