@@ -17,9 +17,50 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
+# What the user reads and clicks, in both languages the product ships.
+TEXT = {
+    "en": {
+        "board": "Active incidents",
+        "Classify": "Classify",
+        "Escalate": "Escalate",
+        "Provide workaround": "Provide workaround",
+        "Resolve": "Resolve",
+        "Preview": "Preview",
+        "Publish": "Publish",
+        "Detected": "Detected",
+        "Classified": "Classified",
+        "Escalated": "Escalated",
+        "Workaround": "Workaround",
+        "Resolved": "Resolved",
+        "published": "The update was published.",
+        "empty": "No open incidents",
+    },
+    "de": {
+        "board": "Aktive Vorfälle",
+        "Classify": "Klassifizieren",
+        "Escalate": "Eskalieren",
+        "Provide workaround": "Workaround bereitstellen",
+        "Resolve": "Lösen",
+        "Preview": "Vorschau",
+        "Publish": "Veröffentlichen",
+        "Detected": "Erkannt",
+        "Classified": "Klassifiziert",
+        "Escalated": "Eskaliert",
+        "Workaround": "Workaround",
+        "Resolved": "Gelöst",
+        "published": "Die Statusmeldung wurde veröffentlicht.",
+        "empty": "Keine offenen Vorfälle",
+    },
+}
+
+
+@pytest.fixture(params=["en", "de"])
+def language(request):
+    return request.param
+
 
 @pytest.fixture
-def browser():
+def browser(language):
     require(
         Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
         "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
@@ -45,7 +86,7 @@ def browser():
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en"})
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(2)
     yield driver
@@ -68,7 +109,10 @@ def open_step(driver, label: str):
     return summary.find_element("xpath", "..")
 
 
-def test_new_user_reaches_a_resolved_incident_and_the_board_follows(live_server, browser, manager):
+def test_new_user_reaches_a_resolved_incident_and_the_board_follows(
+    live_server, browser, language, manager
+):
+    t = TEXT[language]
     customer = CustomerFactory(slug="stadtwerke", name="Stadtwerke")
     ServiceFactory(slug="portal", name="Kundenportal").customers.add(customer)
     d = browser
@@ -76,7 +120,7 @@ def test_new_user_reaches_a_resolved_incident_and_the_board_follows(live_server,
     d.find_element("id", "id_username").send_keys(manager.username)
     d.find_element("id", "id_password").send_keys(PASSWORD)
     d.find_element("css selector", "main form button[type=submit]").click()
-    wait_for_text(d, "h1", "Active incidents")
+    wait_for_text(d, "h1", t["board"])
     board = d.current_window_handle
 
     d.switch_to.new_window("tab")
@@ -86,7 +130,7 @@ def test_new_user_reaches_a_resolved_incident_and_the_board_follows(live_server,
     d.find_element("id", "id_description").send_keys("Seit 09:12 Fehler 502 beim Login.")
     d.find_element("xpath", "//label[contains(., 'Kundenportal')]/input").click()
     d.find_element("css selector", "main form button[type=submit]").click()
-    wait_for_text(d, "#state", "Detected")
+    wait_for_text(d, "#state", t["Detected"])
     incident = Incident.objects.get()
 
     def board_shows(text):
@@ -96,48 +140,49 @@ def test_new_user_reaches_a_resolved_incident_and_the_board_follows(live_server,
 
     board_shows("Kundenportal: Login schlägt fehl")
 
-    step = open_step(d, "Classify")
+    step = open_step(d, t["Classify"])
     step.find_element("css selector", "select[name=classify-impact] option[value=medium]").click()
     step.find_element("css selector", "select[name=classify-urgency] option[value=medium]").click()
     step.find_element("css selector", "button[type=submit]").click()
-    wait_for_text(d, "#state", "Classified")
-    board_shows("Classified")
+    wait_for_text(d, "#state", t["Classified"])
+    board_shows(t["Classified"])
 
-    step = open_step(d, "Escalate")
+    step = open_step(d, t["Escalate"])
     step.find_element("css selector", "textarea[name=escalate-reason]").send_keys("Alle Kunden")
     step.find_element("css selector", "button[type=submit]").click()
-    wait_for_text(d, "#state", "Escalated")
-    board_shows("Escalated")
+    wait_for_text(d, "#state", t["Escalated"])
+    board_shows(t["Escalated"])
 
     d.find_element("css selector", "input[name=audience][value=customer]").click()
     d.find_element("id", "update-body").send_keys("Wir arbeiten an einer Lösung.")
-    d.find_element("xpath", "//button[normalize-space()='Preview']").click()
+    d.find_element("xpath", f"//button[normalize-space()='{t['Preview']}']").click()
     wait_for_text(d, "#preview", "Wir arbeiten an einer Lösung.")
-    d.find_element("xpath", "//button[normalize-space()='Publish']").click()
-    wait_for_text(d, ".messages", "The update was published.")
+    d.find_element("xpath", f"//button[normalize-space()='{t['Publish']}']").click()
+    wait_for_text(d, ".messages", t["published"])
 
-    step = open_step(d, "Provide workaround")
+    step = open_step(d, t["Provide workaround"])
     step.find_element("css selector", "textarea[name=provide_workaround-workaround]").send_keys(
         "Login über die App funktioniert."
     )
     step.find_element("css selector", "button[type=submit]").click()
-    wait_for_text(d, "#state", "Workaround")
-    board_shows("Workaround")
+    wait_for_text(d, "#state", t["Workaround"])
+    board_shows(t["Workaround"])
     SCREENSHOTS.mkdir(exist_ok=True)
-    d.save_screenshot(str(SCREENSHOTS / "console-incident.png"))
+    suffix = "" if language == "en" else f"-{language}"
+    d.save_screenshot(str(SCREENSHOTS / f"console-incident{suffix}.png"))
     d.switch_to.window(board)
-    d.save_screenshot(str(SCREENSHOTS / "console-board.png"))
+    d.save_screenshot(str(SCREENSHOTS / f"console-board{suffix}.png"))
     d.switch_to.window(incident_tab)
 
-    step = open_step(d, "Resolve")
+    step = open_step(d, t["Resolve"])
     step.find_element("css selector", "textarea[name=resolve-resolution]").send_keys(
         "Loadbalancer-Zertifikat erneuert."
     )
     d.execute_script("window.confirm = () => true")
     step.find_element("css selector", "button[type=submit]").click()
-    wait_for_text(d, "#state", "Resolved")
+    wait_for_text(d, "#state", t["Resolved"])
     d.switch_to.window(board)
-    wait_for_text(d, "#board", "No open incidents")
+    wait_for_text(d, "#board", t["empty"])
 
     incident.refresh_from_db()
     assert incident.state == "resolved" and incident.workaround.startswith("Login über")
