@@ -214,17 +214,25 @@ def message_context(
 
 def console_incidents_for(user: User):
     """Incidents a console user works on: escalation managers all; responders those they are
-    pulled into (paged, commanding, or created by them)."""
-    from django.db.models import Q
+    pulled into (paged, informed by the communication matrix, commanding, or created by them)."""
+    from django.db.models import CharField, Exists, OuterRef, Q, Value
+    from django.db.models.functions import Cast, Concat
 
     from incidents.selectors import role_of
+    from notifications.models import Notification
 
     incidents = Incident.objects.all()
     if role_of(user) != "staff":
         return incidents.none()
     if user.is_superuser or user.groups.filter(name=roles.ESCALATION_MANAGER).exists():
         return incidents
-    return incidents.filter(Q(pages__user=user) | Q(commander=user) | Q(created_by=user)).distinct()
+    informed = Notification.objects.filter(
+        recipient=user,
+        subject=Concat(Value("incident:"), Cast(OuterRef("pk"), output_field=CharField())),
+    )
+    return incidents.filter(
+        Q(pages__user=user) | Q(commander=user) | Q(created_by=user) | Exists(informed)
+    ).distinct()
 
 
 def board_for(user: User, *, priority: str = "", service: str = "") -> list[Incident]:

@@ -218,3 +218,16 @@ def test_manager_edits_the_matrix_responder_may_not(client, manager, responder):
     assert rule.cadence_minutes == 15
     client.post(reverse("console:matrix_delete", args=[rule.pk]))
     assert not CommunicationRule.objects.exists()
+
+
+def test_responder_pulled_in_by_the_matrix_sees_the_incident(client, responder, manager):
+    from escalation.models import CommunicationRule
+
+    rule = CommunicationRule.objects.create(audience="responders", channels=["email"])
+    rule.users.add(responder)
+    incident = drive(IncidentFactory(title="Hinzugezogen"), State.ESCALATED, actor=manager)
+    IncidentFactory(title="Nicht meins")
+    client.force_login(responder)
+    page = client.get(reverse("console:board")).content.decode()
+    assert "Hinzugezogen" in page and "Nicht meins" not in page
+    assert client.get(reverse("console:incident", args=[incident.pk])).status_code == 200
