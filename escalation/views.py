@@ -98,7 +98,7 @@ def incident_communication(request, pk: int):
 
 
 def person_ical_token(user: User) -> str:
-    return signing.dumps(user.pk, salt=ICAL_PERSON_SALT)
+    return signing.Signer(salt=ICAL_PERSON_SALT).sign_object(user.pk)
 
 
 def schedule_ical(request, pk: int, token: str):
@@ -117,7 +117,7 @@ def schedule_ical(request, pk: int, token: str):
 
 def person_ical(request, pk: int, token: str):
     try:
-        if signing.loads(token, salt=ICAL_PERSON_SALT) != pk:
+        if signing.Signer(salt=ICAL_PERSON_SALT).unsign_object(token) != pk:
             raise signing.BadSignature
     except signing.BadSignature:
         return HttpResponse(_("This calendar link is not valid."), status=404)

@@ -206,14 +206,14 @@ SUBSCRIPTION_SALT = "notifications.subscription"
 
 
 def subscription_token(subscription: Subscription) -> str:
-    """The signed secret in confirm, preference and unsubscribe links (no expiry: an unsubscribe
-    link in a year-old email must still work)."""
-    return signing.dumps(subscription.pk, salt=SUBSCRIPTION_SALT)
+    """The signed secret in confirm, preference and unsubscribe links: the same every time (no
+    timestamp), and no expiry: an unsubscribe link in a year-old email must still work."""
+    return signing.Signer(salt=SUBSCRIPTION_SALT).sign_object(subscription.pk)
 
 
 def subscription_from_token(token: str) -> Subscription:
     try:
-        pk = signing.loads(token, salt=SUBSCRIPTION_SALT)
+        pk = signing.Signer(salt=SUBSCRIPTION_SALT).unsign_object(token)
         return Subscription.objects.get(pk=pk)
     except (signing.BadSignature, Subscription.DoesNotExist, TypeError, ValueError) as exc:
         raise SubscriptionLinkInvalid(_("This link is not valid.")) from exc
