@@ -10,6 +10,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from escalation import roles
 
@@ -17,6 +18,11 @@ from .factories import CustomerFactory, UserFactory
 from .servers import http_receiver, smtp_server  # noqa: F401 (fixtures for every test)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests check correctness, not speed: no per-example deadline (a loaded CI machine must
+# not turn a slow example into a failure).
+hypothesis_settings.register_profile("escalation", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("escalation")
 
 
 def require(available: bool, reason: str) -> None:
