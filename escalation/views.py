@@ -186,14 +186,9 @@ def incident_new(request):
                 services=list(data["services"]),
                 customers=list(data["customers"]),
                 commander=request.user,
+                impact=data["impact"],
+                urgency=data["urgency"],
             )
-            if data["impact"]:
-                incident_perform(
-                    incident=incident,
-                    actor=request.user,
-                    action="classify",
-                    data={"impact": data["impact"], "urgency": data["urgency"]},
-                )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:

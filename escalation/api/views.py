@@ -27,7 +27,7 @@ from incidents.selectors import (
 )
 
 from ..models import IdempotencyRecord
-from ..services import incident_classify, incident_edit, incident_open, incident_perform
+from ..services import incident_edit, incident_open, incident_perform
 from ..services.matrix import update_publish
 from . import serializers as s
 
@@ -190,20 +190,17 @@ class IncidentListView(Idempotent, generics.ListAPIView):
         data = s.IncidentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with transaction.atomic():
-            incident = incident_open(
-                actor=request.user,
-                title=v["title"],
-                description=v["description"],
-                services=v["services"],
-                customers=v["customers"],
-                commander=v.get("commander"),
-                source="api",
-            )
-            if v.get("impact"):
-                incident = incident_classify(
-                    incident=incident, actor=request.user, impact=v["impact"], urgency=v["urgency"]
-                )
+        incident = incident_open(
+            actor=request.user,
+            title=v["title"],
+            description=v["description"],
+            services=v["services"],
+            customers=v["customers"],
+            commander=v.get("commander"),
+            source="api",
+            impact=v.get("impact", ""),
+            urgency=v.get("urgency", ""),
+        )
         incident = incident_list_for(request.user).get(pk=incident.pk)
         body = s.IncidentSerializer(incident, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)

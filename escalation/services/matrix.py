@@ -366,35 +366,21 @@ def executive_digest_send(*, at: datetime | None = None) -> int:
     )
     group = selectors.group_by_name(roles.EXECUTIVE)
     executives = selectors.group_members(group.pk) if group else []
+    items_by_language: dict[str, list[dict]] = {}  # the list is the same for every reader of it
+
+    def items_in(language: str) -> list[dict]:
+        if language not in items_by_language:
+            items_by_language[language] = [
+                _digest_item(incident, language) for incident in open_escalations
+            ]
+        return items_by_language[language]
+
     sent = 0
     for person in executives:
         address = selectors.address_for(person, "email")
         if not address:
             continue
-        items = []
-        for incident in open_escalations:
-            context = selectors.message_context(incident, person, audience="executive")
-            next_due = (
-                incident.clocks.filter(kind=Clock.Kind.UPDATE_DUE, status=Clock.Status.PENDING)
-                .order_by("due_at")
-                .values_list("due_at", flat=True)
-                .first()
-            )
-            items.append(
-                {
-                    key: context[key]
-                    for key in (
-                        "title",
-                        "priority",
-                        "state",
-                        "age_minutes",
-                        "customers",
-                        "latest_update",
-                        "incident_url",
-                    )
-                }
-                | {"next_update_at": next_due.isoformat() if next_due else None}
-            )
+        items = items_in(person.language)
         notification_enqueue(
             dedup_key=f"execdigest:{period}:{person.pk}",
             channel="email",
@@ -425,3 +411,25 @@ def communication_rule_save(*, form) -> CommunicationRule:
 def communication_rule_delete(*, rule: CommunicationRule) -> None:
     """Remove a row; pending update deadlines it created stay (they no-op once the row is gone)."""
     rule.delete()
+
+
+def _digest_item(incident: Incident, language: str) -> dict:
+    context = selectors.message_context(incident, None, audience="executive", language=language)
+    next_due = (
+        incident.clocks.filter(kind=Clock.Kind.UPDATE_DUE, status=Clock.Status.PENDING)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    keys = (
+        "title",
+        "priority",
+        "state",
+        "age_minutes",
+        "customers",
+        "latest_update",
+        "incident_url",
+    )
+    return {key: context[key] for key in keys} | {
+        "next_update_at": next_due.isoformat() if next_due else None
+    }

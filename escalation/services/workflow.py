@@ -118,10 +118,16 @@ def _transitioned(incident: Incident, action: str, from_state: str) -> None:
 
 
 @transaction.atomic
-def incident_open(*, actor: User | None, **fields) -> Incident:
-    """Record a new incident (incidents.services.incident_create) and announce it."""
+def incident_open(*, actor: User | None, impact: str = "", urgency: str = "", **fields) -> Incident:
+    """Record a new incident (incidents.services.incident_create) and announce it; given impact
+    and urgency, classify it in the same transaction (so a refused classification leaves no
+    half-made incident behind)."""
+    if bool(impact) != bool(urgency):
+        raise InvalidInput(_("Give impact and urgency together, or neither."), field="impact")
     incident = incident_create(actor=actor, **fields)
     incident_event_emit(incident=incident, event="created")
+    if impact:
+        incident = incident_classify(incident=incident, actor=actor, impact=impact, urgency=urgency)
     return incident
 
 

@@ -478,3 +478,14 @@ def test_alertmanager_with_the_key_as_bearer_token(db):
 def test_openapi_schema_is_valid_and_warning_free(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
     assert (tmp_path / "s.yml").read_text().startswith("openapi: 3")
+
+
+def test_api_create_with_a_refused_classification_creates_nothing(manager):
+    from escalation.models import PriorityMatrixEntry
+
+    PriorityMatrixEntry.objects.filter(impact="high", urgency="high").delete()
+    response = api(manager).post(
+        "/api/v1/incidents/", {"title": "Halb", "impact": "high", "urgency": "high"}, format="json"
+    )
+    error_shape(response, 400)
+    assert not Incident.objects.filter(title="Halb").exists()

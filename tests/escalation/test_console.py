@@ -231,3 +231,15 @@ def test_responder_pulled_in_by_the_matrix_sees_the_incident(client, responder, 
     page = client.get(reverse("console:board")).content.decode()
     assert "Hinzugezogen" in page and "Nicht meins" not in page
     assert client.get(reverse("console:incident", args=[incident.pk])).status_code == 200
+
+
+def test_a_refused_classification_leaves_no_half_made_incident(client, manager):
+    from escalation.models import PriorityMatrixEntry
+
+    PriorityMatrixEntry.objects.filter(impact="high", urgency="high").delete()
+    client.force_login(manager)
+    response = client.post(
+        reverse("console:incident_new"), {"title": "Halb", "impact": "high", "urgency": "high"}
+    )
+    assert response.status_code == 200 and 'role="alert"' in response.content.decode()
+    assert not Incident.objects.filter(title="Halb").exists()
