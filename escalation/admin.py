@@ -18,6 +18,7 @@ from .models import (
     Clock,
     CommunicationRule,
     ContactMethod,
+    Contract,
     EscalationLevel,
     EscalationPolicy,
     EscalationRule,
@@ -29,9 +30,14 @@ from .models import (
     NotificationRule,
     OnCallSchedule,
     Page,
+    PenaltyClause,
     PriorityMatrixEntry,
+    Question,
     ScheduleLayer,
     ScheduleOverride,
+    SlaClock,
+    SlaPause,
+    SlaTarget,
 )
 from .services import allowed_actions, incident_edit, incident_open, incident_perform
 from .services.matrix import update_publish
@@ -402,3 +408,46 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "service", "is_active", "last_event_at")
     list_filter = ("kind", "is_active")
     readonly_fields = ("key", "last_event_at")
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+
+
+class PenaltyClauseInline(admin.TabularInline):
+    model = PenaltyClause
+    extra = 0
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ("name", "customer", "monthly_fee", "currency", "calendar", "is_active")
+    list_filter = ("is_active", "customer")
+    filter_horizontal = ("services",)
+    inlines = [SlaTargetInline, PenaltyClauseInline]
+
+
+@admin.register(SlaTarget)
+class SlaTargetAdmin(admin.ModelAdmin):
+    list_display = ("contract", "priority", "response_minutes", "workaround_minutes")
+
+
+@admin.register(PenaltyClause)
+class PenaltyClauseAdmin(admin.ModelAdmin):
+    list_display = ("contract", "target", "form", "amount", "fee_percent", "period_minutes")
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(_ReadOnly):
+    list_display = ("incident", "contract", "target", "started_at", "deadline_at", "breached_at")
+
+
+@admin.register(SlaPause)
+class SlaPauseAdmin(_ReadOnly):
+    list_display = ("incident", "contract", "started_at", "ended_at", "reason")
+
+
+@admin.register(Question)
+class QuestionAdmin(_ReadOnly):
+    list_display = ("created_at", "asked_by", "incident", "answered_at")

@@ -98,6 +98,16 @@ class ServiceGroup(models.Model):
         return self.name
 
 
+class ServiceStatus(models.TextChoices):
+    """The five component statuses of a status page (Statuspage's names), best first."""
+
+    OPERATIONAL = "operational", _("Operational")
+    UNDER_MAINTENANCE = "under_maintenance", _("Under maintenance")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded performance")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial outage")
+    MAJOR_OUTAGE = "major_outage", _("Major outage")
+
+
 class Service(models.Model):
     """What a status page shows: one thing customers use and notice when it fails."""
 
@@ -119,6 +129,13 @@ class Service(models.Model):
         _("private"),
         default=False,
         help_text=_("Private services never appear on the status page."),
+    )
+    status_override = models.CharField(
+        _("status shown (override)"),
+        max_length=24,
+        choices=ServiceStatus.choices,
+        blank=True,
+        help_text=_("Leave empty to derive the status from open incidents."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
 
@@ -286,6 +303,10 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # Set while an escalation pages people and waits for someone to acknowledge (escalation app).
     paging_since = models.DateTimeField(_("paging since"), null=True, blank=True)
+    # The next customer update the communication matrix promises (status page, portal, notice kit).
+    next_customer_update_at = models.DateTimeField(
+        _("next customer update by"), null=True, blank=True
+    )
     updated_at = models.DateTimeField(_("last change"), auto_now=True)
 
     # Head of the hash chain, so that removing the newest timeline entries is detected too.
@@ -462,6 +483,10 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     UPDATE_POSTED = "update_posted", _("Update posted")
     CHANGED = "changed", _("Details changed")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACHED = "sla_breached", _("SLA target missed")
+    SLA_PAUSED = "sla_paused", _("SLA clock paused")
+    SLA_RESUMED = "sla_resumed", _("SLA clock resumed")
 
 
 GENESIS_HASH = "0" * 64

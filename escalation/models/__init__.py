@@ -5,6 +5,15 @@ from .api import IdempotencyRecord
 from .classification import EscalationRule, PriorityMatrixEntry
 from .clocks import Clock
 from .contacts import ContactMethod, NotificationRule
+from .contracts import (
+    Contract,
+    PenaltyClause,
+    Question,
+    SlaClock,
+    SlaPause,
+    SlaTarget,
+    Target,
+)
 from .integrations import Integration
 from .matrix import Audience, CommunicationRule
 from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
@@ -18,6 +27,7 @@ __all__ = [
     "Clock",
     "CommunicationRule",
     "ContactMethod",
+    "Contract",
     "EscalationLevel",
     "EscalationPolicy",
     "EscalationRule",
@@ -29,7 +39,13 @@ __all__ = [
     "NotificationRule",
     "OnCallSchedule",
     "Page",
+    "PenaltyClause",
     "PriorityMatrixEntry",
+    "Question",
     "ScheduleLayer",
     "ScheduleOverride",
+    "SlaClock",
+    "SlaPause",
+    "SlaTarget",
+    "Target",
 ]

@@ -18,6 +18,8 @@ class Clock(models.Model):
         UPDATE_DUE = "update_due", _("Update due")
         UPDATE_REMINDER = "update_reminder", _("Reminder: update due soon")
         SERVICE_HOURS = "service_hours", _("Service hours begin")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA target missed")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
