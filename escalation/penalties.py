@@ -77,7 +77,7 @@ class Clause:
         if self.form in (FIXED_PER_PERIOD, FIXED_PER_BREACH):
             what = f"{money(self.amount)}"
         else:
-            what = f"{self.fee_percent.normalize()}% of the monthly fee"
+            what = f"{self.fee_percent.normalize():f}% of the monthly fee"
         per = f"per started {self.period_minutes} min" if self.form in PER_PERIOD else "per breach"
         window = ""
         if self.from_minutes or self.until_minutes is not None:

@@ -73,6 +73,13 @@ class Contract(models.Model):
         blank=True,
         validators=_PERCENT,
     )
+    allows_pauses = models.BooleanField(
+        _("clocks may pause"),
+        default=True,
+        help_text=_(
+            "The contract lets the SLA clocks stand still, e.g. while waiting for the customer."
+        ),
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -237,6 +244,11 @@ class SlaPause(models.Model):
         help_text=_("Leave empty to pause the clocks of every contract."),
     )
     reason = models.TextField(_("reason"))
+    automatic = models.BooleanField(
+        _("automatic"),
+        default=False,
+        help_text=_("Set by the system, e.g. the time between resolving and reopening."),
+    )
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)
     started_by = models.ForeignKey(

@@ -18,7 +18,7 @@ from incidents.models import OPEN_STATES
 from incidents.services import incident_lock
 
 from ..models import Clock, EscalationRun, Page
-from . import engine, matrix
+from . import engine, matrix, sla
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,12 @@ _HANDLERS = {
     Clock.Kind.LADDER_STEP: _ladder_step,
     Clock.Kind.UPDATE_DUE: _update_due,
     Clock.Kind.UPDATE_REMINDER: _update_reminder,
+    Clock.Kind.SLA_WARNING: lambda incident, clock, now: sla.sla_warning_fire(
+        incident=incident, clock=clock, at=now
+    ),
+    Clock.Kind.SLA_BREACH: lambda incident, clock, now: sla.sla_breach_fire(
+        incident=incident, clock=clock, at=now
+    ),
 }
 
 

@@ -366,5 +366,8 @@ def escalation_resume(*, incident: Incident, run: EscalationRun, at: datetime) -
 
 
 def clocks_cancel_all(*, incident: Incident) -> int:
-    """Resolved or closed: nothing more is due for this incident."""
+    """Resolved or closed: nothing more is due for this incident (nor promised to customers)."""
+    if incident.next_customer_update_at is not None:
+        incident.next_customer_update_at = None
+        Incident.objects.filter(pk=incident.pk).update(next_customer_update_at=None)
     return _cancel_clocks(incident, list(Clock.Kind.values))

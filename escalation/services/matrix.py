@@ -185,6 +185,8 @@ def _schedule(
             "payload": payload,
         },
     )
+    if rule.audience == Audience.CUSTOMERS:
+        customer_promise_refresh(incident=incident)
     if rule.cadence_minutes * 60 > REMINDER_BEFORE.total_seconds():
         Clock.objects.get_or_create(
             key=f"remind:{incident.pk}:{occasion}:{rule.pk}:{seq}",
@@ -195,6 +197,25 @@ def _schedule(
                 "payload": {**payload, "due": due_at.isoformat()},
             },
         )
+
+
+def customer_promise_refresh(*, incident: Incident) -> None:
+    """Keep `next_customer_update_at` (status page, portal, notice kit) at the earliest customer
+    update still due; none when nothing is scheduled."""
+    due = (
+        Clock.objects.filter(
+            incident=incident,
+            kind=Clock.Kind.UPDATE_DUE,
+            status=Clock.Status.PENDING,
+            payload__audience=Audience.CUSTOMERS,
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if incident.next_customer_update_at != due:
+        incident.next_customer_update_at = due
+        Incident.objects.filter(pk=incident.pk).update(next_customer_update_at=due)
 
 
 def _fresh_update(incident: Incident, audience: str, since: datetime) -> Update | None:

@@ -36,7 +36,7 @@ from incidents.services import (
 from .. import selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
-from . import engine, matrix
+from . import engine, matrix, sla
 from .webhooks import incident_event_emit
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
@@ -138,6 +138,8 @@ def incident_edit(*, incident: Incident, actor: User | None, **changes) -> Incid
     incident = incident_update_details(incident=incident, actor=actor, **changes)
     if incident.timeline_length != before:
         incident_event_emit(incident=incident, event="updated", data={"changed": sorted(changes)})
+        if {"services", "customers", "detected_at"} & set(changes):
+            sla.sla_sync(incident=incident)  # other contracts may apply now
     return incident
 
 
@@ -258,6 +260,7 @@ def incident_classify(
             reason=f"Rule '{decision.rule}': {decision.reason}",
             label=f"system (rule: {decision.rule})",
         )
+    sla.sla_sync(incident=locked)
     return locked
 
 
@@ -288,6 +291,7 @@ def incident_acknowledge(
     engine.escalation_stop(
         incident=locked, reason="acknowledged", status=EscalationRun.Status.ACKNOWLEDGED
     )
+    sla.sla_sync(incident=locked)
     return locked
 
 
@@ -309,6 +313,7 @@ def incident_provide_workaround(
         kind=EventKind.WORKAROUND,
         data={"workaround": workaround},
     )
+    sla.sla_sync(incident=locked)
     return locked
 
 
@@ -332,6 +337,7 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
     )
     engine.escalation_stop(incident=locked, reason="resolved", status=EscalationRun.Status.STOPPED)
     engine.clocks_cancel_all(incident=locked)
+    sla.sla_sync(incident=locked)
     return locked
 
 
@@ -360,6 +366,7 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
     if not reason:
         raise InvalidInput(_("A reason for reopening is required."), field="reason")
     locked = incident_lock(incident)
+    resolved_at = locked.resolved_at
     _step(
         locked,
         "reopen",
@@ -369,6 +376,7 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
         data={"reason": reason},
     )
     _start_escalation(locked)
+    sla.sla_reopened(incident=locked, resolved_at=resolved_at, at=timezone.now())
     return locked
 
 
