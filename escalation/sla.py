@@ -117,6 +117,14 @@ class Exposure:
     accrued: penalties.IncidentPenalty
     if_restored_in: dict[int, penalties.IncidentPenalty]  # hours from now -> penalty
 
+    @property
+    def in_1h(self) -> penalties.IncidentPenalty:
+        return self.if_restored_in[1]
+
+    @property
+    def in_4h(self) -> penalties.IncidentPenalty:
+        return self.if_restored_in[4]
+
 
 def contract_exposure(*, contract, clocks, pauses: Sequence[Pause], priority, at: datetime):
     """The exposure of one incident under one contract, from its clock rows (no queries: the

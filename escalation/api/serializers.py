@@ -299,3 +299,95 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = ["id", "slug", "name", "language", "time_zone"]
         read_only_fields = fields
+
+
+# --- SLA clocks and penalty exposure (read from escalation.sla dataclasses) ------------------
+
+
+class ChargeSerializer(serializers.Serializer):
+    clause = serializers.IntegerField(source="clause.ref", allow_null=True)
+    description = serializers.CharField(source="clause.describe")
+    target = serializers.CharField(source="clause.target")
+    form = serializers.CharField(source="clause.form")
+    units = serializers.IntegerField(help_text="started periods, or 1 for a per-breach clause")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PenaltySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="after the per-incident cap"
+    )
+    uncapped = serializers.DecimalField(max_digits=14, decimal_places=2)
+    capped = serializers.BooleanField()
+    charges = ChargeSerializer(many=True)
+
+
+class TargetStateSerializer(serializers.Serializer):
+    target = serializers.ChoiceField(choices=["response", "workaround", "restore"])
+    target_minutes = serializers.SerializerMethodField()
+    elapsed_seconds = serializers.FloatField(help_text="service time, pauses left out")
+    percent = serializers.FloatField()
+    deadline_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    missed = serializers.BooleanField()
+    paused = serializers.BooleanField()
+
+    def get_target_minutes(self, state) -> int:
+        return state.target_seconds // 60
+
+
+class ExposureSerializer(serializers.Serializer):
+    contract = serializers.SerializerMethodField()
+    customer = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    targets = TargetStateSerializer(many=True)
+    accrued = PenaltySerializer()
+    if_restored_in_1h = PenaltySerializer(source="in_1h")
+    if_restored_in_4h = PenaltySerializer(source="in_4h")
+
+    def get_contract(self, exposure) -> dict:
+        return {"id": exposure.contract_id, "name": exposure.contract_name}
+
+    def get_customer(self, exposure) -> dict:
+        return {"id": exposure.customer_id, "name": exposure.customer_name}
+
+
+class IncidentSlaSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    priority = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField()
+    paused = serializers.BooleanField()
+    contracts = ExposureSerializer(many=True)
+
+
+class MoneyByCurrencySerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    accrued = serializers.DecimalField(max_digits=14, decimal_places=2)
+    if_restored_in_1h = serializers.DecimalField(max_digits=14, decimal_places=2)
+    if_restored_in_4h = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class MonthCreditsSerializer(serializers.Serializer):
+    contract = serializers.DictField()
+    currency = serializers.CharField()
+    incidents = serializers.IntegerField()
+    credits = serializers.DecimalField(max_digits=14, decimal_places=2)
+    uncapped = serializers.DecimalField(max_digits=14, decimal_places=2)
+    cap = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+
+
+class OpenIncidentExposureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    priority = serializers.IntegerField(allow_null=True)
+    state = serializers.CharField()
+    contracts = ExposureSerializer(many=True)
+
+
+class CustomerExposureSerializer(serializers.Serializer):
+    customer = serializers.DictField()
+    at = serializers.DateTimeField()
+    open_incidents = OpenIncidentExposureSerializer(many=True)
+    totals = MoneyByCurrencySerializer(many=True)
+    month_to_date = MonthCreditsSerializer(many=True)

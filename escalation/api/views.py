@@ -26,9 +26,11 @@ from incidents.selectors import (
     updates_for,
 )
 
-from ..models import IdempotencyRecord
+from ..models import Contract, IdempotencyRecord
+from ..selectors import customer_exposure, sla_exposure, with_sla
 from ..services import incident_edit, incident_open, incident_perform
 from ..services.matrix import update_publish
+from ..services.sla import sla_pause, sla_resume
 from . import serializers as s
 
 
@@ -333,3 +335,139 @@ class CustomerListView(generics.ListAPIView):
 
     def get_queryset(self):
         return customers_for(self.request.user)
+
+
+# --- SLA clocks and penalty exposure ----------------------------------------------------------
+
+
+def _sla_reader(request) -> None:
+    """Contracts and penalties are the provider's business: staff and executives only."""
+    if role_of(request.user) not in ("staff", "executive"):
+        raise exceptions.NotFound()
+
+
+def _incident_sla_body(incident, at) -> dict:
+    from ..sla import is_paused
+
+    pauses = [(p.started_at, p.ended_at) for p in incident.sla_pauses.all() if not p.automatic]
+    return {
+        "incident": incident.pk,
+        "priority": incident.priority,
+        "at": at,
+        "paused": is_paused(pauses, at),
+        "contracts": sla_exposure(incident, at),
+    }
+
+
+@extend_schema(tags=["sla"], responses={200: s.IncidentSlaSerializer, **ERRORS})
+class IncidentSlaView(APIView):
+    """The incident's SLA clocks per contract and target (service time), and the penalty accrued
+    now and if it is restored in 1 h or 4 h, with the clauses that produce it."""
+
+    def get(self, request, pk: int):
+        _sla_reader(request)
+        incident = get_object_or_404(with_sla(incident_list_for(request.user)), pk=pk)
+        body = _incident_sla_body(incident, timezone.now())
+        return Response(s.IncidentSlaSerializer(body).data)
+
+
+class SlaPauseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    contract = serializers.IntegerField(
+        required=False, allow_null=True, help_text="only this contract's clocks; default: all"
+    )
+
+
+def _sla_action(request, pk: int, act):
+    incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+    act(incident)
+    incident = get_object_or_404(with_sla(incident_list_for(request.user)), pk=pk)
+    return Response(s.IncidentSlaSerializer(_incident_sla_body(incident, timezone.now())).data)
+
+
+@extend_schema(tags=["sla"])
+class SlaPauseView(APIView):
+    """Stop the SLA clocks where the contract allows it (e.g. waiting for the customer)."""
+
+    @extend_schema(
+        request=SlaPauseSerializer,
+        responses={200: s.IncidentSlaSerializer, **ERRORS},
+        operation_id="incident_sla_pause",
+    )
+    def post(self, request, pk: int):
+        data = SlaPauseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contract = None
+        if data.validated_data.get("contract") is not None:
+            contract = Contract.objects.filter(pk=data.validated_data["contract"]).first()
+            if contract is None:
+                raise exceptions.ValidationError({"contract": ["Unknown contract."]})
+        return _sla_action(
+            request,
+            pk,
+            lambda incident: sla_pause(
+                incident=incident,
+                actor=request.user,
+                reason=data.validated_data["reason"],
+                contract=contract,
+            ),
+        )
+
+
+@extend_schema(tags=["sla"])
+class SlaResumeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.IncidentSlaSerializer, **ERRORS},
+        operation_id="incident_sla_resume",
+    )
+    def post(self, request, pk: int):
+        return _sla_action(
+            request, pk, lambda incident: sla_resume(incident=incident, actor=request.user)
+        )
+
+
+@extend_schema(tags=["sla"], responses={200: s.CustomerExposureSerializer, **ERRORS})
+class CustomerExposureView(APIView):
+    """What open incidents cost under this customer's contracts right now (and if restored in
+    1 h / 4 h), and the credits of the current month so far under the month cap."""
+
+    def get(self, request, pk: int):
+        _sla_reader(request)
+        customer = get_object_or_404(customers_for(request.user), pk=pk)
+        data = customer_exposure(customer, timezone.now())
+        body = {
+            "customer": {"id": customer.pk, "slug": customer.slug, "name": customer.name},
+            "at": data["at"],
+            "open_incidents": [
+                {
+                    "id": item["incident"].pk,
+                    "title": item["incident"].title,
+                    "priority": item["incident"].priority,
+                    "state": item["incident"].state,
+                    "contracts": item["exposures"],
+                }
+                for item in data["open"]
+            ],
+            "totals": [
+                {
+                    "currency": currency,
+                    "accrued": sums["accrued"],
+                    "if_restored_in_1h": sums["in_1h"],
+                    "if_restored_in_4h": sums["in_4h"],
+                }
+                for currency, sums in sorted(data["totals"].items())
+            ],
+            "month_to_date": [
+                {
+                    "contract": {"id": row["contract"].pk, "name": row["contract"].name},
+                    "currency": row["contract"].currency,
+                    "incidents": row["incidents"],
+                    "credits": row["total"].amount,
+                    "uncapped": row["total"].uncapped,
+                    "cap": row["total"].cap,
+                }
+                for row in data["month"]
+            ],
+        }
+        return Response(s.CustomerExposureSerializer(body).data)
