@@ -30,6 +30,12 @@ RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin app
 
+# WeasyPrint (PDF notice kits and SLA reports) renders with Pango; DejaVu gives it a font with
+# German umlauts and the euro sign.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them.
 COPY requirements.txt /app/requirements.txt
 RUN pip install -r /app/requirements.txt

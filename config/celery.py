@@ -48,4 +48,9 @@ app.conf.beat_schedule = {
     # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
     # and an hour keeps the cost (one pass over the timeline table) negligible.
     "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},
+    # The public status page is rendered on every customer-visible change; this re-render moves
+    # what time alone changes (today's uptime bar, "for 2 hours", a new day) and repairs a render
+    # that failed after a commit. Five minutes is finer than a day's bar needs and costs one
+    # render (a handful of queries) per period.
+    "status-page-render": {"task": "incidents.tasks.status_page_render", "schedule": 300.0},
 }

@@ -216,6 +216,11 @@ ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 # A clock claimed by a tick but not finished within this time is claimed again (crashed worker).
 CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
 CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
+# The public status page is rendered on change into this folder (one file per artefact and
+# language plus manifest.json); the app serves the stored bytes, nginx serves the files directly.
+STATUS_PAGE_DIR = Path(os.environ.get("STATUS_PAGE_DIR", VAR_DIR / "status"))
+# Seconds browsers and shared caches may reuse a status page response (Cache-Control max-age).
+STATUS_PAGE_MAX_AGE = env_int("STATUS_PAGE_MAX_AGE", 5)
 
 # --- Notifications --------------------------------------------------------------------------
 # The shared secret webhook receivers use to verify X-Escalation-Signature.
@@ -269,6 +274,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The executive dashboard's KPIs (7/30/90 days) are recomputed at most this often per window.
+DASHBOARD_KPI_SECONDS = int(os.environ.get("DASHBOARD_KPI_SECONDS", "30"))
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -7,6 +7,7 @@ from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 
 from escalation import views as escalation_views
+from incidents.portal import views as portal_views
 
 
 def healthz(request):
@@ -40,6 +41,7 @@ handler500 = _api_or_html(server_error)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),
+    path("accounts/login/", portal_views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -51,5 +53,8 @@ urlpatterns = [
         "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
     ),
     path("api/v1/", include("escalation.api.urls")),
+    path("portal/", include("incidents.portal.urls")),
+    path("dashboard/", include("escalation.dashboard.urls")),
+    path("status/", include("incidents.statuspage.urls")),
     path("", include("notifications.urls")),
 ]

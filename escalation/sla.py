@@ -93,6 +93,10 @@ class TargetState:
     paused: bool
 
     @property
+    def target_minutes(self) -> int:
+        return self.target_seconds // 60
+
+    @property
     def percent(self) -> float:
         return 100 * self.elapsed_seconds / self.target_seconds if self.target_seconds else 0.0
 

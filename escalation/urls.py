@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import report_views, views
 
 app_name = "console"
 
@@ -10,14 +10,19 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
     path("incidents/<int:pk>/action/<str:action>/", views.incident_action, name="incident_action"),
     path("incidents/<int:pk>/update/", views.incident_update, name="incident_update"),
+    path("incidents/<int:pk>/sla/pause/", views.sla_pause_view, name="sla_pause"),
+    path("incidents/<int:pk>/sla/resume/", views.sla_resume_view, name="sla_resume"),
     path("oncall/", views.oncall_now, name="oncall"),
     path("matrix/", views.communication_matrix, name="matrix"),
     path("matrix/new/", views.matrix_edit, name="matrix_new"),
     path("matrix/<int:pk>/", views.matrix_edit, name="matrix_edit"),
     path("matrix/<int:pk>/delete/", views.matrix_delete, name="matrix_delete"),
+    path("questions/", views.questions, name="questions"),
+    path("questions/<int:pk>/answer/", views.question_answer, name="question_answer"),
     path(
         "incidents/<int:pk>/communication/",
         views.incident_communication,
         name="incident_communication",
     ),
+    *report_views.urlpatterns,  # SLA reports: /console/reports/...
 ]

@@ -14,7 +14,15 @@ from django.views.decorators.http import require_http_methods
 
 from incidents.exceptions import ApplicationError, TransitionNotAllowed
 from incidents.exceptions import PermissionDenied as DomainPermissionDenied
-from incidents.models import ACTION_LABELS, Impact, Incident, Service, Urgency, User
+from incidents.models import (
+    ACTION_LABELS,
+    OPEN_STATES,
+    Impact,
+    Incident,
+    Service,
+    Urgency,
+    User,
+)
 
 from . import ical, roles, schedules, selectors
 from .forms import ACTION_FORMS, CommunicationRuleForm, NewIncidentForm, PublishUpdateForm
@@ -27,6 +35,7 @@ from .services import (
     incident_perform,
 )
 from .services.matrix import communication_rule_delete, communication_rule_save, update_publish
+from .services.sla import sla_pause, sla_resume
 
 STAFF_ROLES = (roles.ESCALATION_MANAGER, roles.RESPONDER)
 ICAL_PERSON_SALT = "escalation.ical-person"
@@ -154,19 +163,26 @@ def _error(request, message: str, *, status: int, incident: Incident | None = No
 @login_required
 def board(request):
     _require_staff(request.user)
+    now = timezone.now()
+    incidents = selectors.board_for(
+        request.user,
+        priority=request.GET.get("priority", ""),
+        service=request.GET.get("service", ""),
+    )
+    exposure = selectors.exposure_by_incident(incidents, now)
+    for incident in incidents:
+        incident.sla = exposure.get(incident.pk)
     context = {
-        "incidents": selectors.board_for(
-            request.user,
-            priority=request.GET.get("priority", ""),
-            service=request.GET.get("service", ""),
-        ),
-        "now": timezone.now(),
+        "incidents": incidents,
+        "now": now,
         "services": Service.objects.order_by("position", "name"),
         "priority": request.GET.get("priority", ""),
         "service": request.GET.get("service", ""),
     }
-    template = "console/_board.html" if request.headers.get("HX-Request") else "console/board.html"
-    return render(request, template, context)
+    if request.headers.get("HX-Request"):
+        return render(request, "console/_board.html", context)
+    context.update(_open_questions_for(request.user))
+    return render(request, "console/board.html", context)
 
 
 @login_required
@@ -219,8 +235,44 @@ def incident_detail(request, pk: int):
         ],
         "update_form": PublishUpdateForm(),
         "version": incident.updated_at.isoformat(),
+        **_sla_context(incident),
     }
     return render(request, "console/incident.html", context)
+
+
+def _sla_context(incident: Incident) -> dict:
+    loaded = selectors.with_sla(Incident.objects.filter(pk=incident.pk)).get()
+    return {
+        "sla": selectors.sla_exposure(loaded, timezone.now()),
+        "sla_paused": next((p for p in loaded.sla_pauses.all() if p.ended_at is None), None),
+        "open_states": OPEN_STATES,
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def sla_pause_view(request, pk: int):
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    try:
+        sla_pause(incident=incident, actor=request.user, reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("The SLA clocks are paused."))
+    return redirect("console:incident", pk=pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def sla_resume_view(request, pk: int):
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    try:
+        sla_resume(incident=incident, actor=request.user)
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("The SLA clocks run again."))
+    return redirect("console:incident", pk=pk)
 
 
 def _stale(request, incident: Incident):
@@ -347,3 +399,64 @@ def matrix_delete(request, pk: int):
     communication_rule_delete(rule=get_object_or_404(CommunicationRule, pk=pk))
     messages.success(request, _("The row was removed from the communication matrix."))
     return redirect("console:matrix")
+
+
+# --- Questions from executives: the escalation manager's queue ----------------------------------
+
+
+def _open_questions_for(user) -> dict:
+    """The open question count for the navigation's link to the queue (managers only)."""
+    from .dashboard import selectors as dashboard_selectors
+
+    if dashboard_selectors.viewer_role(user) != "manager":
+        return {}
+    return {"open_questions": dashboard_selectors.open_question_count()}
+
+
+def _require_manager(user) -> None:
+    from .dashboard import selectors as dashboard_selectors
+
+    _require_staff(user)
+    if dashboard_selectors.viewer_role(user) != "manager":
+        raise PermissionDenied
+
+
+def _questions_page(request, *, errors: dict | None = None, status: int = 200):
+    from .dashboard import selectors as dashboard_selectors
+
+    queue = dashboard_selectors.question_queue()
+    context = {
+        **queue,
+        "open_questions": dashboard_selectors.open_question_count(),
+        "errors": errors or {},
+        "posted": request.POST if errors else {},
+    }
+    return render(request, "console/questions.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def questions(request):
+    """Executives' questions, open ones first, each with an answer form (managers only)."""
+    _require_manager(request.user)
+    return _questions_page(request)
+
+
+@login_required
+@require_http_methods(["POST"])
+def question_answer(request, pk: int):
+    from incidents.exceptions import InvalidInput
+
+    from .models import Question
+    from .services.questions import question_answer as answer_question
+
+    _require_staff(request.user)
+    question = get_object_or_404(Question, pk=pk)
+    try:
+        answer_question(actor=request.user, question=question, answer=request.POST.get("answer"))
+    except DomainPermissionDenied as exc:
+        return _error(request, exc.message, status=403)
+    except InvalidInput as exc:
+        return _questions_page(request, errors={question.pk: exc.message}, status=400)
+    messages.success(request, _("Your answer is on the asker's dashboard."))
+    return redirect("console:questions")

@@ -8,7 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, Customer, IncidentEvent, Service, ServiceGroup, Update, User
-from .services import api_token_revoke
+from .services import api_token_revoke, service_save
 
 
 @admin.register(User)
@@ -41,6 +41,9 @@ class ServiceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("customers",)
     search_fields = ("name", "slug")
+
+    def save_model(self, request, obj, form, change):
+        service_save(service=obj, actor=request.user)  # re-renders the public status page
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -330,6 +330,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "priority"], name="incident_state_prio"),
             models.Index(fields=["-detected_at"], name="incident_detected"),
             models.Index(fields=["updated_at"], name="incident_updated"),
+            # recently resolved (portal, status page history): a small slice of a large table
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="incident_resolved",
+            ),
         ]
         constraints = [
             # One open incident per alert key: repeats of an alert add to it, not open more.

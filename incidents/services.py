@@ -28,6 +28,31 @@ from .models import (
     Update,
     User,
 )
+from .statuspage.render import render_after_commit
+
+# Timeline kinds that change nothing the public status page shows (everything else re-renders it
+# after commit: transitions, details changed, customer updates, matrix deadlines). The escalation
+# app's kinds are named here as plain strings because this app imports nothing from it.
+NOT_ON_STATUS_PAGE = frozenset(
+    {
+        EventKind.ACKNOWLEDGED,
+        EventKind.ESCALATION_DECIDED,
+        EventKind.SLA_WARNING,
+        EventKind.SLA_BREACHED,
+        EventKind.SLA_PAUSED,
+        EventKind.SLA_RESUMED,
+        "escalation_started",
+        "level_paged",
+        "level_skipped",
+        "waiting_for_service_hours",
+        "escalation_exhausted",
+        "escalation_stopped",
+        "page_sent",
+        "delivery_failed",
+        "delivery_dead",
+        "update_reminder",
+    }
+)
 
 
 def actor_label(actor: User | None, *, system: str = "system") -> str:
@@ -84,7 +109,20 @@ def timeline_record(
     Incident.objects.filter(pk=incident.pk).update(
         timeline_length=event.seq, timeline_head=event.hash
     )
+    if kind not in NOT_ON_STATUS_PAGE and (
+        kind != EventKind.UPDATE_POSTED or event.data.get("audience") == Audience.CUSTOMER
+    ):
+        render_after_commit()  # once per transaction, after commit
     return event
+
+
+@transaction.atomic
+def service_save(*, service: Service, actor: User | None) -> Service:
+    """Save a service as edited in the admin (name, group, privacy, status override, ...); the
+    public status page follows after commit."""
+    service.save()
+    render_after_commit()
+    return service
 
 
 @transaction.atomic

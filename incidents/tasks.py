@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .statuspage.render import request_render
 from .timeline import verify_all
 
 logger = logging.getLogger(__name__)
@@ -28,3 +29,10 @@ def timeline_verify_all() -> int:
     if not breaks:
         logger.info("timeline integrity: every incident's chain is intact")
     return breaks
+
+
+@shared_task(ignore_result=True)
+def status_page_render() -> bool:
+    """Re-render the public status page (coalesced with a render already running; never raises:
+    the stored page stays as it was and the next run tries again)."""
+    return request_render()

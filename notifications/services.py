@@ -281,6 +281,34 @@ def subscription_unsubscribe(*, token: str) -> Subscription:
     return subscription
 
 
+@transaction.atomic
+def subscription_request_for_contact(
+    *, contact: User, channel: str, address: str, scope: str, scope_label: str, language: str
+) -> Subscription:
+    """A customer contact asks for a subscription in the portal: the same double opt-in as
+    self-service, and the contact is recorded as its owner, so that their organisation, and no
+    other, sees it among its subscriptions. A running subscription of somebody else (confirmed and
+    active) is never taken over: knowing an address is no right to manage it."""
+    running = Subscription.objects.filter(
+        channel=channel, address=address, scope=scope, is_active=True, confirmed_at__isnull=False
+    ).exists()
+    subscription = subscription_request(
+        channel=channel, address=address, scope=scope, scope_label=scope_label, language=language
+    )
+    if not running:
+        Subscription.objects.filter(pk=subscription.pk, user__isnull=True).update(user=contact)
+    subscription.refresh_from_db()
+    return subscription
+
+
+def subscription_deactivate(*, subscription: Subscription) -> Subscription:
+    """Stop sending to a subscription (the caller decided that the actor may); it can be asked
+    for again, which re-sends the confirmation."""
+    Subscription.objects.filter(pk=subscription.pk).update(is_active=False)
+    subscription.refresh_from_db()
+    return subscription
+
+
 def subscription_set_language(*, token: str, language: str) -> Subscription:
     subscription = subscription_from_token(token)
     if language in ("de", "en"):

@@ -103,6 +103,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (dashboard KPIs, API throttling, ...)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     """Tests read messages in English unless they switch language themselves (German is default)."""
     from django.utils import translation

@@ -324,7 +324,7 @@ class PenaltySerializer(serializers.Serializer):
 
 class TargetStateSerializer(serializers.Serializer):
     target = serializers.ChoiceField(choices=["response", "workaround", "restore"])
-    target_minutes = serializers.SerializerMethodField()
+    target_minutes = serializers.IntegerField()
     elapsed_seconds = serializers.FloatField(help_text="service time, pauses left out")
     percent = serializers.FloatField()
     deadline_at = serializers.DateTimeField(allow_null=True)
@@ -332,9 +332,6 @@ class TargetStateSerializer(serializers.Serializer):
     breached_at = serializers.DateTimeField(allow_null=True)
     missed = serializers.BooleanField()
     paused = serializers.BooleanField()
-
-    def get_target_minutes(self, state) -> int:
-        return state.target_seconds // 60
 
 
 class ExposureSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ services), so each has a complete, verifiable timeline. Detection times are spre
 
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
@@ -21,12 +22,15 @@ from escalation import roles
 from escalation.models import (
     BusinessCalendar,
     CommunicationRule,
+    Contract,
     EscalationLevel,
     EscalationPolicy,
     EscalationRule,
     LayerMember,
     OnCallSchedule,
+    PenaltyClause,
     ScheduleLayer,
+    SlaTarget,
 )
 from escalation.services import (
     incident_acknowledge,
@@ -313,6 +317,86 @@ class DemoIncident:
     source: str = Source.MANUAL
     dedup_key: str = ""
 
+
+# Contracts: per priority (response, workaround, restore) minutes of service time; clauses in the
+# forms of escalation/penalties.py.
+CONTRACTS = [
+    {
+        "customer": "stadtwerke-rheinaue",
+        "name": "Betriebsvertrag Leitstelle 24/7",
+        "business_hours": False,
+        "fee": "40000.00",
+        "caps": {"cap_per_incident_percent": Decimal("25"), "cap_per_month_percent": Decimal("50")},
+        "targets": [(1, 15, 60, 240), (2, 30, 240, 480), (3, 240, None, 1440)],
+        "clauses": [
+            {
+                "target": "restore",
+                "form": "fixed_per_period",
+                "amount": Decimal("500"),
+                "period_minutes": 60,
+                "until_minutes": 240,
+            },
+            {
+                "target": "restore",
+                "form": "fixed_per_period",
+                "amount": Decimal("1000"),
+                "period_minutes": 60,
+                "from_minutes": 240,
+            },
+            {
+                "target": "response",
+                "form": "fixed_per_breach",
+                "amount": Decimal("250"),
+                "priority": 1,
+            },
+        ],
+    },
+    {
+        "customer": "alpenland-spedition",
+        "name": "Servicevertrag Disposition (Servicezeiten)",
+        "business_hours": True,
+        "fee": "12000.00",
+        "caps": {"cap_per_month_percent": Decimal("50")},
+        "targets": [(1, 30, 120, 480), (2, 60, None, 960)],
+        "clauses": [
+            {
+                "target": "restore",
+                "form": "fee_percent_per_period",
+                "fee_percent": Decimal("3.333333"),
+                "period_minutes": 30,
+            },
+        ],
+    },
+    {
+        "customer": "meridian-assurance",
+        "name": "Managed Claims Platform",
+        "business_hours": False,
+        "fee": "25000.00",
+        "caps": {"cap_per_incident_percent": Decimal("20")},
+        "targets": [(1, 15, 120, 240), (2, 30, None, 480)],
+        "clauses": [
+            {
+                "target": "restore",
+                "form": "fee_percent_per_breach",
+                "fee_percent": Decimal("5"),
+                "until_minutes": 60,
+            },
+            {
+                "target": "restore",
+                "form": "fee_percent_per_breach",
+                "fee_percent": Decimal("10"),
+                "from_minutes": 60,
+                "until_minutes": 240,
+            },
+            {
+                "target": "restore",
+                "form": "fee_percent_per_breach",
+                "fee_percent": Decimal("20"),
+                "from_minutes": 240,
+            },
+        ],
+    },
+]
 
 DAY = 24.0
 
@@ -783,6 +867,7 @@ class Command(BaseCommand):
             self._payments_rule(services)
             users = self._users(customers)
             self._escalation_setup(services, users)
+            self._contracts(customers)
             created = 0
             for spec in INCIDENTS:
                 if Incident.objects.filter(title=spec.title).exists():
@@ -917,6 +1002,34 @@ class Command(BaseCommand):
                     position=position, priority=priority, audience=audience,
                     channels=["email"], cadence_minutes=cadence, template=template,
                 )  # fmt: skip
+
+    def _contracts(self, customers: dict[str, Customer]) -> None:
+        """A contract per customer with SLA targets and the usual penalty clauses (before the
+        incidents, so their SLA clocks start)."""
+        hours = BusinessCalendar.objects.get(name="Servicezeiten Mo-Fr 8-18 (NRW)")
+        for spec in CONTRACTS:
+            contract, created = Contract.objects.get_or_create(
+                customer=customers[spec["customer"]],
+                name=spec["name"],
+                defaults={
+                    "calendar": hours if spec["business_hours"] else None,
+                    "monthly_fee": Decimal(spec["fee"]),
+                    "valid_from": date(2026, 1, 1),
+                    **spec["caps"],
+                },
+            )
+            if not created:
+                continue
+            for priority, response, workaround, restore in spec["targets"]:
+                SlaTarget.objects.create(
+                    contract=contract,
+                    priority=priority,
+                    response_minutes=response,
+                    workaround_minutes=workaround,
+                    restore_minutes=restore,
+                )
+            for position, clause in enumerate(spec["clauses"]):
+                PenaltyClause.objects.create(contract=contract, position=position, **clause)
 
     def _rota(self, name, rotation, members, manager_on_duty=False) -> OnCallSchedule:
         schedule, created = OnCallSchedule.objects.get_or_create(

@@ -1,0 +1,21 @@
+"""config.settings plus the optional StatusPageMiddleware right after SecurityMiddleware, for
+variant (a') of bench/statuspage.py. Not part of the product configuration.
+
+config/settings.py is loaded from its file (importing it as config.settings would run
+config/__init__.py, whose Celery app reads the settings this module is still defining)."""
+
+import importlib.util
+from pathlib import Path
+
+_spec = importlib.util.spec_from_file_location(
+    "_escalation_settings", Path(__file__).resolve().parent.parent / "config" / "settings.py"
+)
+_settings = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_settings)
+globals().update({name: value for name, value in vars(_settings).items() if name.isupper()})
+
+MIDDLEWARE = [
+    _settings.MIDDLEWARE[0],
+    "incidents.statuspage.middleware.StatusPageMiddleware",
+    *_settings.MIDDLEWARE[1:],
+]

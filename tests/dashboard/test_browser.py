@@ -1,0 +1,88 @@
+"""The dashboard in a real Chromium: an executive logs in, reads the open escalation, sees a new
+executive update arrive without reloading (htmx polling), and asks the escalation manager."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from escalation.models import Question
+from incidents.models import Update
+from notifications.models import Notification
+from tests.browser.test_console_flow import CHROMEDRIVER, CHROMIUM, wait_for_text
+from tests.conftest import require
+from tests.factories import PASSWORD
+
+from .conftest import make_escalation
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+# Set DASHBOARD_SCREENSHOTS=/some/dir to keep what the browser saw.
+SCREENSHOTS = os.environ.get("DASHBOARD_SCREENSHOTS", "")
+
+
+@pytest.fixture
+def browser(tmp_path):
+    require(
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+        "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--window-size=1280,1400",
+        "--lang=en",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(2)
+    yield driver
+    driver.quit()
+
+
+def test_executive_reads_live_state_and_asks_the_manager(live_server, browser, executive, manager):
+    incident = make_escalation(title="Rechenzentrum Nord: Stromausfall", commander=manager)
+    d = browser
+    d.get(f"{live_server.url}/dashboard/")
+    d.find_element("id", "id_username").send_keys(executive.username)
+    d.find_element("id", "id_password").send_keys(PASSWORD)
+    d.find_element("css selector", "main form button[type=submit]").click()
+    wait_for_text(d, "#live", "Newest for executives: Rechenzentrum Nord")
+    assert len(d.find_elements("css selector", "#live svg[role=img]")) == 2
+
+    Update.objects.create(
+        incident=incident,
+        audience="executive",
+        body="Notstrom läuft, Kunden informiert",
+        created_at=timezone.now() + timedelta(minutes=1),
+    )
+    wait_for_text(d, "#live", "Notstrom läuft, Kunden informiert", seconds=25)  # no reload
+    if SCREENSHOTS:
+        d.save_screenshot(str(Path(SCREENSHOTS) / "dashboard.png"))
+
+    d.find_element("id", "q-text").send_keys("Müssen wir die Presse informieren?")
+    d.find_element("css selector", "#q-incident").send_keys(f"#{incident.pk}")
+    d.find_element("css selector", "form[action='/dashboard/questions/'] button").click()
+    wait_for_text(d, "#questions", "Müssen wir die Presse informieren?")
+    question = Question.objects.get()
+    assert question.incident_id == incident.pk and question.asked_by_id == executive.pk
+    assert list(
+        Notification.objects.filter(template="question_asked").values_list("recipient", flat=True)
+    ) == [manager.pk]
+    if SCREENSHOTS:
+        d.get(f"{live_server.url}/dashboard/?days=90")
+        d.save_screenshot(str(Path(SCREENSHOTS) / "dashboard-90.png"))

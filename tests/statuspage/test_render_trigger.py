@@ -1,0 +1,192 @@
+"""When the page is rendered: once after a transaction that changed something customer-visible
+(through the workflow services and the admin), never on a rollback, never breaking the action;
+the beat task and the management command; concurrent renders coalesce."""
+
+import json
+import logging
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from escalation.services import incident_acknowledge, incident_resolve
+from escalation.services.matrix import update_publish
+from incidents.models import Service
+from incidents.services import update_post
+from incidents.statuspage import render as render_module
+from incidents.statuspage.render import _locked, request_render
+from incidents.tasks import status_page_render
+
+from .conftest import open_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def summary(status_dir) -> dict:
+    return json.loads((status_dir / "api/v2/summary.json").read_bytes())
+
+
+def renders(django_capture_on_commit_callbacks, action):
+    """Run `action` and the on-commit callbacks; return how many of them render the page."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = action()
+    return result, sum(isinstance(c, render_module._RenderAfterCommit) for c in callbacks)
+
+
+def test_the_workflow_rerenders_the_page_after_commit(
+    world, manager, status_dir, django_capture_on_commit_callbacks
+):
+    incident, count = renders(
+        django_capture_on_commit_callbacks, lambda: open_incident(manager, [world.portal])
+    )
+    assert count == 1  # create, classify, escalate: one transaction, one render
+    assert summary(status_dir)["status"]["indicator"] == "critical"
+
+    _, count = renders(
+        django_capture_on_commit_callbacks,
+        lambda: update_publish(
+            incident=incident, actor=manager, audience="customer", body="Engineers are on it."
+        ),
+    )
+    assert count == 1
+    [public] = summary(status_dir)["incidents"]
+    assert public["incident_updates"][0]["body"] == "Engineers are on it."
+
+    _, count = renders(
+        django_capture_on_commit_callbacks,
+        lambda: incident_resolve(incident=incident, actor=manager, resolution="Fixed"),
+    )
+    assert count == 1
+    assert summary(status_dir)["incidents"] == []
+    assert summary(status_dir)["status"]["indicator"] == "none"
+
+
+def test_invisible_changes_do_not_render(world, manager, django_capture_on_commit_callbacks):
+    incident = open_incident(manager, [world.portal])
+    _, count = renders(
+        django_capture_on_commit_callbacks,
+        lambda: update_post(incident=incident, actor=manager, audience="internal", body="db-7"),
+    )
+    assert count == 0
+    _, count = renders(
+        django_capture_on_commit_callbacks,
+        lambda: incident_acknowledge(incident=incident, actor=manager),
+    )
+    assert count == 0
+
+
+def test_a_rollback_renders_nothing(world, manager, django_capture_on_commit_callbacks):
+    with (
+        mock.patch.object(render_module, "_render") as rendered,
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        open_incident(manager, [world.portal])
+        raise RuntimeError("changed my mind")
+    assert not [c for c in callbacks if isinstance(c, render_module._RenderAfterCommit)]
+    rendered.assert_not_called()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_commit_renders(manager, status_dir):
+    from tests.factories import ServiceFactory
+
+    portal = ServiceFactory(slug="portal", name="Customer portal")
+    open_incident(manager, [portal])
+    assert summary(status_dir)["status"]["indicator"] == "critical"
+
+
+def test_a_savepoint_rollback_registers_again(world, manager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        try:
+            with transaction.atomic():
+                open_incident(manager, [world.portal])
+                raise RuntimeError("inner rollback")
+        except RuntimeError:
+            pass
+        open_incident(manager, [world.shop])
+    assert sum(isinstance(c, render_module._RenderAfterCommit) for c in callbacks) == 1
+
+
+def test_a_failing_render_never_breaks_the_action(
+    world, manager, caplog, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch.object(render_module, "build", side_effect=RuntimeError("disk full")),
+        caplog.at_level(logging.ERROR, logger="incidents.statuspage.render"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        incident = open_incident(manager, [world.portal])
+    assert incident.pk and incident.priority == 1
+    assert "rendering failed" in caplog.text
+
+
+def test_saving_a_service_in_the_admin_rerenders(
+    admin_client, world, status_dir, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/incidents/service/{world.api.pk}/change/",
+            {
+                "name": "Public API",
+                "slug": "api",
+                "group": "",
+                "description": "",
+                "customers": [],
+                "status_override": "under_maintenance",
+                "position": 4,
+            },
+        )
+    assert response.status_code == 302, response.content[:2000]
+    assert Service.objects.get(pk=world.api.pk).status_override == "under_maintenance"
+    [api] = [c for c in summary(status_dir)["components"] if c["name"] == "Public API"]
+    assert api["status"] == "under_maintenance"
+    assert summary(status_dir)["status"]["indicator"] == "maintenance"
+
+
+def test_making_a_service_private_removes_it(
+    admin_client, world, status_dir, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            f"/admin/incidents/service/{world.api.pk}/change/",
+            {"name": "Public API", "slug": "api", "is_private": "on", "position": 4},
+        )
+    names = {c["name"] for c in summary(status_dir)["components"]}
+    assert "Public API" not in names and "Customer portal" in names
+
+
+def test_beat_task_and_command_render(world, status_dir, capsys):
+    assert status_page_render() is True
+    assert (status_dir / "index.en.html").exists()
+    (status_dir / "api/v2/summary.json").unlink()
+    call_command("render_status_page")
+    assert "14 files" in capsys.readouterr().out
+    assert (status_dir / "api/v2/summary.json").exists()
+
+
+def test_a_render_running_elsewhere_renders_once_more(world, status_dir):
+    """While another process holds the lock, a request leaves a note and returns; the holder
+    renders again for it."""
+    calls = []
+    real = render_module._render
+
+    def holder_render(directory, **kwargs):
+        calls.append("holder")
+        if len(calls) == 1:  # meanwhile another process asks for a render and finds us busy
+            assert request_render() is False
+        return real(directory, **kwargs)
+
+    with mock.patch.object(render_module, "_render", side_effect=holder_render):
+        assert request_render() is True
+    assert calls == ["holder", "holder"]
+    assert not (status_dir / ".pending").exists()
+
+
+def test_the_lock_is_exclusive(status_dir):
+    with _locked(status_dir, wait=False) as first:
+        assert first is True
+        with _locked(status_dir, wait=False) as second:
+            assert second is False
