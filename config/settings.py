@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /status/ is answered from the stored bytes here, before sessions, auth and locale run.
+    "incidents.statuspage.middleware.StatusPageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -221,6 +223,10 @@ CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
 STATUS_PAGE_DIR = Path(os.environ.get("STATUS_PAGE_DIR", VAR_DIR / "status"))
 # Seconds browsers and shared caches may reuse a status page response (Cache-Control max-age).
 STATUS_PAGE_MAX_AGE = env_int("STATUS_PAGE_MAX_AGE", 5)
+# Render after a change in a Celery worker (true) or in the process that committed it (false).
+# Over a large history a render takes seconds (uptime of 90 days), which no request should wait
+# for; if the broker cannot take the task, the committing process renders itself.
+STATUS_PAGE_RENDER_ASYNC = env_bool("STATUS_PAGE_RENDER_ASYNC", True)
 
 # --- Notifications --------------------------------------------------------------------------
 # The shared secret webhook receivers use to verify X-Escalation-Signature.

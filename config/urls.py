@@ -3,6 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 
@@ -10,6 +11,7 @@ from escalation import views as escalation_views
 from incidents.portal import views as portal_views
 
 
+@require_safe
 def healthz(request):
     """Liveness and database reachability, for load balancers and docker health checks."""
     with connection.cursor() as cursor:

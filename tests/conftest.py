@@ -113,6 +113,14 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _status_page_in_tmp(settings, tmp_path):
+    """The status page renders into the test's own folder, in the committing process (the
+    asynchronous path has its own test in tests/statuspage)."""
+    settings.STATUS_PAGE_DIR = tmp_path / "status"
+    settings.STATUS_PAGE_RENDER_ASYNC = False
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     """Tests read messages in English unless they switch language themselves (German is default)."""
     from django.utils import translation

@@ -27,7 +27,7 @@ from incidents.selectors import (
 )
 
 from ..models import Contract, IdempotencyRecord
-from ..selectors import customer_exposure, sla_exposure, with_sla
+from ..selectors import console_incidents_for, customer_exposure, sla_exposure, with_sla
 from ..services import incident_edit, incident_open, incident_perform
 from ..services.matrix import update_publish
 from ..services.sla import sla_pause, sla_resume
@@ -50,6 +50,12 @@ ERRORS = {
     429: ErrorSerializer,
 }
 TRANSITION_ERRORS = {**ERRORS, 409: ErrorSerializer}
+
+
+def _writable(request, pk: int):
+    """An incident the caller may change: escalation managers any, responders those they are
+    pulled into (as in the console); anything else is 404, as if it did not exist."""
+    return get_object_or_404(console_incidents_for(request.user), pk=pk)
 
 
 class Idempotent:
@@ -222,7 +228,7 @@ class IncidentDetailView(APIView):
         request=s.IncidentPatchSerializer, responses={200: s.IncidentSerializer, **ERRORS}
     )
     def patch(self, request, pk: int):
-        incident = self._get(request, pk)
+        incident = _writable(request, pk)
         data = s.IncidentPatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident_edit(incident=incident, actor=request.user, **data.validated_data)
@@ -250,7 +256,7 @@ class IncidentActionView(Idempotent, APIView):
         return self.idempotent(request, lambda: self._act(request, pk))
 
     def _act(self, request, pk: int):
-        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        incident = _writable(request, pk)
         data = ACTION_INPUT[self.action_name](data=request.data)
         data.is_valid(raise_exception=True)
         payload = dict(data.validated_data)
@@ -312,7 +318,7 @@ class UpdatesView(Idempotent, APIView):
         return self.idempotent(request, lambda: self._post(request, pk))
 
     def _post(self, request, pk):
-        incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+        incident = _writable(request, pk)
         data = s.UpdateCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         update = update_publish(incident=incident, actor=request.user, **data.validated_data)
@@ -379,7 +385,7 @@ class SlaPauseSerializer(serializers.Serializer):
 
 
 def _sla_action(request, pk: int, act):
-    incident = get_object_or_404(incident_list_for(request.user), pk=pk)
+    incident = _writable(request, pk)
     act(incident)
     incident = get_object_or_404(with_sla(incident_list_for(request.user)), pk=pk)
     return Response(s.IncidentSlaSerializer(_incident_sla_body(incident, timezone.now())).data)

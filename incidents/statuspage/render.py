@@ -136,6 +136,14 @@ class _RenderAfterCommit:
 
     def __call__(self) -> None:
         self.ran = True
+        if settings.STATUS_PAGE_RENDER_ASYNC:
+            try:
+                from config.celery import app
+
+                app.send_task("incidents.tasks.status_page_render")
+                return
+            except Exception:  # the broker is away: render here rather than not at all
+                logger.warning("status page: broker unavailable, rendering in process")
         request_render()
 
 

@@ -29,6 +29,7 @@ def test_incident_page_shows_targets_and_money(client, contract, service, custom
 def test_pause_and_resume_from_the_console(client, contract, service, customer, manager):  # noqa: F811
     with time_machine.travel(T0, tick=False):
         incident = open_p1(service, customer, manager)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(manager)
     url = f"/console/incidents/{incident.pk}/sla/"
     assert client.post(url + "pause/", {"reason": ""}).status_code == 400

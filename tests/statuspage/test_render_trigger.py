@@ -190,3 +190,25 @@ def test_the_lock_is_exclusive(status_dir):
         assert first is True
         with _locked(status_dir, wait=False) as second:
             assert second is False
+
+
+def test_in_production_the_render_runs_in_a_worker(
+    world, manager, settings, status_dir, django_capture_on_commit_callbacks
+):
+    """With STATUS_PAGE_RENDER_ASYNC (the default outside tests) the committing request only
+    queues the render task; the worker's task writes the files."""
+    from config.celery import app
+
+    settings.STATUS_PAGE_RENDER_ASYNC = True
+    with app.connection_for_write() as connection:
+        queue = connection.SimpleQueue(app.conf.task_default_queue)
+        queue.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            open_incident(manager, [world.payments])
+        assert not (status_dir / "manifest.json").exists()  # not rendered in the request
+        message = queue.get(timeout=5)
+        assert message.headers["task"] == "incidents.tasks.status_page_render"
+        message.ack()
+        queue.close()
+    assert status_page_render() is True
+    assert summary(status_dir)["status"]["indicator"] == "critical"

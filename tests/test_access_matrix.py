@@ -1,0 +1,1238 @@
+"""The access matrix: every URL of the project x six audiences, allowed or refused.
+
+The rule (DESIGN.md, "Who uses it, where", and the access issue): anonymous users see only the
+public page; a customer contact never sees another organisation's incident, service or update
+through any URL, feed, JSON or API; executives read but are refused on every write; escalation
+managers may do everything, responders work on the incidents they are pulled into.
+
+How this file keeps up with new URLs
+- The URL patterns are read from Django's resolver at collection time (includes followed, names
+  with their namespaces). Each route needs an entry in EXPECTED: a route without one is a failing
+  test case of its own (decide who may use it), and so is an entry whose route is gone.
+- The Django admin's own URLs are not in the table (they are Django's, one per registered model
+  and view); the admin is checked explicitly below: its index and some change lists and change
+  pages, which customers and executives never get into.
+
+What each case does (one case per route x object variant x audience)
+- read: GET and HEAD, and the status class in EXPECTED; no 500; a customer asking for another
+  organisation's object gets the same answer as for an object that does not exist (a 404 where
+  the surface is open to customers); the body never carries what the audience may not read
+  (marker strings of the other organisation's incident, service, customer, contract and
+  subscriptions, internal and executive updates, executives' questions).
+  Surfaces closed to customers altogether (the console, the dashboard) refuse them with the same
+  403 for every id (their own organisation's, another's, one that does not exist): a refusal
+  before any lookup reveals nothing.
+- write: POST (and PUT/PATCH/DELETE on the API, by session and by bearer token) with a minimal
+  body that would succeed if authorisation were missing, and with an empty one; an audience that
+  may not write there never gets a 2xx and nothing in the database changes.
+
+Known violations of the rule are single cases marked xfail(strict=True) in VIOLATIONS, so the
+suite shows them and turns red once they are fixed (then delete the line).
+
+The test client does not enforce CSRF, so that a refusal seen here comes from authorisation.
+"""
+
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from escalation import roles
+from escalation.models import (
+    AckLink,
+    Clock,
+    CommunicationRule,
+    Contract,
+    OnCallSchedule,
+    Question,
+    SlaPause,
+)
+from escalation.services import engine
+from incidents.models import (
+    ApiToken,
+    Customer,
+    Incident,
+    IncidentEvent,
+    Service,
+    State,
+    Update,
+    User,
+)
+from incidents.services import api_token_create, update_post
+from notifications.models import Notification, Subscription
+from notifications.services import subscription_token
+
+from .factories import CustomerFactory, IncidentFactory, ServiceFactory, UserFactory, drive
+
+AUDIENCES = ("anonymous", "customer_a", "customer_b", "responder", "executive", "manager")
+CUSTOMERS = ("customer_a", "customer_b")
+LOGIN_URL = "/accounts/login/"
+MISSING_PK = 987654
+
+# --- Outcome classes -----------------------------------------------------------------------------
+
+OK = "ok"  # 200
+LOGIN = "login"  # HTML: 302 to the login page; API: 401 (or 403) without credentials
+FORBIDDEN = "forbidden"  # 403 (a refusal whatever the object: it reveals nothing)
+NOT_FOUND = "not_found"  # 404: for another organisation's object, existence is not revealed
+METHOD = "method"  # 405: the URL takes another method (e.g. POST-only actions)
+REDIRECT = "redirect"  # 302 somewhere other than the login page
+INVALID = "invalid"  # a capability URL with an invalid token or key: 400, 403 or 404
+
+STATUSES = {
+    OK: {200},
+    FORBIDDEN: {403},
+    NOT_FOUND: {404},
+    METHOD: {405},
+    INVALID: {400, 403, 404},
+}
+
+ALL = frozenset({"anonymous", "customer", "responder", "executive", "manager"})
+STAFF = frozenset({"responder", "manager"})
+MANAGER = frozenset({"manager"})
+NOBODY = frozenset()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one route answers each audience.
+
+    get: audience class -> outcome, where the audience classes are anonymous, customer (either
+      organisation's contact asking about their own organisation's object), responder, executive
+      and manager; an outcome may be a dict variant -> outcome. A customer asking about the other
+      organisation's object gets NOT_FOUND where the surface is open to customers (OK for their
+      own), else the same uniform refusal as for their own.
+    writers: the audience classes whose writes may succeed here (2xx, data changed), or
+      "class:variant" for one object only; everybody else is refused (no 2xx) and changes
+      nothing. A customer only ever writes to their own organisation's objects.
+    params: how the URL's parameters are filled, and with which objects (VARIANTS, url_kwargs).
+    payload: a minimal body per write method that succeeds for an audience allowed to write
+      (a callable of (world, audience) for bodies that depend on who sends them).
+    session_only: the writes here touch the session or the user's own account only (Django's
+      sign-in, password and language views): a 2xx is fine, but no incident data may change.
+    """
+
+    get: dict
+    writers: frozenset = NOBODY
+    params: str = ""
+    payload: dict = field(default_factory=dict)
+    session_only: bool = False
+
+
+def everyone(outcome):
+    return dict.fromkeys(ALL, outcome)
+
+
+def console(outcome=OK, *, responder=None):
+    """The triage console: escalation managers and responders only."""
+    return {
+        "anonymous": LOGIN,
+        "customer": FORBIDDEN,
+        "executive": FORBIDDEN,
+        "responder": outcome if responder is None else responder,
+        "manager": outcome,
+    }
+
+
+def post_only_console():
+    """A console action (POST only): anonymous users log in first, everybody else gets a 405 to
+    a GET (the method check runs before the role check; nothing is revealed by it)."""
+    return {"anonymous": LOGIN, **dict.fromkeys(ALL - {"anonymous"}, METHOD)}
+
+
+def api(*, customer=OK, responder=OK, executive=OK, manager=OK):
+    return {
+        "anonymous": LOGIN,
+        "customer": customer,
+        "responder": responder,
+        "executive": executive,
+        "manager": manager,
+    }
+
+
+def api_post_only():
+    """A POST-only API action: a GET by anyone signed in is a 405 (after the permission check,
+    which lets every role read); anonymous users are 401."""
+    return api(customer=METHOD, responder=METHOD, executive=METHOD, manager=METHOD)
+
+
+def portal(outcome=OK):
+    """The customer portal: customer contacts only; staff and executives get a 403 page."""
+    return {
+        "anonymous": LOGIN,
+        "customer": outcome,
+        "responder": FORBIDDEN,
+        "executive": FORBIDDEN,
+        "manager": FORBIDDEN,
+    }
+
+
+def dashboard(outcome=OK):
+    """The executive dashboard: executives and escalation managers; responders are shielded."""
+    return {
+        "anonymous": LOGIN,
+        "customer": FORBIDDEN,
+        "responder": FORBIDDEN,
+        "executive": outcome,
+        "manager": outcome,
+    }
+
+
+def reports():
+    """SLA reports: managers and executives every customer's, a customer contact their own
+    organisation's, responders a 403."""
+    return {
+        "anonymous": LOGIN,
+        "customer": OK,
+        "responder": FORBIDDEN,
+        "executive": OK,
+        "manager": OK,
+    }
+
+
+# A responder works on the incidents they are pulled into: incident A (they command it), not B.
+ASSIGNED_ONLY = {"A": OK, "B": NOT_FOUND}
+ASSIGNED_WRITERS = frozenset({"manager", "responder:A"})
+ACTIONS_API = {
+    "classify": {"impact": "low", "urgency": "low"},
+    "escalate": {"reason": "ZQWRITE"},
+    "acknowledge": {},
+    "workaround": {"workaround": "ZQWRITE"},
+    "resolve": {"resolution": "ZQWRITE"},
+    "close": {"review": "ZQWRITE"},
+    "reopen": {"reason": "ZQWRITE"},
+}
+
+
+def _portal_subscription(world, audience):
+    own = world.customers["B" if audience == "customer_b" else "A"]
+    return {
+        "channel": "email",
+        "address": "zqwrite@example.org",
+        "scope": f"customer:{own.slug}",
+        "language": "en",
+    }
+
+
+EXPECTED: dict[str, Entry] = {
+    # --- Site root and Django's session views -----------------------------------------------------
+    "": Entry(get=everyone(REDIRECT)),  # RedirectView to /console/, for every method
+    # Signing in and out, one's own password and language: these write the session or the
+    # user's own account, never the incident record; every audience may use them (a form
+    # shown again with its errors is a 200).
+    "login": Entry(
+        get=everyone(OK), writers=ALL, session_only=True, payload={"POST": {"username": "x"}}
+    ),
+    "logout": Entry(get=everyone(METHOD), writers=ALL, session_only=True),
+    "password_change": Entry(
+        get={**everyone(OK), "anonymous": LOGIN}, writers=ALL, session_only=True
+    ),
+    "password_change_done": Entry(get={**everyone(OK), "anonymous": LOGIN}),
+    "password_reset": Entry(get=everyone(OK), writers=ALL, session_only=True),
+    "password_reset_done": Entry(get=everyone(OK)),
+    # Django's view answers an invalid link with a 200 page that says so (no form); see
+    # test_password_reset_with_an_invalid_link_offers_no_form.
+    "password_reset_confirm": Entry(
+        get=everyone(OK), params="token", writers=ALL, session_only=True
+    ),
+    "password_reset_complete": Entry(get=everyone(OK)),
+    "set_language": Entry(get=everyone(REDIRECT), payload={"POST": {"language": "en"}}),
+    # A probe for load balancers: GET only. (The rule holds anonymous users, customers and
+    # executives to "no 2xx on a write"; staff are not bound by it here.)
+    "healthz": Entry(get=everyone(OK), writers=STAFF),
+    # --- Triage console ---------------------------------------------------------------------------
+    "console:board": Entry(get=console(), writers=STAFF),
+    "console:incident_new": Entry(
+        get=console(),
+        writers=STAFF,
+        payload={"POST": {"title": "ZQWRITE", "description": "x"}},
+    ),
+    "console:incident": Entry(
+        get=console(responder=ASSIGNED_ONLY), writers=ASSIGNED_WRITERS, params="incident"
+    ),
+    "console:incident_action": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident_action",
+        payload={"POST": {"resolve-resolution": "ZQWRITE"}},
+    ),
+    "console:incident_update": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"audience": "customer", "body": "ZQWRITE"}},
+    ),
+    "console:sla_pause": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"reason": "ZQWRITE"}},
+    ),
+    "console:sla_resume": Entry(
+        get=post_only_console(), writers=ASSIGNED_WRITERS, params="incident"
+    ),
+    "console:incident_communication": Entry(get=console(), writers=STAFF, params="incident"),
+    "console:oncall": Entry(get=console(), writers=STAFF),
+    "console:matrix": Entry(get=console(), writers=STAFF),
+    # The matrix is configuration: escalation managers change it, responders read it.
+    "console:matrix_new": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        payload={
+            "POST": {
+                "position": "0",
+                "is_active": "on",
+                "audience": "responders",
+                "channels": ["email"],
+                "cadence_minutes": "0",
+                "template": "internal_update",
+            }
+        },
+    ),
+    "console:matrix_edit": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        params="rule",
+        payload={
+            "POST": {
+                "position": "3",
+                "is_active": "on",
+                "audience": "responders",
+                "channels": ["email"],
+                "cadence_minutes": "0",
+                "template": "internal_update",
+            }
+        },
+    ),
+    "console:matrix_delete": Entry(get=post_only_console(), writers=MANAGER, params="rule"),
+    # Executives' questions are the escalation manager's queue: the team is shielded from them.
+    "console:questions": Entry(get=console(responder=FORBIDDEN), writers=MANAGER),
+    "console:question_answer": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="question",
+        payload={"POST": {"answer": "ZQWRITE"}},
+    ),
+    "console:reports": Entry(get=reports()),
+    "console:sla_report": Entry(get=reports(), params="report"),
+    "console:sla_report_csv": Entry(get=reports(), params="report"),
+    "console:sla_report_pdf": Entry(get=reports(), params="report"),
+    # --- Capability URLs (tested here with invalid tokens; valid ones below) ----------------------
+    "ack_link": Entry(get=everyone(INVALID), params="token"),
+    "schedule_ical": Entry(get=everyone(INVALID), params="token"),
+    "person_ical": Entry(get=everyone(INVALID), params="token"),
+    "subscription_confirm": Entry(get=everyone(INVALID), params="token"),
+    "subscription_manage": Entry(get=everyone(INVALID), params="token"),
+    "subscription_unsubscribe": Entry(get=everyone(INVALID), params="token"),
+    # --- REST API ---------------------------------------------------------------------------------
+    "api_incidents": Entry(
+        get=api(), writers=STAFF, payload={"POST": {"title": "ZQWRITE", "description": "x"}}
+    ),
+    "api_incident": Entry(
+        get=api(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"PATCH": {"title": "ZQWRITE"}},
+    ),
+    # The timeline is the team's record: customers never read it (a 404, as if absent).
+    "api_timeline": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
+    "api_updates": Entry(
+        get=api(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"audience": "customer", "body": "ZQWRITE"}},
+    ),
+    **{
+        f"api/v1/incidents/<int:pk>/{action}/": Entry(
+            get=api_post_only(), writers=ASSIGNED_WRITERS, params="incident", payload={"POST": body}
+        )
+        for action, body in ACTIONS_API.items()
+    },
+    # Contracts and penalties are the provider's business: staff and executives only.
+    "api_incident_sla": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
+    "api_sla_pause": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"reason": "ZQWRITE"}},
+    ),
+    "api_sla_resume": Entry(get=api_post_only(), writers=ASSIGNED_WRITERS, params="incident"),
+    "api_customer_exposure": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="customer"),
+    "api_services": Entry(get=api(), writers=STAFF),
+    "api_customers": Entry(get=api(), writers=STAFF),
+    "api_oncall": Entry(
+        get=api(customer=FORBIDDEN, executive=FORBIDDEN), writers=STAFF
+    ),  # the team's rota
+    # Alert ingestion: the integration key is the credential (here an unknown one).
+    "api_events_v2": Entry(
+        get=everyone(METHOD),
+        payload={
+            "POST": {
+                "routing_key": "zq-unknown-key",
+                "event_action": "trigger",
+                "payload": {"summary": "ZQWRITE", "source": "x", "severity": "critical"},
+            }
+        },
+    ),
+    "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
+    "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
+    # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
+    "api_schema": Entry(get=everyone(OK)),
+    "api_docs": Entry(get=everyone(OK)),
+    # --- Customer portal --------------------------------------------------------------------------
+    "portal:home": Entry(get=portal()),
+    "portal:incident": Entry(get=portal(), params="incident"),
+    "portal:notice": Entry(get=portal(), params="incident"),
+    "portal:notice_pdf": Entry(get=portal(), params="incident"),
+    "portal:subscriptions": Entry(
+        get=portal(),
+        writers=frozenset({"customer"}),
+        payload={"POST": _portal_subscription},
+    ),
+    "portal:subscription_deactivate": Entry(
+        get={**portal(METHOD)}, writers=frozenset({"customer"}), params="subscription"
+    ),
+    # --- Executive dashboard ----------------------------------------------------------------------
+    "dashboard:index": Entry(get=dashboard()),
+    "dashboard:live": Entry(get=dashboard()),
+    # The one write of the dashboard: a question into the escalation manager's queue.
+    "dashboard:ask": Entry(
+        get=everyone(METHOD),
+        writers=frozenset({"executive", "manager"}),
+        payload={"POST": {"text": "ZQWRITE when?"}},
+    ),
+    # --- Public status page and self-service subscriptions ----------------------------------------
+    **{
+        f"statuspage:{name}": Entry(get=everyone(OK))
+        for name in (
+            "index",
+            "history",
+            "feed_atom",
+            "feed_rss",
+            "api_summary",
+            "api_status",
+            "api_components",
+            "api_incidents",
+            "api_unresolved",
+            "api_maintenances",
+        )
+    },
+    # The public form: being signed in grants nothing more than anonymous visitors have.
+    "subscribe": Entry(
+        get=everyone(OK),
+        writers=ALL,
+        payload={
+            "POST": {
+                "channel": "email",
+                "address": "zqwrite@example.org",
+                "scope": "service:public-web",
+                "language": "en",
+            }
+        },
+    ),
+}
+
+# Single cases that break the rule today: (kind, case id) -> reason. Each one is reported. (The
+# last two found here, POST /healthz and responders writing to incidents they are not pulled into
+# through the API, are fixed.)
+VIOLATIONS: dict[tuple[str, str], str] = {}
+
+
+# --- Enumerating the URLs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # the qualified name (namespace:name), or the pattern for an unnamed route
+    pattern: str
+    name: str | None
+
+
+def _walk(patterns, prefix="", namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = namespace
+            if p.namespace:
+                ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = p.name and (f"{namespace}:{p.name}" if namespace else p.name)
+            yield prefix + str(p.pattern), name, (namespace or "").split(":")[0]
+
+
+def project_routes() -> list[Route]:
+    routes: dict[str, Route] = {}
+    for pattern, name, top_namespace in _walk(get_resolver().url_patterns):
+        # Deliberately left out: the Django admin's own URLs (one set per registered model,
+        # Django's code and permission system); see the explicit admin tests below.
+        if top_namespace == "admin":
+            continue
+        key = name or pattern
+        # The same name on the same pattern twice (our login view shadows Django's, from
+        # django.contrib.auth.urls): one URL, one case.
+        if key in routes and routes[key].pattern == pattern:
+            continue
+        assert key not in routes, f"two routes are both called {key!r}"
+        routes[key] = Route(key=key, pattern=pattern, name=name)
+    return list(routes.values())
+
+
+ROUTES = project_routes()
+
+
+# --- The world: two organisations, each with a private service, an incident, updates ------------
+
+MARKERS = {
+    # Organisation A's incident (on its private service), and B's two: one on B's private
+    # service, one ("C") on the public website that the status page announces.
+    "title_a": "ZQTITLEA",
+    "title_b": "ZQTITLEB",
+    "title_c": "ZQTITLEC",
+    "description_a": "ZQDESCA",
+    "description_b": "ZQDESCB",
+    "description_c": "ZQDESCC",
+    "internal_a": "ZQINTERNALA",
+    "internal_b": "ZQINTERNALB",
+    "internal_c": "ZQINTERNALC",
+    "executive_a": "ZQEXECUTIVEA",
+    "executive_b": "ZQEXECUTIVEB",
+    "executive_c": "ZQEXECUTIVEC",
+    "customer_update_a": "ZQCUSTOMERA",
+    "customer_update_b": "ZQCUSTOMERB",
+    # C's customer update ("ZQPUBLICC ...") is public (its service is): not a marker.
+    "service_a": "ZQSVCA",  # private services' names
+    "service_b": "ZQSVCB",
+    "customer_a": "stadtwerke",  # the organisations' names and slugs (case-insensitive)
+    "customer_b": "logistik",
+    "contract_a": "ZQCONTRACTA",
+    "contract_b": "ZQCONTRACTB",
+    "subscription_a": "zqsuba",
+    "subscription_b": "zqsubb",
+    "subscription_b_shared": "zqsharedb",
+    "question": "ZQQUESTION",
+}
+_A_SIDE = [
+    "title_a",
+    "customer_update_a",
+    "service_a",
+    "customer_a",
+    "contract_a",
+    "subscription_a",
+]
+_B_SIDE = [
+    "title_b",
+    "title_c",
+    "customer_update_b",
+    "service_b",
+    "customer_b",
+    "contract_b",
+    "subscription_b",
+    "subscription_b_shared",
+]
+_TEAM = [k for k in MARKERS if k.startswith(("internal_", "description_"))] + ["question"]
+_EXECUTIVE = [k for k in MARKERS if k.startswith("executive_")]
+FORBIDDEN_MARKERS = {
+    "anonymous": list(MARKERS),
+    "customer_a": _B_SIDE + _TEAM + _EXECUTIVE,
+    "customer_b": _A_SIDE + _TEAM + _EXECUTIVE,
+    "executive": [k for k in MARKERS if k.startswith("internal_")],
+    "responder": [],
+    "manager": [],
+}
+assert set(_A_SIDE + _B_SIDE + _TEAM + _EXECUTIVE) == set(MARKERS)
+MARKER_PATTERNS = {k: re.compile(re.escape(v), re.I) for k, v in MARKERS.items()}
+
+
+def _person(username, role, **kwargs):
+    user = UserFactory(username=username, **kwargs)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def build_world() -> SimpleNamespace:
+    """The same people as tests/conftest.py's fixtures, built once for the module."""
+    customer_a = CustomerFactory(name="Stadtwerke Nord", slug="stadtwerke-nord")
+    customer_b = CustomerFactory(name="Logistik Süd", slug="logistik-sued")
+    users = {
+        "manager": _person("mara.manager", roles.ESCALATION_MANAGER, is_staff=True),
+        "responder": _person("rolf.responder", roles.RESPONDER, is_staff=True),
+        "executive": _person("erika.executive", roles.EXECUTIVE),
+        "customer_a": _person("carl.contact", roles.CUSTOMER_CONTACT, customer=customer_a),
+        "customer_b": _person("olga.other", roles.CUSTOMER_CONTACT, customer=customer_b),
+    }
+    manager = users["manager"]
+    service_a = ServiceFactory(slug="alpha-leitstand", name="Alpha ZQSVCA", is_private=True)
+    service_a.customers.add(customer_a)
+    service_b = ServiceFactory(slug="beta-lager", name="Beta ZQSVCB", is_private=True)
+    service_b.customers.add(customer_b)
+    public = ServiceFactory(slug="public-web", name="Public website")
+    shared = ServiceFactory(slug="shared-mail", name="Shared mail")
+    shared.customers.add(customer_a, customer_b)
+    incidents = {}
+    for side, service, customer, commander in (
+        ("a", service_a, customer_a, users["responder"]),
+        ("b", service_b, customer_b, None),
+        ("c", public, customer_b, None),
+    ):
+        up = side.upper()
+        incident = IncidentFactory(
+            title=f"ZQTITLE{up} {customer.name} meldet Ausfall",
+            description=f"ZQDESC{up} interne Analyse",
+            services=[service],
+            customers=[customer],
+            commander=commander,
+            actor=manager,
+        )
+        incident = drive(incident, State.ESCALATED, actor=manager)
+        for audience in ("internal", "executive", "customer"):
+            body = f"ZQ{audience.upper()}{up} update"
+            if side == "c" and audience == "customer":  # published, with the name redacted
+                body = "ZQPUBLICC Logistik Süd: the website works again"
+            update_post(incident=incident, actor=manager, audience=audience, body=body)
+        incidents[side] = Incident.objects.get(pk=incident.pk)
+        if side == "c":
+            continue
+        contract = Contract.objects.create(
+            customer=customer,
+            name=f"ZQCONTRACT{up}",
+            monthly_fee=Decimal("1000.00"),
+            valid_from=date(2020, 1, 1),
+        )
+        contract.services.add(service)
+    now = timezone.now()
+    subscriptions = {
+        "A": Subscription.objects.create(
+            channel="email",
+            address="zqsuba@example.org",
+            scope=f"customer:{customer_a.slug}",
+            scope_label="Stadtwerke Nord",
+            user=users["customer_a"],
+            confirmed_at=now,
+        ),
+        "B": Subscription.objects.create(
+            channel="email",
+            address="zqsubb@example.org",
+            scope=f"customer:{customer_b.slug}",
+            scope_label="Logistik Süd",
+            user=users["customer_b"],
+            confirmed_at=now,
+        ),
+        # B's contact's subscription about a service both organisations use.
+        "B_shared": Subscription.objects.create(
+            channel="email",
+            address="zqsharedb@example.org",
+            scope="service:shared-mail",
+            scope_label="Shared mail",
+            user=users["customer_b"],
+            confirmed_at=now,
+        ),
+    }
+    question = Question.objects.create(
+        asked_by=users["executive"], incident=incidents["a"], text="ZQQUESTION when?"
+    )
+    rule = CommunicationRule.objects.create(audience="responders", channels=["email"])
+    schedule = OnCallSchedule.objects.create(name="ZQ rota")
+    ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
+    # One session and one write-scoped API token per person, for every case.
+    sessions, tokens = {}, {}
+    for audience, user in users.items():
+        signed_in = Client()
+        signed_in.force_login(user)
+        sessions[audience] = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
+        tokens[audience] = api_token_create(user=user, scope="write")[1]
+    return SimpleNamespace(
+        sessions=sessions,
+        tokens=tokens,
+        customers={"A": customer_a, "B": customer_b},
+        users=users,
+        incidents={"A": incidents["a"], "B": incidents["b"], "C": incidents["c"]},
+        subscriptions=subscriptions,
+        question=question,
+        rule=rule,
+        schedule=schedule,
+        ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
+    )
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once, inside a transaction that is rolled back after the module."""
+    overrides = override_settings(
+        STATUS_PAGE_DIR=tmp_path_factory.mktemp("status"),
+        BASE_URL="https://escalation.example.org",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    with django_db_blocker.unblock(), overrides:
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(module_world, db):
+    """Each case runs in a savepoint of the module's transaction (pytest-django's `db`), rolled
+    back after it, so no case sees another's writes."""
+    return module_world
+
+
+# --- Filling URL parameters ---------------------------------------------------------------------
+
+VARIANTS = {
+    "": ("-",),
+    "incident": ("A", "B"),
+    "incident_action": ("A", "B"),
+    "customer": ("A", "B"),
+    "report": ("A", "B"),
+    "subscription": ("A", "B", "B_shared"),
+    "rule": ("-",),
+    "question": ("-",),
+    "token": ("invalid",),
+}
+INVALID_TOKENS = {
+    "token": "zq-not-a-valid-token",
+    "key": "zq-not-a-valid-key",
+    "uidb64": "MQ",
+}
+
+
+def owner_of(variant: str) -> str | None:
+    """The organisation whose object a variant names (A or B), if any."""
+    return variant[0] if variant[:1] in ("A", "B") else None
+
+
+def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
+    missing = variant == "missing"
+    if params in ("incident", "incident_action"):
+        kwargs = {"pk": MISSING_PK if missing else world.incidents[variant].pk}
+        if params == "incident_action":
+            kwargs["action"] = "resolve"
+        return kwargs
+    if params == "customer":
+        return {"pk": MISSING_PK if missing else world.customers[variant].pk}
+    if params == "report":
+        last = timezone.localdate().replace(day=1) - timedelta(days=1)
+        slug = "zq-no-such-customer" if missing else world.customers[variant].slug
+        return {"slug": slug, "year": f"{last.year:04d}", "month": f"{last.month:02d}"}
+    if params == "subscription":
+        return {"pk": MISSING_PK if missing else world.subscriptions[variant].pk}
+    if params == "rule":
+        return {"pk": world.rule.pk}
+    if params == "question":
+        return {"pk": world.question.pk}
+    if params == "token":
+        names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
+        kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}
+        if "pk" in names:  # an iCal feed: a real schedule or person, a wrong token
+            is_person = route.key == "person_ical"
+            kwargs["pk"] = world.users["responder"].pk if is_person else world.schedule.pk
+        return kwargs
+    return {}
+
+
+def build_url(route: Route, kwargs: dict) -> str:
+    if route.name:
+        return reverse(route.name, kwargs=kwargs or None)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route.pattern)
+
+
+def audience_class(audience: str) -> str:
+    return "customer" if audience in CUSTOMERS else audience
+
+
+def is_own(audience: str, variant: str) -> bool:
+    """Whether a customer contact asks about their own organisation's object (or about none)."""
+    owner = owner_of(variant)
+    return audience not in CUSTOMERS or owner is None or audience == f"customer_{owner.lower()}"
+
+
+def expected_outcome(entry: Entry, audience: str, variant: str) -> str:
+    outcome = entry.get[audience_class(audience)]
+    if isinstance(outcome, dict):
+        outcome = outcome[variant[0]]
+    if audience in CUSTOMERS and not is_own(audience, variant):
+        # Another organisation's object: as if it did not exist.
+        return NOT_FOUND if outcome in (OK, NOT_FOUND) else outcome
+    return outcome
+
+
+def may_write_here(entry: Entry, audience: str, variant: str) -> bool:
+    who = audience_class(audience)
+    allowed = who in entry.writers or f"{who}:{variant}" in entry.writers
+    return allowed and is_own(audience, variant)
+
+
+def is_api(route: Route) -> bool:
+    return route.pattern.startswith("api/")
+
+
+# --- Clients and checks -------------------------------------------------------------------------
+
+
+def client_for(world, audience: str, *, token: bool = False) -> Client:
+    """A client signed in as the audience (by session cookie, or by a bearer token)."""
+    if audience == "anonymous":
+        return Client(HTTP_ACCEPT_LANGUAGE="en")
+    if token:
+        bearer = f"Bearer {world.tokens[audience]}"
+        return Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=bearer)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[audience]
+    return client
+
+
+def describe(response) -> str:
+    location = response.get("Location", "")
+    return f"{response.status_code}{' -> ' + location if location else ''}"
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
+
+
+def matches(outcome: str, response, *, api_route: bool) -> bool:
+    status = response.status_code
+    if outcome == LOGIN:
+        return status in (401, 403) if api_route else is_login_redirect(response)
+    if outcome == REDIRECT:
+        return status == 302 and not is_login_redirect(response)
+    return status in STATUSES[outcome]
+
+
+def body_of(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def leaked(audience: str, body: str, url: str = "") -> list[str]:
+    """The markers in a body that the audience may not read. The requested URL itself (and its
+    query values) may be echoed back, e.g. in a language switch's `next`: that is no leak."""
+    if url:
+        echoes = [url, urlsplit(url).path]
+        echoes += [v for values in parse_qs(urlsplit(url).query).values() for v in values]
+        for echo in sorted(echoes, key=len, reverse=True):
+            body = body.replace(echo, "")
+    return [k for k in FORBIDDEN_MARKERS[audience] if MARKER_PATTERNS[k].search(body)]
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+@functools.cache
+def _fingerprint_sql() -> str:
+    """One query: the row counts of every model a write could add to (Incident, Update,
+    IncidentEvent, Clock, Notification, SlaPause, Question and more), and aggregates of the
+    fields that writes change in place (states, titles, flags, answers)."""
+    counted = (
+        Incident,
+        Update,
+        IncidentEvent,
+        Clock,
+        Notification,
+        SlaPause,
+        Question,
+        CommunicationRule,
+        Subscription,
+        Contract,
+        ApiToken,
+        AckLink,
+        Customer,
+        Service,
+        User,
+    )
+    parts = [f"SELECT COUNT(*) FROM {_table(model)}" for model in counted]
+    incident, c = _table(Incident), lambda name: _column(Incident, name)
+    parts += [
+        f"SELECT MAX({c('updated_at')}) FROM {incident}",
+        f"SELECT SUM(LENGTH({c('title')})) FROM {incident}",
+        *(f"SELECT COUNT(*) FROM {incident} WHERE {c('state')} = '{state}'" for state in State),
+    ]
+    subscription, c = _table(Subscription), lambda name: _column(Subscription, name)
+    parts += [
+        f"SELECT COUNT(*) FROM {subscription} WHERE {c('is_active')}",
+        f"SELECT COUNT({c('confirmed_at')}) FROM {subscription}",
+        f"SELECT COUNT(*) FROM {subscription} WHERE {c('language')} = 'en'",
+        f"SELECT SUM({c('user')}) FROM {subscription}",
+    ]
+    parts += [
+        f"SELECT COUNT({_column(Question, 'answered_at')}) FROM {_table(Question)}",
+        f"SELECT COUNT({_column(AckLink, 'used_at')}) FROM {_table(AckLink)}",
+    ]
+    rule, c = _table(CommunicationRule), lambda name: _column(CommunicationRule, name)
+    parts += [
+        f"SELECT SUM({c('position')}) FROM {rule}",
+        f"SELECT COUNT(*) FROM {rule} WHERE {c('is_active')}",
+    ]
+    return "SELECT " + ", ".join(f"({part})" for part in parts)
+
+
+def fingerprint() -> tuple:
+    """What a refused write must leave as it was (see _fingerprint_sql)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_fingerprint_sql())
+        return tuple(cursor.fetchone())
+
+
+# --- The cases ----------------------------------------------------------------------------------
+
+
+def _cases(kind: str):
+    for route in ROUTES:
+        entry = EXPECTED.get(route.key)
+        variants = VARIANTS[entry.params] if entry else ("-",)
+        for variant in variants:
+            for audience in AUDIENCES:
+                case_id = f"{route.key or '/'}[{variant}]-{audience}"
+                marks = []
+                reason = VIOLATIONS.get((kind, case_id))
+                if reason:
+                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
+                yield pytest.param(route, variant, audience, id=case_id, marks=marks)
+
+
+def _entry(route: Route) -> Entry:
+    entry = EXPECTED.get(route.key)
+    if entry is None:
+        pytest.fail(
+            f"{route.key!r} (/{route.pattern}) has no entry in EXPECTED: decide who may use it"
+        )
+    return entry
+
+
+@pytest.mark.parametrize(("route", "variant", "audience"), list(_cases("read")))
+def test_read(world, route, variant, audience):
+    entry = _entry(route)
+    expected = expected_outcome(entry, audience, variant)
+    url = build_url(route, url_kwargs(world, entry.params, variant, route))
+    client = client_for(world, audience)
+    response = client.get(url)
+    assert response.status_code < 500, f"GET {url}: {describe(response)}"
+    assert matches(expected, response, api_route=is_api(route)), (
+        f"GET {url} as {audience}: expected {expected}, got {describe(response)}"
+    )
+    found = leaked(audience, body_of(response), url)
+    assert not found, f"GET {url} as {audience} shows {found}"
+
+    head = client.head(url)
+    assert head.status_code < 500, f"HEAD {url}: {describe(head)}"
+    assert not head.content, f"HEAD {url} answered with a body"
+    if expected != OK:
+        assert not 200 <= head.status_code < 300, f"HEAD {url} as {audience}: {describe(head)}"
+    if route.key.startswith("statuspage:"):
+        assert head.status_code == 200, f"HEAD {url}: {describe(head)}"
+
+    if audience in CUSTOMERS and not is_own(audience, variant):
+        # Existence is not revealed: the answer is the one for an object that does not exist.
+        missing_url = build_url(route, url_kwargs(world, entry.params, "missing", route))
+        missing = client.get(missing_url)
+        assert missing.status_code == response.status_code, (
+            f"GET {url} as {audience}: {describe(response)}, "
+            f"but {describe(missing)} for a missing object ({missing_url})"
+        )
+
+
+WRITE_METHODS_HTML = ("POST",)
+WRITE_METHODS_API = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _send(client, method: str, url: str, body: dict, *, api_route: bool):
+    call = getattr(client, method.lower())
+    if api_route:
+        return call(url, data=body, content_type="application/json")
+    if method == "POST":
+        return call(url, data=body)
+    return call(url)
+
+
+SUCCESS_OR_CONFLICT = (409,)  # a writer's minimal body may meet a transition not allowed now
+
+
+@pytest.mark.parametrize(("route", "variant", "audience"), list(_cases("write")))
+def test_write(world, route, variant, audience):
+    entry = _entry(route)
+    may_write = may_write_here(entry, audience, variant)
+    url = build_url(route, url_kwargs(world, entry.params, variant, route))
+    api_route = is_api(route)
+    methods = WRITE_METHODS_API if api_route else WRITE_METHODS_HTML
+    modes = ("session", "token") if api_route and audience != "anonymous" else ("session",)
+    before = fingerprint()
+    for mode in modes:
+        client = client_for(world, audience, token=mode == "token")
+        for method in methods:
+            payload = entry.payload.get(method)
+            if callable(payload):
+                payload = payload(world, audience)
+            bodies = [] if payload is None else [payload]
+            if mode == "session" or payload is None:
+                bodies.append({})
+            for body in bodies:
+                response = _send(client, method, url, body, api_route=api_route)
+                what = f"{method} {url} ({mode}, body {body}) as {audience}"
+                assert response.status_code < 500, f"{what}: {describe(response)}"
+                if may_write:
+                    if body and mode == "session":  # the minimal body is one that works
+                        assert response.status_code < 400 or (
+                            response.status_code in SUCCESS_OR_CONFLICT
+                        ), f"{what}: an allowed write was refused: {describe(response)}"
+                        assert not is_login_redirect(response), f"{what}: {describe(response)}"
+                    if entry.session_only:
+                        assert fingerprint() == before, f"{what}: changed incident data"
+                    before = fingerprint()
+                    continue
+                assert not 200 <= response.status_code < 300, (
+                    f"{what}: a write that must be refused got {describe(response)}"
+                )
+                other = audience in CUSTOMERS and not is_own(audience, variant)
+                if other and "customer" in entry.writers:  # their surface, another's object
+                    assert response.status_code == 404, f"{what}: {describe(response)}"
+                after = fingerprint()
+                assert after == before, (
+                    f"{what}: refused ({describe(response)}), but the database changed"
+                )
+                found = leaked(audience, body_of(response), url)
+                assert not found, f"{what} shows {found}"
+
+
+# --- The table itself ---------------------------------------------------------------------------
+
+
+def test_every_route_has_an_entry():
+    """A new URL forces a decision: who may use it."""
+    missing = [f"{r.key} (/{r.pattern})" for r in project_routes() if r.key not in EXPECTED]
+    assert not missing, f"routes without an entry in EXPECTED: {missing}"
+
+
+def test_every_entry_names_an_existing_route():
+    keys = {r.key for r in project_routes()}
+    stale = sorted(set(EXPECTED) - keys)
+    assert not stale, f"EXPECTED names routes that no longer exist: {stale}"
+
+
+def test_every_violation_names_a_case():
+    cases = {(kind, p.id) for kind in ("read", "write") for p in _cases(kind)}
+    stale = sorted(set(VIOLATIONS) - cases)
+    assert not stale, f"VIOLATIONS names cases that do not exist: {stale}"
+
+
+# --- The checks are not vacuous: each audience does see what it may -----------------------------
+
+
+def _visible(world):
+    a, b = world.incidents["A"].pk, world.incidents["B"].pk
+    return [
+        ("anonymous", "/status/?lang=en", ["Public website"]),
+        ("anonymous", "/status/api/v2/components.json", ["Public website"]),
+        ("anonymous", "/status/api/v2/incidents.json", ["ZQPUBLICC"]),
+        ("anonymous", "/status/feed.atom", ["ZQPUBLICC"]),
+        ("customer_b", "/api/v1/incidents/", ["ZQTITLEB", "ZQTITLEC"]),
+        ("executive", "/dashboard/", ["ZQTITLEA", "ZQEXECUTIVEA"]),
+        ("manager", f"/console/incidents/{a}/", ["ZQINTERNALA", "ZQTITLEA"]),
+        ("customer_a", "/portal/", ["ZQTITLEA", "ZQSVCA"]),
+        ("customer_a", f"/portal/incidents/{a}/", ["ZQCUSTOMERA"]),
+        ("customer_a", "/portal/subscriptions/", ["zqsuba"]),
+        ("customer_a", "/api/v1/incidents/", ["ZQTITLEA"]),
+        ("customer_a", f"/api/v1/incidents/{a}/updates/", ["ZQCUSTOMERA"]),
+        ("customer_a", "/api/v1/services/", ["ZQSVCA"]),
+        ("customer_a", "/api/v1/customers/", ["Stadtwerke"]),
+        ("customer_b", "/portal/", ["ZQTITLEB", "ZQSVCB"]),
+        ("customer_b", "/portal/subscriptions/", ["zqsubb", "zqsharedb"]),
+        ("customer_b", f"/api/v1/incidents/{b}/updates/", ["ZQCUSTOMERB"]),
+        ("executive", f"/api/v1/incidents/{a}/updates/", ["ZQEXECUTIVEA", "ZQCUSTOMERA"]),
+        ("executive", "/api/v1/incidents/", ["ZQTITLEA", "ZQTITLEB"]),
+        ("manager", f"/api/v1/incidents/{b}/updates/", ["ZQINTERNALB", "ZQEXECUTIVEB"]),
+        ("manager", "/console/questions/", ["ZQQUESTION"]),
+    ]
+
+
+def test_each_audience_sees_what_it_may(world):
+    """The markers the matrix looks for do reach the pages where they belong."""
+    for audience, url, markers in _visible(world):
+        response = client_for(world, audience).get(url)
+        assert response.status_code == 200, f"GET {url} as {audience}: {describe(response)}"
+        body = body_of(response)
+        for marker in markers:
+            assert marker in body, f"GET {url} as {audience} does not show {marker}"
+
+
+def test_sla_report_shows_the_own_contract(world):
+    last = timezone.localdate().replace(day=1) - timedelta(days=1)
+    slug = world.customers["A"].slug
+    url = f"/console/reports/{slug}/{last.year:04d}-{last.month:02d}/"
+    response = client_for(world, "customer_a").get(url)
+    assert response.status_code == 200, describe(response)
+    assert "ZQCONTRACTA" in body_of(response)
+
+
+# --- Query strings never widen what a customer sees -----------------------------------------------
+
+
+FILTERED_READS = [
+    "/api/v1/incidents/?customer=logistik-sued",
+    "/api/v1/incidents/?service=beta-lager",
+    "/api/v1/incidents/?state=escalated&priority=1,2,3,4,5",
+    "/api/v1/incidents/?updated_since=2000-01-01T00:00:00Z&page_size=200",
+    "/api/v1/services/?customer=logistik-sued",
+    "/api/v1/customers/?slug=logistik-sued",
+    "/portal/?customer=logistik-sued",
+    "/console/reports/?customer=logistik-sued&month=2020-01",
+    "/status/?lang=de",
+    "/status/history/?lang=de",
+    "/status/feed.atom?lang=de",
+    "/status/feed.rss?lang=en",
+]
+
+
+@pytest.mark.parametrize("audience", ("anonymous", "customer_a", "executive"))
+def test_query_strings_never_widen_the_view(world, audience):
+    client = client_for(world, audience)
+    for url in FILTERED_READS:
+        response = client.get(url)
+        assert response.status_code < 500, f"GET {url}: {describe(response)}"
+        found = leaked(audience, body_of(response), url)
+        assert not found, f"GET {url} as {audience} shows {found}"
+
+
+def test_subscriptions_reach_only_what_the_subscriber_may(world):
+    """Customer A cannot subscribe to B or to B's private service (through the portal or the
+    public form), and nobody can subscribe to a private service through the public form."""
+    attempts = [
+        ("customer_a", "/portal/subscriptions/", "customer:logistik-sued"),
+        ("customer_a", "/portal/subscriptions/", "service:beta-lager"),
+        ("customer_a", "/subscribe/", "customer:logistik-sued"),
+        ("anonymous", "/subscribe/", "service:beta-lager"),
+        ("anonymous", "/subscribe/", "service:alpha-leitstand"),
+    ]
+    for audience, url, scope in attempts:
+        before = fingerprint()
+        body = {"channel": "email", "address": "zqwrite@example.org", "scope": scope}
+        response = client_for(world, audience).post(url, {**body, "language": "en"})
+        what = f"POST {url} about {scope} as {audience}"
+        assert response.status_code < 500, f"{what}: {describe(response)}"
+        assert fingerprint() == before, f"{what}: a subscription was recorded"
+
+
+# --- Capability URLs with valid tokens work for whoever holds them, signed in or not ------------
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_valid_capability_links_work_for_everyone(world, audience):
+    from escalation.views import person_ical_token
+
+    responder = world.users["responder"]
+    token = subscription_token(world.subscriptions["A"])
+    urls = [
+        "/" + world.ack_path,
+        f"/oncall/{world.schedule.pk}/{world.schedule.ical_token}.ics",
+        f"/oncall/people/{responder.pk}/{person_ical_token(responder)}.ics",
+        f"/subscriptions/{token}/",
+        f"/subscriptions/{token}/confirm/",
+        f"/subscriptions/{token}/unsubscribe/",
+    ]
+    client = client_for(world, audience)
+    before = fingerprint()
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, f"GET {url} as {audience}: {describe(response)}"
+    assert fingerprint() == before, "a GET of a capability link changed something"
+
+
+def test_valid_capability_links_act_without_login(world):
+    client = client_for(world, "anonymous")
+    response = client.post("/" + world.ack_path)
+    assert response.status_code in (200, 409), describe(response)
+    assert AckLink.objects.filter(used_at__isnull=False).count() == 1
+
+    subscription = world.subscriptions["A"]
+    response = client.post(f"/subscriptions/{subscription_token(subscription)}/unsubscribe/")
+    assert response.status_code == 200, describe(response)
+    subscription.refresh_from_db()
+    assert not subscription.is_active
+
+
+def test_password_reset_with_an_invalid_link_offers_no_form(world):
+    """Django's view answers an invalid reset link with a 200 page that says it is invalid."""
+    for audience in AUDIENCES:
+        response = client_for(world, audience).get("/accounts/reset/MQ/zq-not-a-token/")
+        assert response.status_code == 200, describe(response)
+        assert "new_password1" not in body_of(response)
+
+
+# --- The Django admin: index, change lists and change pages -------------------------------------
+
+OUTSIDERS = ("anonymous", "customer_a", "customer_b", "executive")
+
+
+def _admin_urls(world):
+    a, b = world.incidents["A"].pk, world.incidents["B"].pk
+    return [
+        reverse("admin:index"),
+        reverse("admin:incidents_incident_changelist"),
+        reverse("admin:incidents_incident_change", args=[b]),
+        reverse("admin:incidents_incident_change", args=[a]),
+        reverse("admin:incidents_customer_changelist"),
+        reverse("admin:incidents_update_changelist"),
+        reverse("admin:notifications_subscription_changelist"),
+        reverse("admin:escalation_question_changelist"),
+        reverse("admin:escalation_contract_changelist"),
+    ]
+
+
+def _admin_refused(response) -> bool:
+    if response.status_code in (403, 404):
+        return True
+    return response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_admin(world, audience):
+    client = client_for(world, audience)
+    for url in _admin_urls(world):
+        response = client.get(url)
+        assert response.status_code < 500, f"GET {url}: {describe(response)}"
+        if audience in OUTSIDERS:
+            assert _admin_refused(response), f"GET {url} as {audience}: {describe(response)}"
+            assert not leaked(audience, body_of(response), url)
+        elif audience == "manager":
+            assert response.status_code == 200, f"GET {url} as manager: {describe(response)}"
+    if audience == "responder":  # staff: the admin's index, and what their permissions allow
+        assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.parametrize("audience", OUTSIDERS)
+def test_admin_writes_are_refused(world, audience):
+    b = world.incidents["B"]
+    writes = [
+        (reverse("admin:incidents_incident_change", args=[b.pk]), {"title": "ZQWRITE"}),
+        (reverse("admin:incidents_incident_add"), {"title": "ZQWRITE"}),
+        (
+            reverse("admin:incidents_customer_delete", args=[world.customers["B"].pk]),
+            {"post": "yes"},
+        ),
+        (reverse("admin:escalation_question_delete", args=[world.question.pk]), {"post": "yes"}),
+    ]
+    client = client_for(world, audience)
+    before = fingerprint()
+    for url, body in writes:
+        response = client.post(url, body)
+        assert _admin_refused(response), f"POST {url} as {audience}: {describe(response)}"
+        assert fingerprint() == before, f"POST {url} as {audience} changed the database"
