@@ -1,8 +1,9 @@
 """Benchmark: the public status page, measured with wrk over loopback in one run, side by side:
 
-  (a) the app's /status/ under gunicorn (the whole middleware stack, bytes from the stored file);
-  (a') the same with the optional StatusPageMiddleware right after SecurityMiddleware
-      (bench/statuspage_settings.py; not enabled in config/settings.py);
+  (a) the app's /status/ under gunicorn (config/settings.py: StatusPageMiddleware answers from
+      the stored file right after SecurityMiddleware);
+  (a') the same without StatusPageMiddleware, through the whole middleware stack to the view
+      (bench/statuspage_settings.py), to show what the short cut is worth;
   (b) a bare Django view returning the same bytes under the same gunicorn (the framework floor,
       bench/statuspage_floor.py);
   (c) nginx serving the same bytes as a static file (the physical limit);
@@ -263,7 +264,7 @@ def main() -> None:
 
         labels = {
             "a": "(a) app /status/ under gunicorn",
-            "a2": "(a') same, StatusPageMiddleware first",
+            "a2": "(a') same, without StatusPageMiddleware",
             "b": "(b) bare Django view, same bytes",
             "c": "(c) nginx, static file",
             "d": "(d) production: nginx.conf + files",

@@ -1,5 +1,5 @@
-"""config.settings plus the optional StatusPageMiddleware right after SecurityMiddleware, for
-variant (a') of bench/statuspage.py. Not part of the product configuration.
+"""config.settings without StatusPageMiddleware (the request goes through sessions, auth, locale
+and the rest to the view), for variant (a') of bench/statuspage.py. Not a product configuration.
 
 config/settings.py is loaded from its file (importing it as config.settings would run
 config/__init__.py, whose Celery app reads the settings this module is still defining)."""
@@ -15,7 +15,5 @@ _spec.loader.exec_module(_settings)
 globals().update({name: value for name, value in vars(_settings).items() if name.isupper()})
 
 MIDDLEWARE = [
-    _settings.MIDDLEWARE[0],
-    "incidents.statuspage.middleware.StatusPageMiddleware",
-    *_settings.MIDDLEWARE[1:],
+    m for m in _settings.MIDDLEWARE if m != "incidents.statuspage.middleware.StatusPageMiddleware"
 ]
