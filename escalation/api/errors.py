@@ -15,14 +15,25 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from incidents.exceptions import ApplicationError
 
 
+def _messages(errs) -> list[str]:
+    """Plain messages from DRF's nested detail (a list field's errors come keyed by position:
+    `{0: ["..."]}`); the position is kept as a prefix when there is one."""
+    if isinstance(errs, dict):
+        return [
+            f"{key}: {message}" if isinstance(key, int) and len(errs) > 1 else message
+            for key, value in errs.items()
+            for message in _messages(value)
+        ]
+    if isinstance(errs, list):
+        return [message for value in errs for message in _messages(value)]
+    return [str(errs)]
+
+
 def _flatten(detail) -> dict:
     if isinstance(detail, dict):
-        return {
-            field: [str(e) for e in (errs if isinstance(errs, list) else [errs])]
-            for field, errs in detail.items()
-        }
+        return {field: _messages(errs) for field, errs in detail.items()}
     if isinstance(detail, list):
-        return {"non_field_errors": [str(e) for e in detail]}
+        return {"non_field_errors": _messages(detail)}
     return {}
 
 

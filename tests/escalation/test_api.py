@@ -489,3 +489,15 @@ def test_api_create_with_a_refused_classification_creates_nothing(manager):
     )
     error_shape(response, 400)
     assert not Incident.objects.filter(title="Halb").exists()
+
+
+def test_an_unknown_slug_in_a_list_is_a_plain_message(manager):
+    client = api(manager)
+    response = client.post(
+        "/api/v1/incidents/",
+        {"title": "Zahlungen", "services": ["gibt-es-nicht"]},
+        format="json",
+    )
+    body = error_shape(response, 400)
+    (message,) = body["errors"]["services"]
+    assert "gibt-es-nicht" in message and "ErrorDetail" not in message and "{" not in message
