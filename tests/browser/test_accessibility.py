@@ -9,8 +9,6 @@ One Chromium serves the whole module; the data is made anew for each test (trans
 empties the database after every test), and people are signed in by session cookie (the login
 page itself is one of the audited pages)."""
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -38,8 +36,7 @@ from escalation.services.questions import question_ask
 from incidents.models import State
 from notifications.models import Subscription
 from notifications.services import subscription_token
-from tests.browser.test_console_flow import CHROMEDRIVER, CHROMIUM
-from tests.conftest import require
+from tests.browser.chromium import chromium
 from tests.factories import IncidentFactory, ServiceFactory, ServiceGroupFactory, drive
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -127,36 +124,9 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def browser():
-    require(
-        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
-        "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
-    )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        "--lang=en",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as driver:
+        driver.set_script_timeout(60)
+        yield driver
 
 
 @pytest.fixture(scope="module")

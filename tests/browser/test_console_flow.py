@@ -2,18 +2,15 @@
 customer update, provides a workaround, resolves; a second tab with the board follows each step
 without a reload. Screenshots of the board and the incident page go to tests/screenshots/."""
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from incidents.models import Incident
-from tests.conftest import require
+from tests.browser.chromium import chromium
 from tests.factories import PASSWORD, CustomerFactory, ServiceFactory
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -61,37 +58,9 @@ def language(request):
 
 @pytest.fixture
 def browser(language):
-    require(
-        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
-        "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
-    )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        "--lang=en",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": language})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(2)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium(language=language) as driver:
+        driver.implicitly_wait(2)
+        yield driver
 
 
 def wait_for_text(driver, css: str, text: str, seconds: float = 12):

@@ -11,8 +11,8 @@ from django.utils import timezone
 from escalation.models import Question
 from incidents.models import Update
 from notifications.models import Notification
-from tests.browser.test_console_flow import CHROMEDRIVER, CHROMIUM, wait_for_text
-from tests.conftest import require
+from tests.browser.chromium import chromium
+from tests.browser.test_console_flow import wait_for_text
 from tests.factories import PASSWORD
 
 from .conftest import make_escalation
@@ -24,34 +24,10 @@ SCREENSHOTS = os.environ.get("DASHBOARD_SCREENSHOTS", "")
 
 
 @pytest.fixture
-def browser(tmp_path):
-    require(
-        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
-        "Chromium and ChromeDriver (Debian: chromium chromium-driver) are needed",
-    )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--window-size=1280,1400",
-        "--lang=en",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(2)
-    yield driver
-    driver.quit()
+def browser():
+    with chromium(window="1280,1400") as driver:
+        driver.implicitly_wait(2)
+        yield driver
 
 
 def test_executive_reads_live_state_and_asks_the_manager(live_server, browser, executive, manager):
