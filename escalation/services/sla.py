@@ -180,7 +180,7 @@ def _breach(incident, clock: SlaClock, cal, held, at: datetime) -> None:
 
 def _load(clock: Clock) -> tuple[SlaClock, object, list] | None:
     sla_clock = (
-        SlaClock.objects.select_for_update()
+        SlaClock.objects.select_for_update(of=("self",))
         .select_related("contract__calendar", "contract__customer")
         .filter(pk=clock.payload["sla"])
         .first()
