@@ -1,6 +1,6 @@
-"""Optional: answer status page reads before the rest of the middleware stack.
+"""Answer status page reads before the rest of the middleware stack.
 
-Not enabled by default. Placed right after SecurityMiddleware in settings.MIDDLEWARE,
+Enabled in config/settings.py, right after SecurityMiddleware:
 
     "django.middleware.security.SecurityMiddleware",
     "incidents.statuspage.middleware.StatusPageMiddleware",

@@ -13,7 +13,9 @@ that give components their created_at/updated_at (when their public content last
 manifest is written last and only when something changed; readers (views.py) watch its mtime.
 
 When: `render_after_commit()` (from incidents.services.timeline_record and the admin) renders
-once after the transaction commits; `request_render()` coalesces concurrent requests across
+once after the transaction commits, in a Celery worker (STATUS_PAGE_RENDER_ASYNC: over a large
+history a render takes seconds, which no request should wait for; if the broker cannot take the
+task, in the committing process); `request_render()` coalesces concurrent requests across
 processes (one renders, the others leave a note that makes it render once more); the Celery beat
 task re-renders every few minutes (uptime bars and "for 2 hours" move on without any change).
 """
