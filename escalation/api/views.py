@@ -378,7 +378,7 @@ class IncidentSlaView(APIView):
 
 
 class SlaPauseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = s.Text(max_length=2000)
     contract = serializers.IntegerField(
         required=False, allow_null=True, help_text="only this contract's clocks; default: all"
     )

@@ -137,3 +137,11 @@ def test_incidents_without_contracts_have_no_clocks(manager):
     )
     body = api(manager).get(f"/api/v1/incidents/{incident.pk}/sla/").json()
     assert body["contracts"] == []
+
+
+def test_a_reason_must_be_text(incident, manager):
+    response = api(manager).post(
+        f"/api/v1/incidents/{incident.pk}/sla/pause/", {"reason": 0}, format="json"
+    )
+    error_shape(response, 400)
+    assert not SlaPause.objects.exists()
