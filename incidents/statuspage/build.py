@@ -285,14 +285,25 @@ def _segments(row: dict, now: datetime) -> list[tuple[datetime, datetime, str]]:
 
 
 def _down_seconds(pieces: list[tuple[datetime, datetime, str]]) -> float:
-    """Weighted outage seconds of overlapping pieces: at every moment the worst one counts."""
-    points = sorted({p for s, e, _ in pieces for p in (s, e)})
-    down = 0.0
-    for a, b in zip(points, points[1:], strict=False):
-        weight = max(
-            (DOWNTIME_WEIGHT[eff] for s, e, eff in pieces if s <= a and e >= b), default=0.0
-        )
-        down += weight * (b - a).total_seconds()
+    """Weighted outage seconds of overlapping pieces: at every moment the worst one counts.
+
+    A sweep over the pieces' ends (sorted once), keeping how many pieces of each weight are
+    active: linear after the sort, where comparing every stretch with every piece was quadratic
+    (a busy service's day over a large history has dozens of pieces)."""
+    edges = []
+    for start, end, effect in pieces:
+        weight = DOWNTIME_WEIGHT[effect]
+        if weight > 0 and end > start:
+            edges += [(start, 1, weight), (end, -1, weight)]
+    edges.sort(key=lambda edge: edge[0])
+    active: dict[float, int] = {}
+    down, previous = 0.0, None
+    for moment, delta, weight in edges:
+        if previous is not None and moment > previous:
+            worst_now = max((w for w, n in active.items() if n > 0), default=0.0)
+            down += worst_now * (moment - previous).total_seconds()
+        active[weight] = active.get(weight, 0) + delta
+        previous = moment
     return down
 
 

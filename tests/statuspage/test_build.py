@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escalation.services import (
     incident_classify,
@@ -280,3 +282,41 @@ def test_an_outage_over_several_days_and_the_short_day_of_dst(world, manager):
     )
     shop = {d.day.isoformat(): d.uptime for d in by_name(page)["Web shop"].days}
     assert shop["2026-03-29"] == pytest.approx(100 * (1 - 2 / 23))
+
+
+def _down_seconds_by_definition(pieces):
+    """The definition, stretch by stretch: at every moment the worst active piece counts."""
+    from incidents.statuspage.build import DOWNTIME_WEIGHT
+
+    points = sorted({p for s, e, _ in pieces for p in (s, e)})
+    down = 0.0
+    for a, b in zip(points, points[1:], strict=False):
+        weight = max(
+            (DOWNTIME_WEIGHT[eff] for s, e, eff in pieces if s <= a and e >= b), default=0.0
+        )
+        down += weight * (b - a).total_seconds()
+    return down
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 86_400),
+            st.integers(0, 86_400),
+            st.sampled_from(["major_outage", "partial_outage", "degraded_performance"]),
+        ),
+        max_size=12,
+    )
+)
+def test_down_seconds_is_the_worst_piece_at_every_moment(raw):
+    from datetime import UTC, datetime, timedelta
+
+    from incidents.statuspage.build import _down_seconds
+
+    day = datetime(2026, 3, 29, tzinfo=UTC)
+    pieces = [
+        (day + timedelta(seconds=min(a, b)), day + timedelta(seconds=max(a, b)), effect)
+        for a, b, effect in raw
+    ]
+    assert _down_seconds(pieces) == pytest.approx(_down_seconds_by_definition(pieces))
