@@ -231,6 +231,31 @@ def _rule(clock: Clock) -> CommunicationRule | None:
     return rule if rule and rule.is_active and rule.cadence_minutes else None
 
 
+def commander_email(
+    *, incident: Incident, at: datetime, template: str, dedup: str, **extra
+) -> list[str]:
+    """Email the incident's commander (else the escalation managers on duty) with the team's
+    view of the incident plus `extra`; returns who was told. One message per person and dedup."""
+    people = [incident.commander] if incident.commander_id else selectors.managers_on_duty(at)
+    told = []
+    for person in people:
+        address = selectors.address_for(person, "email")
+        if not address:
+            continue
+        notification_enqueue(
+            dedup_key=f"{dedup}:{person.pk}",
+            channel="email",
+            address=address,
+            template=template,
+            recipient=person,
+            language=person.language,
+            context=selectors.message_context(incident, person, audience="internal", **extra),
+            subject=f"incident:{incident.pk}",
+        )
+        told.append(person.username)
+    return told
+
+
 def update_reminder_fire(*, incident: Incident, clock: Clock, at: datetime) -> None:
     """Five minutes before an update is due and none was written: remind the commander."""
     rule = _rule(clock)
@@ -240,29 +265,14 @@ def update_reminder_fire(*, incident: Incident, clock: Clock, at: datetime) -> N
     due = datetime.fromisoformat(clock.payload["due"])
     if _fresh_update(incident, audience, due - timedelta(minutes=rule.cadence_minutes)):
         return
-    people = [incident.commander] if incident.commander else selectors.managers_on_duty(at)
-    reminded = []
-    for person in people:
-        address = selectors.address_for(person, "email")
-        if address:
-            context = selectors.message_context(
-                incident,
-                person,
-                audience="internal",
-                update_audience=audience,
-                due_at=due.isoformat(),
-            )
-            notification_enqueue(
-                dedup_key=f"due:{incident.pk}:{clock.key}:{person.pk}",
-                channel="email",
-                address=address,
-                template="update_due",
-                recipient=person,
-                language=person.language,
-                context=context,
-                subject=f"incident:{incident.pk}",
-            )
-            reminded.append(person.username)
+    reminded = commander_email(
+        incident=incident,
+        at=at,
+        template="update_due",
+        dedup=f"due:{incident.pk}:{clock.key}",
+        update_audience=audience,
+        due_at=due.isoformat(),
+    )
     timeline_record(
         incident=incident,
         kind=EV_UPDATE_REMINDER,

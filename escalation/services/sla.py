@@ -16,11 +16,10 @@ from django.utils.translation import gettext as _
 from incidents.exceptions import InvalidInput, PermissionDenied
 from incidents.models import OPEN_STATES, EventKind, Incident, User
 from incidents.services import incident_lock, timeline_record
-from notifications.services import notification_enqueue
 
 from .. import selectors, sla
 from ..models import Clock, Contract, EscalationRun, SlaClock, SlaPause, Target
-from . import engine
+from . import engine, matrix
 
 SLA_KINDS = [Clock.Kind.SLA_WARNING, Clock.Kind.SLA_BREACH]
 PERM_PAUSE = "incidents.change_incident"
@@ -120,38 +119,17 @@ def _schedule(incident, clock: SlaClock, cal, held, at: datetime) -> set[str]:
     return keys
 
 
-def _people_to_warn(incident: Incident, at: datetime) -> list[User]:
-    people = [incident.commander] if incident.commander_id else []
-    return people or selectors.managers_on_duty(at)
-
-
 def _notify(incident: Incident, clock: SlaClock, percent: int, at: datetime) -> list[str]:
-    told = []
-    for person in _people_to_warn(incident, at):
-        address = selectors.address_for(person, "email")
-        if not address:
-            continue
-        context = selectors.message_context(
-            incident,
-            person,
-            audience="internal",
-            sla_percent=percent,
-            sla_target=clock.target,
-            sla_contract=str(clock.contract),
-            sla_deadline_at=clock.deadline_at.isoformat() if clock.deadline_at else None,
-        )
-        notification_enqueue(
-            dedup_key=f"sla:{clock.pk}:{percent}:{person.pk}",
-            channel="email",
-            address=address,
-            template="sla_warning",
-            recipient=person,
-            language=person.language,
-            context=context,
-            subject=f"incident:{incident.pk}",
-        )
-        told.append(person.username)
-    return told
+    return matrix.commander_email(
+        incident=incident,
+        at=at,
+        template="sla_warning",
+        dedup=f"sla:{clock.pk}:{percent}",
+        sla_percent=percent,
+        sla_target=clock.target,
+        sla_contract=str(clock.contract),
+        sla_deadline_at=clock.deadline_at.isoformat() if clock.deadline_at else None,
+    )
 
 
 def _clock_data(clock: SlaClock) -> dict:
