@@ -260,6 +260,7 @@ def _open(driver, base_url: str, path: str, language: str, user) -> None:
 
 def _send(driver, page: Page) -> None:
     """Type into the form and send it; return once the answer has replaced the page."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -267,7 +268,19 @@ def _send(driver, page: Page) -> None:
         driver.find_element("id", field).send_keys(text)
     before = driver.find_element("tag name", "html")
     driver.find_element("css selector", page.submit).click()
-    WebDriverWait(driver, 10).until(ec.staleness_of(before))
+
+    def replaced(d) -> bool:
+        # While the answer loads, Chromium may report the old node as stale or as "not in the
+        # document" (a plain WebDriverException): both mean the page was replaced.
+        try:
+            return ec.staleness_of(before)(d)
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 10).until(replaced)
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _report(found: list[dict]) -> str:
