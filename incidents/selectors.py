@@ -12,11 +12,10 @@ from .models import (
     Customer,
     Incident,
     Service,
-    ServiceStatus,
-    State,
     Update,
     User,
 )
+from .statuspage.build import effect_of, worst
 
 STAFF_GROUPS = ("escalation_manager", "responder")
 EXECUTIVE_GROUP = "executive"
@@ -107,26 +106,16 @@ def attach_slugs(incidents: list[Incident]) -> list[Incident]:
 
 PORTAL_RESOLVED_DAYS = 30
 PORTAL_RESOLVED_LIMIT = 100
-_STATUS_RANK = {status: rank for rank, status in enumerate(ServiceStatus.values)}
 
 
 def incident_service_status(incident: Incident) -> str:
-    """What an incident means for the services it affects (a ServiceStatus value): P1 major
-    outage, P2 partial outage, P3-P5 degraded; a workaround in place, or no classification yet,
-    degraded performance; a closed or resolved incident none (operational)."""
-    if incident.state not in OPEN_STATES:
-        return ServiceStatus.OPERATIONAL
-    if incident.state == State.WORKAROUND or incident.priority is None:
-        return ServiceStatus.DEGRADED_PERFORMANCE
-    if incident.priority == 1:
-        return ServiceStatus.MAJOR_OUTAGE
-    if incident.priority == 2:
-        return ServiceStatus.PARTIAL_OUTAGE
-    return ServiceStatus.DEGRADED_PERFORMANCE
+    """What an incident means for the services it affects (statuspage.build.effect_of: the same
+    rule as the public status page)."""
+    return effect_of(incident.state, incident.priority)
 
 
 def worst_status(statuses) -> str:
-    return max(statuses, key=_STATUS_RANK.__getitem__, default=ServiceStatus.OPERATIONAL)
+    return worst(statuses)
 
 
 def _own_services(user: User) -> list[Service]:

@@ -503,11 +503,21 @@ def build(*, now: datetime | None = None) -> StatusPage:
     )
 
 
-def _current_effect(row: dict) -> str:
-    effect = PRIORITY_EFFECT.get(row["priority"], DEGRADED)
-    if row["state"] == State.WORKAROUND and SEVERITY[effect] > SEVERITY[DEGRADED]:
+def effect_of(state: str, priority: int | None) -> str:
+    """What an incident means for the services it touches, as a ServiceStatus value: P1 major
+    outage, P2 partial outage, P3-P5 (and not yet classified) degraded performance; a workaround
+    in place lowers it to degraded; resolved or closed: operational. The one rule for the public
+    page and the customer portal."""
+    if state not in OPEN_STATES:
+        return OPERATIONAL
+    effect = PRIORITY_EFFECT.get(priority, DEGRADED)
+    if state == State.WORKAROUND and SEVERITY[effect] > SEVERITY[DEGRADED]:
         return DEGRADED
     return effect
+
+
+def _current_effect(row: dict) -> str:
+    return effect_of(row["state"], row["priority"])
 
 
 def _incident(
