@@ -235,21 +235,27 @@ def console_incidents_for(user: User):
     ).distinct()
 
 
+def next_pending_clock(kind: str):
+    """Annotation: when the incident's next pending clock of `kind` is due (None if none)."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import Clock
+
+    return Subquery(
+        Clock.objects.filter(incident=OuterRef("pk"), kind=kind, status=Clock.Status.PENDING)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+
+
 def board_for(user: User, *, priority: str = "", service: str = "") -> list[Incident]:
     """Open incidents for the board, most urgent first, with the next deadlines, in a fixed
     number of queries."""
-    from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+    from django.db.models import Case, F, IntegerField, Value, When
 
     from incidents.models import OPEN_STATES
 
     from .models import Clock
-
-    def next_clock(kind):
-        return Subquery(
-            Clock.objects.filter(incident=OuterRef("pk"), kind=kind, status=Clock.Status.PENDING)
-            .order_by("due_at")
-            .values("due_at")[:1]
-        )
 
     incidents = (
         console_incidents_for(user)
@@ -257,8 +263,8 @@ def board_for(user: User, *, priority: str = "", service: str = "") -> list[Inci
         .select_related("commander")
         .prefetch_related("services", "customers")
         .annotate(
-            next_update_at=next_clock(Clock.Kind.UPDATE_DUE),
-            next_level_at=next_clock(Clock.Kind.LEVEL_TIMEOUT),
+            next_update_at=next_pending_clock(Clock.Kind.UPDATE_DUE),
+            next_level_at=next_pending_clock(Clock.Kind.LEVEL_TIMEOUT),
         )
         .annotate(
             state_rank=Case(

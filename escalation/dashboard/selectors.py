@@ -17,6 +17,7 @@ from incidents.selectors import role_of
 
 from .. import roles
 from ..models import Clock, Question
+from ..selectors import next_pending_clock
 
 WINDOWS = (7, 30, 90)
 DEFAULT_WINDOW = 30
@@ -73,19 +74,12 @@ def open_escalations() -> QuerySet[Incident]:
     executive_updates = Update.objects.filter(
         incident=OuterRef("pk"), audience=Audience.EXECUTIVE
     ).order_by("-created_at", "-pk")
-    next_update = (
-        Clock.objects.filter(
-            incident=OuterRef("pk"), kind=Clock.Kind.UPDATE_DUE, status=Clock.Status.PENDING
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
     return (
         open_escalations_base()
         .select_related("commander")
         .prefetch_related(Prefetch("customers", queryset=Customer.objects.order_by("name")))
         .annotate(
-            next_update_at=Subquery(next_update),
+            next_update_at=next_pending_clock(Clock.Kind.UPDATE_DUE),
             latest_executive_update=Subquery(executive_updates.values("body")[:1]),
             latest_executive_update_at=Subquery(executive_updates.values("created_at")[:1]),
         )
