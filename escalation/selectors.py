@@ -1,5 +1,6 @@
 """Reads for the escalation process."""
 
+import re
 from datetime import datetime
 
 from django.contrib.auth.models import Group
@@ -276,8 +277,9 @@ def board_for(user: User, *, priority: str = "", service: str = "") -> list[Inci
     )
     if priority.isdigit():
         incidents = incidents.filter(priority=int(priority))
-    if service:
-        incidents = incidents.filter(services__slug=service)
+    if service:  # a slug, or nothing matches (a NUL byte would be an error in PostgreSQL)
+        slug = service if re.fullmatch(r"[-a-zA-Z0-9_]+", service) else "-"
+        incidents = incidents.filter(services__slug=slug)
     return list(incidents)
 
 
