@@ -89,6 +89,29 @@ def wrk(url: str, script: str, seconds: int, connections: int, header: str = "")
     }
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) of every process on the machine, summed by command name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        name = "gunicorn" if "gunicorn" in name or name.startswith("python") else name
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def cpu_share(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """Where the CPU went during a run: cores used per command (of os.cpu_count())."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    top = sorted(used.items(), key=lambda item: -item[1])[:4]
+    return ", ".join(f"{name} {value / seconds:.2f}" for name, value in top if value > 0)
+
+
 def rss_mb(pid: int) -> list[float]:
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     sizes = []
@@ -177,12 +200,14 @@ def main() -> None:
                     },
                 )
             before = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
+            cpu_before = cpu_seconds()
             events = wrk(
                 base,
                 EVENTS_LUA % {"open_keys": args.open_keys, "routing_key": integration.key},
                 args.seconds,
                 args.connections,
             )
+            cpu_events = cpu_share(cpu_before, cpu_seconds(), events["seconds"])
             memory = rss_mb(server.pid)
             after = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
             stored = after - before
@@ -197,6 +222,7 @@ def main() -> None:
                 f"stored: {stored} events on incidents ({stored / events['seconds']:.0f}/s);"
                 f" incidents now {Incident.objects.count()}"
             )
+            print(f"  cores busy during the events run: {cpu_events}")
             # The list: fill the table up to --incidents rows, then GET pages of 50.
             missing = args.incidents - Incident.objects.count()
             if missing > 0:
@@ -209,6 +235,7 @@ def main() -> None:
                     ],
                     batch_size=5000,
                 )
+            cpu_before = cpu_seconds()
             listing = wrk(
                 f"{base}/api/v1/incidents/?page_size=50",
                 LIST_LUA,
@@ -220,6 +247,10 @@ def main() -> None:
                 f"incident list (50 per page, {Incident.objects.count()} incidents): "
                 f"{listing['rps']:.0f} pages/s, p50 {listing['p50_ms']:.1f} ms, "
                 f"p99 {listing['p99_ms']:.1f} ms, {listing['non_2xx']} non-2xx"
+            )
+            print(
+                "  cores busy during the list run: "
+                + cpu_share(cpu_before, cpu_seconds(), listing["seconds"])
             )
             print(f"web worker memory (RSS, MB): {', '.join(f'{m:.0f}' for m in memory)}")
         finally:

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Value
 from django.utils import timezone
 
 from .models import (
@@ -83,22 +83,28 @@ def customers_for(user: User) -> QuerySet[Customer]:
 
 
 def attach_slugs(incidents: list[Incident]) -> list[Incident]:
-    """Affected services' and customers' slugs for a page of incidents in two small queries
+    """Affected services' and customers' slugs for a page of incidents in one small query
     (`service_slugs`, `customer_slugs`), without building related objects."""
     ids = [incident.pk for incident in incidents]
-    services: dict[int, list[str]] = {pk: [] for pk in ids}
-    customers: dict[int, list[str]] = {pk: [] for pk in ids}
-    for pk, slug in Incident.services.through.objects.filter(incident_id__in=ids).values_list(
-        "incident_id", "service__slug"
-    ):
-        services[pk].append(slug)
-    for pk, slug in Incident.customers.through.objects.filter(incident_id__in=ids).values_list(
-        "incident_id", "customer__slug"
-    ):
-        customers[pk].append(slug)
+    slugs: dict[str, dict[int, list[str]]] = {
+        "s": {pk: [] for pk in ids},
+        "c": {pk: [] for pk in ids},
+    }
+    services = (
+        Incident.services.through.objects.filter(incident_id__in=ids)
+        .annotate(kind=Value("s"), slug=F("service__slug"))
+        .values_list("kind", "incident_id", "slug")
+    )
+    customers = (
+        Incident.customers.through.objects.filter(incident_id__in=ids)
+        .annotate(kind=Value("c"), slug=F("customer__slug"))
+        .values_list("kind", "incident_id", "slug")
+    )
+    for kind, pk, slug in services.union(customers, all=True):
+        slugs[kind][pk].append(slug)
     for incident in incidents:
-        incident.service_slugs = sorted(services[incident.pk])
-        incident.customer_slugs = sorted(customers[incident.pk])
+        incident.service_slugs = sorted(slugs["s"][incident.pk])
+        incident.customer_slugs = sorted(slugs["c"][incident.pk])
     return incidents
 
 

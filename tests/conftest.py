@@ -113,11 +113,14 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
-def _status_page_in_tmp(settings, tmp_path):
+def _status_page_in_tmp(settings, tmp_path, monkeypatch):
     """The status page renders into the test's own folder, in the committing process (the
-    asynchronous path has its own test in tests/statuspage)."""
+    asynchronous path has its own test in tests/statuspage), with no render queued before."""
+    from incidents.statuspage import render
+
     settings.STATUS_PAGE_DIR = tmp_path / "status"
     settings.STATUS_PAGE_RENDER_ASYNC = False
+    monkeypatch.setattr(render, "_queued_until", 0.0)
 
 
 @pytest.fixture(autouse=True)

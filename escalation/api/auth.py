@@ -23,6 +23,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         key = key.strip()
         token = (
             ApiToken.objects.select_related("user")
+            .prefetch_related("user__groups")  # role_of asks several times per request
             .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True)
             .first()
         )

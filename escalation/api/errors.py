@@ -68,13 +68,7 @@ def api_exception_handler(exc, context):
             "detail": str(detail),
             "errors": {},
         }
-    if isinstance(exc, exceptions.Throttled):
-        view = context.get("view")
-        wait = int(exc.wait or 1)
-        limit = getattr(view, "throttle_limit", None)
-        response["RateLimit-Limit"] = str(limit or "")
-        response["RateLimit-Remaining"] = "0"
-        response["RateLimit-Reset"] = str(wait)
-        response["Retry-After"] = str(wait)
+    if isinstance(exc, exceptions.Throttled):  # RateLimit-* come from the throttle (view.headers)
+        response["Retry-After"] = str(int(exc.wait or 1))
     response.data = body
     return response

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Integration
-from ..services.integrations import Event, alertmanager_events, event_ingest
+from ..services.integrations import Event, alertmanager_events, count_repeat, event_ingest
 from .serializers import Text
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -44,6 +44,68 @@ class EventsV2Serializer(serializers.Serializer):
         if data["event_action"] != "trigger" and not data.get("dedup_key"):
             raise serializers.ValidationError({"dedup_key": ["dedup_key is required"]})
         return data
+
+
+def _plain_text(value, *, max_length: int, blank: bool = False) -> bool:
+    """A string DRF's CharField takes as it is: nothing to trim, no NUL, no lone surrogate."""
+    if not isinstance(value, str) or len(value) > max_length or "\x00" in value:
+        return False
+    if value != value.strip() or (not value and not blank):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate, which DRF refuses
+        return False
+    return True
+
+
+_PAYLOAD_TEXTS = {"summary": 1024, "source": 255}
+_PAYLOAD_OPTIONAL = ("component", "group", "timestamp")
+
+
+def plain_event(data: dict) -> dict | None:
+    """The usual well-formed event, checked without EventsV2Serializer (which costs more than the
+    rest of the request: DRF deep-copies every field of it and of the payload per request).
+    Returns exactly the serializer's validated data, or None for anything it does not decide at a
+    glance (a missing or mistyped field, text to trim, an unknown key's absence is fine): those go
+    through the serializer, which accepts them or explains. It never accepts what the serializer
+    refuses (a hypothesis property in tests/escalation/test_api_fast_paths.py)."""
+    action = data.get("event_action")
+    if action not in ACTIONS or not _plain_text(data.get("routing_key"), max_length=64):
+        return None
+    out = {"routing_key": data["routing_key"], "event_action": action}
+    for name, max_length in (("dedup_key", 255), ("client", 2**31), ("client_url", 2**31)):
+        if name in data:
+            if not _plain_text(data[name], max_length=max_length, blank=True):
+                return None
+            out[name] = data[name]
+    if action != "trigger" and not out.get("dedup_key"):
+        return None
+    if "payload" in data:
+        payload = data["payload"]
+        if not isinstance(payload, dict) or payload.get("severity") not in SEVERITIES:
+            return None
+        if not all(_plain_text(payload.get(k), max_length=n) for k, n in _PAYLOAD_TEXTS.items()):
+            return None
+        checked = {"summary": payload["summary"], "source": payload["source"]}
+        checked["severity"] = payload["severity"]
+        if "custom_details" in payload:
+            checked["custom_details"] = payload["custom_details"]
+        for name in _PAYLOAD_OPTIONAL:
+            if name in payload:
+                if not _plain_text(payload[name], max_length=2**31, blank=True):
+                    return None
+                checked[name] = payload[name]
+        out["payload"] = checked
+    elif action == "trigger":
+        return None
+    for name in ("links", "images"):
+        if name in data:
+            items = data[name]
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                return None
+            out[name] = items
+    return out
 
 
 def _pd_invalid(errors: list[str], message: str = "Event object is invalid") -> Response:
@@ -94,15 +156,22 @@ class EventsV2View(_Ingest):
     def post(self, request):
         if not isinstance(request.data, dict):
             return _pd_invalid(["The body must be a JSON object."])
-        data = EventsV2Serializer(data=request.data)
-        if not data.is_valid():
-            return _pd_invalid(
-                [
-                    f"{field}: {'; '.join(str(e) for e in errs)}"
-                    for field, errs in _flat(data.errors).items()
-                ]
-            )
-        v = data.validated_data
+        v = plain_event(request.data)
+        if v is None:
+            data = EventsV2Serializer(data=request.data)
+            if not data.is_valid():
+                return _pd_invalid(
+                    [
+                        f"{field}: {'; '.join(str(e) for e in errs)}"
+                        for field, errs in _flat(data.errors).items()
+                    ]
+                )
+            v = data.validated_data
+        dedup_key = v.get("dedup_key") or ""
+        if v["event_action"] == "trigger" and count_repeat(
+            key=v["routing_key"], kind=Integration.Kind.EVENTS_V2, dedup_key=dedup_key
+        ):
+            return _accepted(dedup_key)  # a repeat, counted on its open incident
         integration = (
             Integration.objects.filter(
                 key=v["routing_key"], kind=Integration.Kind.EVENTS_V2, is_active=True
@@ -115,7 +184,6 @@ class EventsV2View(_Ingest):
                 ["routing_key: unknown or inactive integration key"], "Invalid routing key"
             )
         payload = v.get("payload") or {}
-        dedup_key = v.get("dedup_key") or ""
         if not dedup_key:  # PagerDuty generates one for a trigger without a key
             dedup_key = uuid.uuid4().hex
         event_ingest(
@@ -133,10 +201,14 @@ class EventsV2View(_Ingest):
                 | ({"images": v["images"]} if v.get("images") else {}),
             ),
         )
-        return Response(
-            {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _accepted(dedup_key)
+
+
+def _accepted(dedup_key: str) -> Response:
+    return Response(
+        {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
+        status=status.HTTP_202_ACCEPTED,
+    )
 
 
 def _flat(errors, prefix="") -> dict:

@@ -1,6 +1,9 @@
 """API serializers, one per audience where audiences differ (customers never get the team's)."""
 
+from datetime import datetime
+
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from rest_framework import serializers
 
 from incidents.models import (
@@ -33,7 +36,11 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
-_DATETIME = serializers.DateTimeField()  # formats like every other DRF date-time field
+def iso_datetime(value: datetime, zone) -> str:
+    """What DRF's DateTimeField gives for an aware time in the current zone (ISO 8601, UTC as
+    "Z"), at a fraction of its cost: a page of 50 incidents formats 400 of them."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -128,9 +135,10 @@ class IncidentSerializer(serializers.ModelSerializer):
         else:
             data["services"] = sorted(service.slug for service in incident.services.all())
             data["customers"] = sorted(customer.slug for customer in incident.customers.all())
+        zone = timezone.get_current_timezone()
         for name in self._DATETIMES:
             value = getattr(incident, name)
-            data[name] = _DATETIME.to_representation(value) if value else None
+            data[name] = iso_datetime(value, zone) if value else None
         data["allowed_actions"] = self.get_allowed_actions(incident)
         return data
 

@@ -64,6 +64,10 @@ def sla_sync(*, incident: Incident, at: datetime | None = None) -> list[SlaClock
     at = at or timezone.now()
     wanted = _wanted(incident)
     existing = {(c.contract_id, c.target): c for c in incident.sla_clocks.all()}
+    if not wanted and not existing:
+        # No contract applies and none did: no pauses to apply and, as every sync cancels the
+        # warnings of clocks it removes, no pending SLA clock rows to cancel.
+        return []
     for key, clock in existing.items():
         if key not in wanted and clock.breached_at is None:
             clock.delete()  # no target any more (reclassified, customer removed): nothing owed

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,6 +131,15 @@ def etag_of(body: bytes) -> str:
 # --- when to render -----------------------------------------------------------------------------
 
 
+# An alert storm commits many new incidents a second in every web process; one queued render
+# covers all of them. A render this process queued starts RENDER_DELAY seconds after it was sent
+# (the broker holds it until then), so it sees every commit up to then: later commits within that
+# time need no task of their own (a margin covers the worker's clock).
+RENDER_DELAY = 1.0
+_MARGIN = 0.25
+_queued_until = 0.0  # time.monotonic() until which a render queued by this process is pending
+
+
 class _RenderAfterCommit:
     """The on-commit callback; `ran` tells a pending one from one already run (tests run them
     inside a transaction that never commits, so run callbacks stay in the connection's list)."""
@@ -137,12 +147,17 @@ class _RenderAfterCommit:
     ran = False
 
     def __call__(self) -> None:
+        global _queued_until
         self.ran = True
         if settings.STATUS_PAGE_RENDER_ASYNC:
+            now = time.monotonic()
+            if now < _queued_until - _MARGIN:
+                return  # the render this process queued a moment ago will see this commit
             try:
                 from config.celery import app
 
-                app.send_task("incidents.tasks.status_page_render")
+                app.send_task("incidents.tasks.status_page_render", countdown=RENDER_DELAY)
+                _queued_until = now + RENDER_DELAY
                 return
             except Exception:  # the broker is away: render here rather than not at all
                 logger.warning("status page: broker unavailable, rendering in process")

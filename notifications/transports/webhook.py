@@ -9,17 +9,19 @@ import hmac
 import json
 import time
 
-import httpx
 from django.conf import settings
 
 from .base import Message, Transport, TransportError
 
-_client: httpx.Client | None = None
+_client = None
 
 
-def client() -> httpx.Client:
-    """One pooled client per process: building one per request costs milliseconds of CPU (TLS
-    context) and a new connection each time. httpx clients are thread-safe."""
+def client():
+    """One pooled httpx client per process: building one per request costs milliseconds of CPU
+    (TLS context) and a new connection each time. httpx clients are thread-safe. Imported here:
+    only workers deliver, and web processes stay without httpx (and the pygments it pulls in)."""
+    import httpx
+
     global _client
     if _client is None:
         _client = httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False)
@@ -44,6 +46,8 @@ class WebhookTransport(Transport):
                 message.signing_secret or settings.WEBHOOK_SECRET, timestamp, body
             ),
         }
+        import httpx
+
         try:
             response = client().post(message.address, content=body, headers=headers)
         except httpx.InvalidURL as exc:

@@ -251,16 +251,22 @@ def test_not_found_unsupported_media_type_and_too_large(manager, settings):
 
 
 def test_rate_limit_is_429_with_retry_after_and_ratelimit_headers(manager, monkeypatch):
-    from rest_framework.throttling import UserRateThrottle
+    from escalation.api.throttling import TokenRateThrottle
 
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
     client = api(manager)
-    for _ in range(3):
-        assert client.get("/api/v1/services/").status_code == 200
+    for left in ("2", "1", "0"):
+        response = client.get("/api/v1/services/")
+        assert response.status_code == 200
+        assert (response["RateLimit-Limit"], response["RateLimit-Remaining"]) == ("3", left)
+        assert 1 <= int(response["RateLimit-Reset"]) <= 60
     response = client.get("/api/v1/services/")
     error_shape(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0 and response["RateLimit-Remaining"] == "0"
     assert response["RateLimit-Reset"] == response["Retry-After"]
+    assert response["RateLimit-Limit"] == "3"
+    # The limit is per token: the same user's other token has its own.
+    assert api(manager).get("/api/v1/services/").status_code == 200
 
 
 def test_idempotency_key_replays_the_first_answer(manager):
@@ -446,7 +452,8 @@ def test_list_query_count_does_not_grow_with_the_page(
     for i in range(30):
         IncidentFactory(title=f"I{i}", services=[service], customers=[customer])
     client = api(person, "read")
-    with django_assert_max_num_queries(10):
+    # token + its user's groups (+ its first use), the page, its slugs, (staff) permissions
+    with django_assert_max_num_queries(7):
         page = client.get("/api/v1/incidents/?page_size=30").json()
     assert len(page["results"]) == 30 and page["results"][0]["services"] == ["portal"]
 

@@ -1,0 +1,188 @@
+"""The API's hot paths give what the generic ones would. Ingest: a repeated trigger is one
+statement, the usual well-formed event skips DRF's serializer, and neither shortcut accepts or
+counts anything the full path would not. Lists: times formatted as DRF formats them."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework import serializers as drf
+from rest_framework.test import APIClient
+
+from escalation.api.ingest import EventsV2Serializer, plain_event
+from escalation.api.serializers import iso_datetime
+from escalation.models import Integration
+from escalation.services.integrations import count_repeat, integration_create
+from incidents.models import Incident
+from tests.factories import ServiceFactory, drive
+
+URL = "/api/v1/integrations/events/v2/enqueue"
+
+
+def trigger(key: str, dedup_key: str = "disk-1", **payload) -> dict:
+    return {
+        "routing_key": key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key,
+        "payload": {"summary": "Disk almost full", "source": "db01", "severity": "warning"}
+        | payload,
+    }
+
+
+# --- plain_event agrees with the serializer -----------------------------------------------------
+
+DELETE = object()
+values = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["", " ", " x", "x ", "ok", "a\x00b", "\ud800", "Störung", "x" * 70]),
+    st.sampled_from(["trigger", "acknowledge", "resolve", "critical", "info", "fatal"]),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.lists(st.one_of(st.integers(), st.dictionaries(st.text(max_size=2), st.text())), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+    st.just(DELETE),
+)
+TOP = ["routing_key", "event_action", "dedup_key", "payload", "links", "images", "client"]
+PAYLOAD = ["summary", "source", "severity", "custom_details", "component", "group", "timestamp"]
+BASES = [
+    trigger("k" * 32),
+    trigger("k" * 32, custom_details={"free": "12 %"}, component="disk", group="db"),
+    {"routing_key": "k" * 32, "event_action": "resolve", "dedup_key": "db-1"},
+    {**trigger("k" * 32), "links": [{"href": "https://x"}], "images": [], "client": "Zabbix"},
+]
+
+
+def mutated(base: dict, changes: list) -> dict:
+    """A valid event with a few fields replaced by odd values or removed."""
+    event = {**base, "payload": dict(base["payload"])} if "payload" in base else dict(base)
+    for (top, field), value in changes:
+        target = event["payload"] if field and isinstance(event.get("payload"), dict) else event
+        name = field if target is not event else top
+        if value is DELETE:
+            target.pop(name, None)
+        else:
+            target[name] = value
+    return event
+
+
+events = st.builds(
+    mutated,
+    st.sampled_from(BASES),
+    st.lists(
+        st.tuples(st.tuples(st.sampled_from(TOP), st.sampled_from([None, *PAYLOAD])), values),
+        max_size=2,
+    ),
+)
+
+
+def as_plain_dicts(value):
+    if isinstance(value, dict):
+        return {k: as_plain_dicts(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_plain_dicts(v) for v in value]
+    return value
+
+
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+@given(events)
+def test_the_fast_check_never_accepts_what_the_serializer_refuses(event):
+    fast = plain_event(event)
+    serializer = EventsV2Serializer(data=event)
+    valid = serializer.is_valid()
+    if fast is not None:
+        assert valid, serializer.errors
+        assert fast == as_plain_dicts(serializer.validated_data)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        trigger("k" * 32),
+        trigger("k" * 32, custom_details={"free": "12 %"}, component="disk", group="db"),
+        {"routing_key": "k" * 32, "event_action": "acknowledge", "dedup_key": "db-1"},
+        {**trigger("k" * 32, summary="Störung Zahlungen"), "links": [{"href": "https://x"}]},
+    ],
+)
+def test_usual_events_take_the_fast_path(event):
+    assert plain_event(event) is not None
+
+
+# --- count_repeat -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events_integration(db):
+    return integration_create(
+        kind=Integration.Kind.EVENTS_V2, service=ServiceFactory(slug="db"), name="Zabbix"
+    )
+
+
+def post(body):
+    return APIClient().post(URL, body, format="json")
+
+
+def test_a_repeat_is_one_statement(events_integration, django_assert_num_queries):
+    assert post(trigger(events_integration.key)).status_code == 202  # opens the incident
+    with django_assert_num_queries(1):
+        response = post(trigger(events_integration.key))
+    assert response.status_code == 202 and response.json()["dedup_key"] == "disk-1"
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 2
+
+
+def test_the_first_event_marks_the_integration_used(events_integration):
+    post(trigger(events_integration.key))
+    events_integration.refresh_from_db()
+    assert events_integration.last_event_at is not None
+
+
+def test_a_repeat_needs_an_active_integration_of_the_right_kind(events_integration):
+    post(trigger(events_integration.key))
+    other = integration_create(kind="alertmanager", service=ServiceFactory(), name="AM")
+    # An Alertmanager key sent as a routing key counts nothing (dedup keys themselves are global).
+    assert not count_repeat(key=other.key, kind="events_v2", dedup_key="disk-1")
+    assert post(trigger(other.key)).json()["message"] == "Invalid routing key"
+    Integration.objects.filter(pk=events_integration.pk).update(is_active=False)
+    response = post(trigger(events_integration.key))
+    assert response.status_code == 400 and response.json()["message"] == "Invalid routing key"
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 1
+
+
+def test_a_repeat_never_lands_on_a_closed_or_keyless_incident(events_integration, manager):
+    post(trigger(events_integration.key))
+    incident = Incident.objects.get(dedup_key="disk-1")
+    drive(incident, "resolved", actor=manager)
+    keyless = Incident.objects.create(title="Opened by hand")  # dedup_key ""
+    assert not count_repeat(key=events_integration.key, kind="events_v2", dedup_key="")
+    assert post(trigger(events_integration.key)).status_code == 202  # opens a second incident
+    assert Incident.objects.filter(dedup_key="disk-1").count() == 2
+    incident.refresh_from_db()
+    keyless.refresh_from_db()
+    assert incident.alert_count == 1 and keyless.alert_count == 0
+
+
+def test_a_malformed_repeat_is_still_refused(events_integration):
+    post(trigger(events_integration.key))
+    response = post(trigger(events_integration.key, severity="fatal"))
+    assert response.status_code == 400 and "severity" in response.json()["errors"][0]
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 1
+
+
+# --- list pages ---------------------------------------------------------------------------------
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1900, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.just(dt.UTC),
+    ),
+    st.sampled_from(["Europe/Berlin", "UTC", "America/St_Johns", "Asia/Kathmandu", "Pacific/Apia"]),
+)
+def test_times_are_formatted_as_drf_formats_them(value, zone_name):
+    zone = zoneinfo.ZoneInfo(zone_name)
+    with timezone.override(zone):
+        assert iso_datetime(value, zone) == drf.DateTimeField().to_representation(value)
