@@ -1,11 +1,15 @@
 """Benchmark: alert ingestion (Events API v2) and the incident list, on PostgreSQL + Redis under
 gunicorn, with wrk as the load generator on the same machine.
 
-1. Events: a realistic mix, 90 % repeats of open dedup keys and 10 % new keys, POSTed by wrk (Lua
-   script). A 202 means the event is on an incident (stored, deduplicated). Prints requests/s,
-   latency percentiles, and checks the database afterwards: every accepted event is counted on an
-   incident (alert_count), nothing lost.
+1. Events: a realistic mix, 90 % repeats of open dedup keys and 10 % new keys (--repeat-share),
+   POSTed by wrk (Lua script). A 202 means the event is on an incident (stored, deduplicated).
+   Prints requests/s, latency percentiles, and checks the database afterwards: every accepted
+   event is counted on an incident (alert_count), nothing lost. A new key opens an incident and
+   classifies it (severity "warning": P3, no escalation) in the request.
 2. Incident list: GET /api/v1/incidents/?page_size=50 with a bearer token over `--incidents` rows.
+
+For each run, the cores each program used (CPU seconds / wall seconds; wrk itself is not counted:
+it has exited before the second reading), and the web workers' memory after each run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/em_bench REDIS_URL=redis://127.0.0.1:6379/12 \\
         .venv/bin/python bench/ingest.py --workers 3 --seconds 20
@@ -37,7 +41,7 @@ local counter = 0
 request = function()
   counter = counter + 1
   local key
-  if math.random() < 0.9 then
+  if math.random() < %(repeat_share)s then
     key = "open-" .. math.random(1, keys)
   else
     key = "new-" .. tostring(wrk.thread) .. "-" .. counter .. "-" .. math.random(1, 1000000000)
@@ -112,6 +116,25 @@ def cpu_share(before: dict[str, float], after: dict[str, float], seconds: float)
     return ", ".join(f"{name} {value / seconds:.2f}" for name, value in top if value > 0)
 
 
+def drain(clock_model, limit: float = 600) -> tuple[float, int]:
+    """Wait until no classification is pending (firing the clocks here when no worker does);
+    returns the seconds waited and how many classify clocks fired in the meantime."""
+    from escalation.services.clocks import clocks_tick
+
+    pending = clock_model.objects.filter(
+        kind=clock_model.Kind.CLASSIFY, status__in=["pending", "claimed"]
+    )
+    done_before = clock_model.objects.filter(kind=clock_model.Kind.CLASSIFY, status="done").count()
+    start = time.monotonic()
+    while pending.exists() and time.monotonic() - start < limit:
+        if os.environ.get("_BENCH_NO_WORKER"):
+            clocks_tick()
+        else:
+            time.sleep(0.2)
+    done = clock_model.objects.filter(kind=clock_model.Kind.CLASSIFY, status="done").count()
+    return time.monotonic() - start, done - done_before
+
+
 def rss_mb(pid: int) -> list[float]:
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     sizes = []
@@ -127,6 +150,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--open-keys", type=int, default=500)
+    parser.add_argument(
+        "--repeat-share", type=float, default=0.9, help="share of events that repeat an open key"
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="no Celery worker during the events run: the web processes alone (new incidents "
+        "are then classified after the run, timed in this process)",
+    )
     parser.add_argument("--incidents", type=int, default=20_000, help="rows for the list test")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -141,8 +173,12 @@ def main() -> None:
     from django.db.models import Sum
 
     call_command("migrate", verbosity=0)
+    from escalation.models import Clock
     from escalation.services.integrations import integration_create
     from incidents.models import Incident, Service, User
+
+    if args.no_worker:
+        os.environ["_BENCH_NO_WORKER"] = "1"
     from incidents.services import api_token_create
 
     service = Service.objects.create(name="Datenbanken", slug="db")
@@ -199,16 +235,31 @@ def main() -> None:
                         },
                     },
                 )
+            worker = None
+            if not args.no_worker:  # classifies the new incidents (a clock due at once)
+                worker = subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "config", "worker",
+                     "--loglevel=warning", "--concurrency=2", "--without-mingle",
+                     "--without-gossip"],
+                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                time.sleep(6)
+            drain(Clock)  # the open keys' own classification, before measuring
             before = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
             cpu_before = cpu_seconds()
             events = wrk(
                 base,
-                EVENTS_LUA % {"open_keys": args.open_keys, "routing_key": integration.key},
+                EVENTS_LUA
+                % {
+                    "open_keys": args.open_keys,
+                    "routing_key": integration.key,
+                    "repeat_share": args.repeat_share,
+                },
                 args.seconds,
                 args.connections,
             )
             cpu_events = cpu_share(cpu_before, cpu_seconds(), events["seconds"])
-            memory = rss_mb(server.pid)
+            memory_events = rss_mb(server.pid)
             after = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
             stored = after - before
             accepted = events["requests"] - events["non_2xx"]
@@ -223,6 +274,15 @@ def main() -> None:
                 f" incidents now {Incident.objects.count()}"
             )
             print(f"  cores busy during the events run: {cpu_events}")
+            waited, classified = drain(Clock)
+            print(
+                f"classification of the new incidents ({'worker' if worker else 'this process'}"
+                f"): the last of them {waited:.1f} s after the run ended; {classified} classified"
+                f" since the run began"
+            )
+            if worker:
+                worker.terminate()
+                worker.wait(timeout=30)
             # The list: fill the table up to --incidents rows, then GET pages of 50.
             missing = args.incidents - Incident.objects.count()
             if missing > 0:
@@ -252,7 +312,12 @@ def main() -> None:
                 "  cores busy during the list run: "
                 + cpu_share(cpu_before, cpu_seconds(), listing["seconds"])
             )
-            print(f"web worker memory (RSS, MB): {', '.join(f'{m:.0f}' for m in memory)}")
+            memory_list = rss_mb(server.pid)
+            print(
+                "web worker memory (RSS, MB): after the events run "
+                f"{', '.join(f'{m:.0f}' for m in memory_events)}; after the list run "
+                f"{', '.join(f'{m:.0f}' for m in memory_list)}"
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # /status/ is answered from the stored bytes here, before sessions, auth and locale run.
     "incidents.statuspage.middleware.StatusPageMiddleware",
+    # A repeated alert (Events API v2) is counted here, before sessions, auth and DRF run.
+    "escalation.api.middleware.RepeatedEventMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,7 +131,7 @@ AUTH_USER_MODEL = "incidents.User"
 # from one address, that pair is locked for AXES_COOLOFF_MINUTES.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "incidents.auth.CachedPermissionsBackend",  # Django's ModelBackend, permissions cached
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
@@ -218,6 +220,8 @@ ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 # A clock claimed by a tick but not finished within this time is claimed again (crashed worker).
 CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
 CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
+# A commit that makes a clock due now (an alert's incident to classify) queues a tick at once.
+CLOCK_TICK_KICK = env_bool("CLOCK_TICK_KICK", True)
 # The public status page is rendered on change into this folder (one file per artefact and
 # language plus manifest.json); the app serves the stored bytes, nginx serves the files directly.
 STATUS_PAGE_DIR = Path(os.environ.get("STATUS_PAGE_DIR", VAR_DIR / "status"))

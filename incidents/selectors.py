@@ -3,7 +3,8 @@
 import re
 from datetime import datetime, timedelta
 
-from django.db.models import F, Prefetch, QuerySet, Value
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -82,29 +83,39 @@ def customers_for(user: User) -> QuerySet[Customer]:
     return Customer.objects.none()
 
 
+def _slugs_sql(relation, count: int) -> str:
+    """SELECT incident id, slug FROM the relation's through table joined to its target."""
+    quote = connection.ops.quote_name
+    through = relation.through._meta
+    target = relation.field.related_model._meta
+    link = through.get_field(relation.field.m2m_reverse_field_name()).column
+    source = through.get_field(relation.field.m2m_field_name()).column
+    return (
+        f"SELECT t.{quote(source)}, x.{quote('slug')} FROM {quote(through.db_table)} t "  # noqa: S608
+        f"JOIN {quote(target.db_table)} x ON x.{quote(target.pk.column)} = t.{quote(link)} "
+        f"WHERE t.{quote(source)} IN ({', '.join(['%s'] * count)})"
+    )
+
+
 def attach_slugs(incidents: list[Incident]) -> list[Incident]:
     """Affected services' and customers' slugs for a page of incidents in one small query
-    (`service_slugs`, `customer_slugs`), without building related objects."""
+    (`service_slugs`, `customer_slugs`), without building related objects. Raw SQL: the ORM took
+    longer to compile this union than the database to answer it (names come from the models,
+    values are parameters)."""
     ids = [incident.pk for incident in incidents]
-    slugs: dict[str, dict[int, list[str]]] = {
-        "s": {pk: [] for pk in ids},
-        "c": {pk: [] for pk in ids},
-    }
-    services = (
-        Incident.services.through.objects.filter(incident_id__in=ids)
-        .annotate(kind=Value("s"), slug=F("service__slug"))
-        .values_list("kind", "incident_id", "slug")
-    )
-    customers = (
-        Incident.customers.through.objects.filter(incident_id__in=ids)
-        .annotate(kind=Value("c"), slug=F("customer__slug"))
-        .values_list("kind", "incident_id", "slug")
-    )
-    for kind, pk, slug in services.union(customers, all=True):
-        slugs[kind][pk].append(slug)
+    slugs: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in ids}
+    if ids:
+        sql = (
+            f"SELECT 0, s.* FROM ({_slugs_sql(Incident.services, len(ids))}) s UNION ALL "  # noqa: S608
+            f"SELECT 1, c.* FROM ({_slugs_sql(Incident.customers, len(ids))}) c"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids + ids)
+            for kind, pk, slug in cursor.fetchall():
+                slugs[pk][kind].append(slug)
     for incident in incidents:
-        incident.service_slugs = sorted(slugs["s"][incident.pk])
-        incident.customer_slugs = sorted(slugs["c"][incident.pk])
+        incident.service_slugs = sorted(slugs[incident.pk][0])
+        incident.customer_slugs = sorted(slugs[incident.pk][1])
     return incidents
 
 

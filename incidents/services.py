@@ -137,8 +137,11 @@ def incident_create(
     dedup_key: str = "",
     commander: User | None = None,
     detected_at: datetime | None = None,
+    alert_count: int = 0,
+    last_alert_at: datetime | None = None,
 ) -> Incident:
-    """Record a newly detected incident. Classification is a separate step (incident_classify)."""
+    """Record a newly detected incident (`alert_count`/`last_alert_at`: opened by an alert).
+    Classification is a separate step (incident_classify)."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput(_("A title is required."), field="title")
@@ -155,9 +158,13 @@ def incident_create(
         commander=commander,
         created_by=actor,
         detected_at=detected_at or timezone.now(),
+        alert_count=alert_count,
+        last_alert_at=last_alert_at,
     )
-    incident.services.set(services)
-    incident.customers.set(customers)
+    if services:  # a new incident has none yet: add, not set (which reads the current ones)
+        incident.services.add(*services)
+    if customers:
+        incident.customers.add(*customers)
     timeline_record(
         incident=incident,
         kind=EventKind.CREATED,

@@ -116,11 +116,13 @@ def _empty_cache():
 def _status_page_in_tmp(settings, tmp_path, monkeypatch):
     """The status page renders into the test's own folder, in the committing process (the
     asynchronous path has its own test in tests/statuspage), with no render queued before."""
-    from incidents.statuspage import render
+    from incidents.coalesce import Coalesced
 
     settings.STATUS_PAGE_DIR = tmp_path / "status"
     settings.STATUS_PAGE_RENDER_ASYNC = False
-    monkeypatch.setattr(render, "_queued_until", 0.0)
+    settings.CLOCK_TICK_KICK = False  # tests fire clocks themselves (clocks_tick)
+    for queued in Coalesced.instances:
+        monkeypatch.setattr(queued, "until", 0.0)
 
 
 @pytest.fixture(autouse=True)

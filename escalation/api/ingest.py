@@ -1,6 +1,7 @@
 """Alert ingestion endpoints, compatible with PagerDuty's Events API v2 and Alertmanager's webhook:
 monitoring only changes a URL. The integration key is the credential (routing key or URL part)."""
 
+import json
 import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -168,8 +169,14 @@ class EventsV2View(_Ingest):
                 )
             v = data.validated_data
         dedup_key = v.get("dedup_key") or ""
-        if v["event_action"] == "trigger" and count_repeat(
-            key=v["routing_key"], kind=Integration.Kind.EVENTS_V2, dedup_key=dedup_key
+        tried = v["event_action"] == "trigger" and bool(dedup_key)
+        # RepeatedEventMiddleware may have tried already (a plain event): no second UPDATE.
+        if (
+            tried
+            and not getattr(request, "not_a_repeat", False)
+            and count_repeat(
+                key=v["routing_key"], kind=Integration.Kind.EVENTS_V2, dedup_key=dedup_key
+            )
         ):
             return _accepted(dedup_key)  # a repeat, counted on its open incident
         integration = (
@@ -188,6 +195,7 @@ class EventsV2View(_Ingest):
             dedup_key = uuid.uuid4().hex
         event_ingest(
             integration=integration,
+            known_new=tried,
             event=Event(
                 action=v["event_action"],
                 dedup_key=dedup_key,
@@ -209,6 +217,15 @@ def _accepted(dedup_key: str) -> Response:
         {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
         status=status.HTTP_202_ACCEPTED,
     )
+
+
+def accepted_body(dedup_key: str) -> bytes:
+    """The 202's body as DRF's JSONRenderer writes it (for RepeatedEventMiddleware)."""
+    return json.dumps(
+        {"status": "success", "message": "Event processed", "dedup_key": dedup_key},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
 
 
 def _flat(errors, prefix="") -> dict:

@@ -20,6 +20,7 @@ class Clock(models.Model):
         SERVICE_HOURS = "service_hours", _("Service hours begin")
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACH = "sla_breach", _("SLA target missed")
+        CLASSIFY = "classify", _("Classify an alert's incident")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

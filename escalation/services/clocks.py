@@ -14,13 +14,47 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.models import OPEN_STATES
+from incidents.coalesce import Coalesced
+from incidents.exceptions import InvalidInput, TransitionNotAllowed
+from incidents.models import OPEN_STATES, State
 from incidents.services import incident_lock
 
 from ..models import Clock, EscalationRun, Page
 from . import engine, matrix, sla
 
 logger = logging.getLogger(__name__)
+
+# A clock due now need not wait for the beat tick: one tick queued right after the commit (and
+# coalesced: one per process covers every such commit in the next fifth of a second).
+TICK = Coalesced("escalation.tasks.clock_tick", delay=0.2)
+
+
+def tick_soon() -> None:
+    """After this transaction commits, fire due clocks now rather than at the next beat tick."""
+
+    def kick() -> None:
+        if not settings.CLOCK_TICK_KICK:
+            return
+        try:
+            TICK.send()
+        except Exception:  # the broker is away: the beat tick fires them when it is back
+            logger.warning("clocks: broker unavailable, due clocks wait for the beat tick")
+
+    transaction.on_commit(kick)
+
+
+def classify_soon(*, incident, impact: str, urgency: str) -> Clock:
+    """Classify a new incident in a worker right after this transaction commits (its clock is
+    due now, and is fired by the next tick, which is queued at commit)."""
+    clock = Clock.objects.create(
+        incident=incident,
+        kind=Clock.Kind.CLASSIFY,
+        due_at=incident.detected_at,
+        key=f"classify:{incident.pk}",
+        payload={"impact": impact, "urgency": urgency},
+    )
+    tick_soon()
+    return clock
 
 
 def clocks_claim(*, now: datetime, limit: int) -> list[int]:
@@ -100,6 +134,22 @@ def _ladder_step(incident, clock, now):
         )
 
 
+def _classify(incident, clock, now):
+    from .workflow import incident_classify
+
+    if incident.state != State.DETECTED:
+        return  # someone classified it meanwhile: theirs stands
+    try:
+        incident_classify(
+            incident=incident,
+            actor=None,
+            impact=clock.payload["impact"],
+            urgency=clock.payload["urgency"],
+        )
+    except (InvalidInput, TransitionNotAllowed) as exc:  # e.g. a severity map edited wrongly
+        logger.warning("incident %s: could not classify: %s", incident.pk, exc)
+
+
 def _update_due(incident, clock, now):
     matrix.update_due_fire(incident=incident, clock=clock, at=now)
 
@@ -109,6 +159,7 @@ def _update_reminder(incident, clock, now):
 
 
 _HANDLERS = {
+    Clock.Kind.CLASSIFY: _classify,
     Clock.Kind.LEVEL_TIMEOUT: _level_timeout,
     Clock.Kind.SERVICE_HOURS: _service_hours,
     Clock.Kind.LADDER_STEP: _ladder_step,

@@ -10,14 +10,14 @@ import json
 import time
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import OPEN_STATES, Incident, Service, Source
 
 from ..models import Integration
-from .workflow import incident_acknowledge, incident_classify, incident_open, incident_resolve
+from .workflow import incident_acknowledge, incident_open, incident_resolve
 
 SOURCES = {
     Integration.Kind.EVENTS_V2: Source.EVENTS_V2,
@@ -83,13 +83,16 @@ def count_repeat(*, key: str, kind: str, dedup_key: str, now=None) -> bool:
     return counted
 
 
-def event_ingest(*, integration: Integration, event: Event) -> Incident | None:
+def event_ingest(
+    *, integration: Integration, event: Event, known_new: bool = False
+) -> Incident | None:
     """Apply one event; returns the incident it landed on (None for ack/resolve of no incident,
-    and for a repeated trigger, which is only counted: the hot path stays one UPDATE)."""
+    and for a repeated trigger, which is only counted: the hot path stays one UPDATE).
+    `known_new`: the caller's count_repeat has just found no open incident with this key."""
     now = timezone.now()
     _touch(integration.key, now)
     if event.action == "trigger":
-        return _trigger(integration, event, now)
+        return _trigger(integration, event, now, known_new=known_new)
     incident = _open_incident(event.dedup_key)
     if incident is None:
         return None
@@ -107,28 +110,29 @@ def event_ingest(*, integration: Integration, event: Event) -> Incident | None:
     return incident
 
 
-def _trigger(integration: Integration, event: Event, now) -> Incident:
+def _trigger(integration: Integration, event: Event, now, *, known_new: bool) -> Incident:
     repeat = {"key": integration.key, "kind": integration.kind, "dedup_key": event.dedup_key}
-    if count_repeat(**repeat, now=now):  # a repeat: counted on the open incident, nothing new
-        return None
+    if not known_new and count_repeat(**repeat, now=now):
+        return None  # a repeat: counted on the open incident, nothing new
+    levels = integration.severity_map.get(event.severity) or ("", "")
     try:
-        with transaction.atomic():
-            incident = incident_open(
-                actor=None,
-                title=event.summary[:300] or event.dedup_key,
-                description=_description(event),
-                services=[event.service or integration.service],
-                source=SOURCES[integration.kind],
-                dedup_key=event.dedup_key,
-                detected_at=now,
-            )
-            Incident.objects.filter(pk=incident.pk).update(alert_count=1, last_alert_at=now)
-            levels = integration.severity_map.get(event.severity)
-            if levels:
-                incident = incident_classify(
-                    incident=incident, actor=None, impact=levels[0], urgency=levels[1]
-                )
-            return incident
+        # Stored in one short transaction (incident_open's): the incident with its alert. The
+        # classification its severity maps to (and so escalation) follows at once in a worker:
+        # in a storm every alert is stored and answered quickly, and none is turned away.
+        return incident_open(
+            actor=None,
+            title=event.summary[:300] or event.dedup_key,
+            description=_description(event),
+            services=[event.service or integration.service],
+            source=SOURCES[integration.kind],
+            dedup_key=event.dedup_key,
+            detected_at=now,
+            alert_count=1,
+            last_alert_at=now,
+            impact=levels[0],
+            urgency=levels[1],
+            classify_later=True,
+        )
     except IntegrityError:
         # A concurrent trigger with the same key opened it first: count this one there.
         count_repeat(**repeat, now=now)

@@ -36,7 +36,7 @@ from incidents.services import (
 from .. import selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
-from . import engine, matrix, sla
+from . import clocks, engine, matrix, sla
 from .webhooks import incident_event_emit
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
@@ -118,15 +118,25 @@ def _transitioned(incident: Incident, action: str, from_state: str) -> None:
 
 
 @transaction.atomic
-def incident_open(*, actor: User | None, impact: str = "", urgency: str = "", **fields) -> Incident:
+def incident_open(
+    *,
+    actor: User | None,
+    impact: str = "",
+    urgency: str = "",
+    classify_later: bool = False,
+    **fields,
+) -> Incident:
     """Record a new incident (incidents.services.incident_create) and announce it; given impact
     and urgency, classify it in the same transaction (so a refused classification leaves no
-    half-made incident behind)."""
+    half-made incident behind), or with `classify_later` schedule that for a worker right after
+    commit (a clock due now: alert ingestion stores first, so a storm is never turned away)."""
     if bool(impact) != bool(urgency):
         raise InvalidInput(_("Give impact and urgency together, or neither."), field="impact")
     incident = incident_create(actor=actor, **fields)
     incident_event_emit(incident=incident, event="created")
-    if impact:
+    if impact and classify_later:
+        clocks.classify_soon(incident=incident, impact=impact, urgency=urgency)
+    elif impact:
         incident = incident_classify(incident=incident, actor=actor, impact=impact, urgency=urgency)
     return incident
 

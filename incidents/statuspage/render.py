@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +44,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ..coalesce import Coalesced
 from ..models import ServiceStatus
 from .build import (
     DEGRADED,
@@ -131,13 +131,8 @@ def etag_of(body: bytes) -> str:
 # --- when to render -----------------------------------------------------------------------------
 
 
-# An alert storm commits many new incidents a second in every web process; one queued render
-# covers all of them. A render this process queued starts RENDER_DELAY seconds after it was sent
-# (the broker holds it until then), so it sees every commit up to then: later commits within that
-# time need no task of their own (a margin covers the worker's clock).
-RENDER_DELAY = 1.0
-_MARGIN = 0.25
-_queued_until = 0.0  # time.monotonic() until which a render queued by this process is pending
+# Under an alert storm one queued render covers every commit of this process until it starts.
+RENDER = Coalesced("incidents.tasks.status_page_render", delay=1.0)
 
 
 class _RenderAfterCommit:
@@ -147,17 +142,10 @@ class _RenderAfterCommit:
     ran = False
 
     def __call__(self) -> None:
-        global _queued_until
         self.ran = True
         if settings.STATUS_PAGE_RENDER_ASYNC:
-            now = time.monotonic()
-            if now < _queued_until - _MARGIN:
-                return  # the render this process queued a moment ago will see this commit
             try:
-                from config.celery import app
-
-                app.send_task("incidents.tasks.status_page_render", countdown=RENDER_DELAY)
-                _queued_until = now + RENDER_DELAY
+                RENDER.send()
                 return
             except Exception:  # the broker is away: render here rather than not at all
                 logger.warning("status page: broker unavailable, rendering in process")

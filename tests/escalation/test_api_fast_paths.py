@@ -186,3 +186,131 @@ def test_times_are_formatted_as_drf_formats_them(value, zone_name):
     zone = zoneinfo.ZoneInfo(zone_name)
     with timezone.override(zone):
         assert iso_datetime(value, zone) == drf.DateTimeField().to_representation(value)
+
+
+def test_permissions_are_cached_until_someone_changes_them(manager):
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import IncidentFactory
+
+    incident = IncidentFactory()
+    client = APIClient()
+    from incidents.services import api_token_create
+
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=manager)[1]}")
+
+    def actions() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+        asked = any("auth_permission" in query["sql"] for query in queries.captured_queries)
+        return body["allowed_actions"], asked
+
+    everything = ["acknowledge", "classify", "resolve"]
+    assert actions() == (everything, True)
+    assert actions() == (everything, False)  # from the cache
+    group = manager.groups.get()
+    group.permissions.remove(Permission.objects.get(codename="classify_incident"))
+    assert actions() == (["acknowledge", "resolve"], True)  # the change counts at once
+    group.permissions.add(Permission.objects.get(codename="classify_incident"))
+    assert actions() == (everything, True)
+    manager.groups.clear()  # no role any more: no access at all
+    assert client.get(f"/api/v1/incidents/{incident.pk}/").status_code == 403
+
+
+# --- store first, classify right after ------------------------------------------------------------
+
+
+def test_a_new_alert_is_stored_first_and_classified_by_the_next_tick(events_integration):
+    from escalation.models import Clock
+    from escalation.services.clocks import clocks_tick
+
+    post(trigger(events_integration.key, severity="critical"))
+    incident = Incident.objects.get(dedup_key="disk-1")
+    assert (incident.state, incident.priority, incident.alert_count) == ("detected", None, 1)
+    clock = Clock.objects.get(incident=incident, kind=Clock.Kind.CLASSIFY)
+    assert clock.payload == {"impact": "high", "urgency": "high"}
+    assert clocks_tick() == 1
+    incident.refresh_from_db()
+    assert incident.priority == 1 and incident.state == "escalated"
+    assert incident.events.filter(kind="classified", actor__isnull=True).exists()
+
+
+def test_a_classification_by_hand_before_the_tick_stands(events_integration, manager):
+    from escalation.services import incident_classify
+    from escalation.services.clocks import clocks_tick
+
+    post(trigger(events_integration.key, severity="critical"))
+    incident = Incident.objects.get(dedup_key="disk-1")
+    incident_classify(incident=incident, actor=manager, impact="low", urgency="low")
+    clocks_tick()
+    incident.refresh_from_db()
+    assert incident.priority == 5 and incident.state == "classified"
+
+
+def test_the_commit_queues_one_tick_for_a_burst(
+    events_integration, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The tick that classifies is queued when the incident commits (coalesced: one per process
+    covers the next fifth of a second); the broker only receives it, so a recorder stands in."""
+    from config.celery import app
+    from incidents import coalesce
+
+    settings.CLOCK_TICK_KICK = True
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append((name, options)))
+    now = [500.0]
+    monkeypatch.setattr(coalesce.time, "monotonic", lambda: now[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            post(trigger(events_integration.key, dedup_key=f"new-{n}"))
+    assert sent == [("escalation.tasks.clock_tick", {"countdown": 0.2})]
+    now[0] += 0.2
+    with django_capture_on_commit_callbacks(execute=True):
+        post(trigger(events_integration.key, dedup_key="later"))
+    assert len(sent) == 2
+
+
+# --- RepeatedEventMiddleware ----------------------------------------------------------------------
+
+SHORT_CUT = "escalation.api.middleware.RepeatedEventMiddleware"
+
+
+def test_the_short_cut_answers_a_repeat_as_the_view_does(events_integration, settings):
+    post(trigger(events_integration.key))
+    assert SHORT_CUT in settings.MIDDLEWARE
+    fast = post(trigger(events_integration.key))
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != SHORT_CUT]
+    full = post(trigger(events_integration.key))
+    assert fast.status_code == full.status_code == 202
+    assert fast.content == full.content and fast["Content-Type"] == full["Content-Type"]
+    assert fast["Allow"] == full["Allow"]
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"routing_key": "KEY", "event_action": "trigger", "dedup_key": "disk-1", '
+        b'"payload": {"summary": "x", "source": "y", "severity": "info", '
+        b'"custom_details": {"load": NaN}}}',
+        b'{"routing_key": "KEY", "event_action": "trigger", "dedup_key": "disk-1"}',
+        b"\xff\xfe{}",
+        b"[1, 2]",
+    ],
+)
+def test_what_the_short_cut_does_not_take_the_view_refuses(events_integration, body):
+    post(trigger(events_integration.key))
+    response = APIClient().post(
+        URL, body.replace(b"KEY", events_integration.key.encode()), content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json()["status"] == "invalid event"
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 1
+
+
+def test_a_repeat_the_short_cut_leaves_to_the_view_is_counted_once(events_integration):
+    post(trigger(events_integration.key))
+    untrimmed = trigger(events_integration.key, summary=" Disk almost full ")  # not plain
+    assert post(untrimmed).status_code == 202
+    assert Incident.objects.get(dedup_key="disk-1").alert_count == 2
