@@ -5,6 +5,8 @@ the database for the user's permissions (two joins over users, groups and permis
 set is cached per user, stamped with a version; any change to who is in which group, to a user's
 or group's permissions, or to a user or group row, sets a new version, which makes every cached
 set stale at once. Django's ModelBackend still computes the set: only where it is kept changes.
+Without Redis (the embedded default) every process has a cache of its own: a change made by
+another process (say a management command) counts there after at most SECONDS.
 """
 
 import uuid

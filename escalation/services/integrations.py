@@ -1,8 +1,9 @@
 """Alert ingestion: Events API v2 (PagerDuty-compatible) and Alertmanager webhooks become incidents.
 
-A trigger with the dedup key of an open incident adds to it (a counter, not a new incident); a new
-key opens an incident, classified at once by the integration's severity rules, so escalation can
-start on arrival. Acknowledge and resolve act on the incident of that key.
+A trigger with the dedup key of an open incident adds to it (a counter, one statement: see
+count_repeat); a new key opens an incident, stored first and classified right after by a worker
+(a clock due at once, its tick queued at commit) with the integration's severity rules, so
+escalation starts on arrival. Acknowledge and resolve act on the incident of that key.
 """
 
 import hashlib
