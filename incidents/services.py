@@ -259,4 +259,7 @@ def api_token_create(*, user: User, scope: str = "read", name: str = "") -> tupl
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
+    from .auth import tokens_changed
+
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    tokens_changed()  # a token kept in the shared cache stops at once

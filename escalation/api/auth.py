@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from incidents.auth import token_for, token_used
 from incidents.models import ApiToken
 from incidents.selectors import role_of
 
@@ -20,18 +21,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         keyword, _, key = header.partition(" ")
         if keyword != self.keyword:
             return None
-        key = key.strip()
-        token = (
-            ApiToken.objects.select_related("user")
-            .prefetch_related("user__groups")  # role_of asks several times per request
-            .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True)
-            .first()
-        )
+        token = token_for(ApiToken.hash(key.strip()))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # at most once a minute
+            token_used(token, now)  # at most once a minute
         return token.user, token
 
     def authenticate_header(self, request):

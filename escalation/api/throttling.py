@@ -10,7 +10,7 @@ RateLimit-Limit / -Remaining / -Reset headers; a 429 also Retry-After (errors.py
 import math
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -19,9 +19,10 @@ from incidents.models import ApiToken
 
 def increment(key: str, seconds: int) -> int:
     """Add one to a counter that lives `seconds`; the new count. One round trip on Redis."""
-    if isinstance(cache, RedisCache):
-        full_key = cache.make_and_validate_key(key)
-        client = cache._cache.get_client(full_key, write=True)
+    backend = caches["default"]  # `cache` is a proxy: ask the backend itself
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
         with client.pipeline() as pipe:
             count, _ = pipe.incr(full_key).expire(full_key, seconds).execute()
         return count

@@ -190,6 +190,8 @@ def test_times_are_formatted_as_drf_formats_them(value, zone_name):
 
 def test_permissions_are_cached_until_someone_changes_them(manager):
     from django.contrib.auth.models import Permission
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -208,8 +210,9 @@ def test_permissions_are_cached_until_someone_changes_them(manager):
         return body["allowed_actions"], asked
 
     everything = ["acknowledge", "classify", "resolve"]
+    shared = isinstance(caches["default"], RedisCache)  # else nothing is kept (one per process)
     assert actions() == (everything, True)
-    assert actions() == (everything, False)  # from the cache
+    assert actions() == (everything, not shared)  # from the cache
     group = manager.groups.get()
     group.permissions.remove(Permission.objects.get(codename="classify_incident"))
     assert actions() == (["acknowledge", "resolve"], True)  # the change counts at once
@@ -314,3 +317,42 @@ def test_a_repeat_the_short_cut_leaves_to_the_view_is_counted_once(events_integr
     untrimmed = trigger(events_integration.key, summary=" Disk almost full ")  # not plain
     assert post(untrimmed).status_code == 202
     assert Incident.objects.get(dedup_key="disk-1").alert_count == 2
+
+
+def test_a_kept_token_stops_at_once_when_revoked_or_its_user_leaves(manager):
+    from incidents.services import api_token_create, api_token_revoke
+
+    token, key = api_token_create(user=manager)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/v1/services/").status_code == 200
+    assert client.get("/api/v1/services/").status_code == 200  # from the cache with Redis
+    api_token_revoke(token=token)
+    assert client.get("/api/v1/services/").status_code == 401
+
+    _, key = api_token_create(user=manager)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/v1/services/").status_code == 200
+    manager.is_active = False
+    manager.save()
+    assert client.get("/api/v1/services/").status_code == 401
+
+
+def test_a_token_is_kept_only_in_a_shared_cache(manager, django_assert_num_queries):
+    """With Redis the second request reads no token row; without a shared cache (the embedded
+    default, one cache per process) every request does."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from incidents.services import api_token_create
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=manager)[1]}")
+    client.get("/api/v1/services/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/services/").status_code == 200
+    read_token = any("incidents_apitoken" in q["sql"] for q in queries.captured_queries)
+    assert read_token is not isinstance(caches["default"], RedisCache)
