@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from .models import ApiToken, User
@@ -122,6 +122,7 @@ def tokens_changed() -> None:
 @receiver(post_delete, sender=Permission)
 @receiver(post_save, sender=ApiToken)
 @receiver(post_delete, sender=ApiToken)
+@receiver(post_migrate)  # migrations change group permissions through historical models
 def _permissions_changed(**kwargs) -> None:
     if kwargs.get("update_fields") == frozenset({"last_login"}):
         return  # a login changes nobody's permissions
