@@ -31,7 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import httpx  # noqa: E402
 from clock_lateness import recreate_database  # noqa: E402
-from ingest import free_port  # noqa: E402
+from loadgen import free_port  # noqa: E402
 
 PASSWORD = "bench-password-2026"  # noqa: S105 (throwaway benchmark users)
 

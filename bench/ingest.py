@@ -20,7 +20,6 @@ The database in DATABASE_URL is dropped and recreated: never point it at real da
 import argparse
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import httpx  # noqa: E402
 from clock_lateness import recreate_database  # noqa: E402
+from loadgen import free_port, wrk  # noqa: E402
 
 EVENTS_LUA = """
 local keys = %(open_keys)d
@@ -52,45 +52,7 @@ request = function()
   return wrk.format("POST", "/api/v1/integrations/events/v2/enqueue",
                     {["Content-Type"] = "application/json"}, body)
 end
-done = function(summary, latency, requests)
-  io.write(string.format("STATS %%d %%d %%d %%.3f %%.3f %%.3f\\n", summary.requests,
-    summary.errors.status, summary.errors.timeout + summary.errors.connect + summary.errors.read,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
-end
 """
-
-LIST_LUA = """
-done = function(summary, latency, requests)
-  io.write(string.format("STATS %d %d %d %.3f %.3f %.3f\\n", summary.requests,
-    summary.errors.status, summary.errors.timeout + summary.errors.connect + summary.errors.read,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
-end
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wrk(url: str, script: str, seconds: int, connections: int, header: str = "") -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(script)
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", f.name, "--latency", url]
-    if header:
-        cmd[1:1] = ["-H", header]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    n, bad, socket_errors, p50, p99, duration = re.search(r"STATS (.*)", out).group(1).split()
-    return {
-        "requests": int(n),
-        "non_2xx": int(bad),
-        "socket_errors": int(socket_errors),
-        "p50_ms": float(p50),
-        "p99_ms": float(p99),
-        "seconds": float(duration),
-        "rps": int(n) / float(duration),
-    }
 
 
 def cpu_seconds() -> dict[str, float]:
@@ -257,14 +219,14 @@ def main() -> None:
             cpu_before = cpu_seconds()
             events = wrk(
                 base,
-                EVENTS_LUA
+                args.seconds,
+                args.connections,
+                script=EVENTS_LUA
                 % {
                     "open_keys": args.open_keys,
                     "routing_key": integration.key,
                     "repeat_share": args.repeat_share,
                 },
-                args.seconds,
-                args.connections,
             )
             cpu_events = cpu_share(cpu_before, cpu_seconds(), events["seconds"])
             memory_events = rss_mb(server.pid)
@@ -307,7 +269,6 @@ def main() -> None:
             cpu_before = cpu_seconds()
             listing = wrk(
                 f"{base}/api/v1/incidents/?page_size=50",
-                LIST_LUA,
                 args.seconds,
                 args.connections,
                 header=f"Authorization: Bearer {token}",

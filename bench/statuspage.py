@@ -21,9 +21,7 @@ rendered status page, nginx's configuration and cache. Needs wrk and nginx (Debi
 
 import argparse
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,15 +30,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from loadgen import free_port, wrk
 
-STATS_LUA = """
-done = function(summary, latency, requests)
-  io.write(string.format("STATS %d %d %d %.3f %.3f %.3f\\n", summary.requests,
-    summary.errors.status, summary.errors.timeout + summary.errors.connect + summary.errors.read,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
-end
-"""
+ROOT = Path(__file__).resolve().parent.parent
 
 NGINX_MAIN = """
 worker_processes auto;
@@ -65,12 +57,6 @@ http {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,23 +66,6 @@ def wait_for(url: str, timeout: float = 30) -> None:
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer within {timeout} s")
-
-
-def wrk(url: str, seconds: int, connections: int, threads: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(STATS_LUA)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", f.name, url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    os.unlink(f.name)
-    n, bad, socket_errors, p50, p99, duration = re.search(r"STATS (.*)", out).group(1).split()
-    return {
-        "requests": int(n),
-        "non_2xx": int(bad),
-        "socket_errors": int(socket_errors),
-        "p50_ms": float(p50),
-        "p99_ms": float(p99),
-        "rps": int(n) / float(duration),
-    }
 
 
 def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
@@ -272,7 +241,7 @@ def main() -> None:
         best: dict[str, dict] = {}
         for _ in range(args.rounds):
             for name, url in urls.items():
-                result = wrk(url, args.seconds, args.connections, args.threads)
+                result = wrk(url, args.seconds, args.connections, threads=args.threads)
                 if name not in best or result["rps"] > best[name]["rps"]:
                     best[name] = result
         reached = app_log.read_text().count("\n") - reached_before
