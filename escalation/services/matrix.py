@@ -237,6 +237,20 @@ def commander_email(
     """Email the incident's commander (else the escalation managers on duty) with the team's
     view of the incident plus `extra`; returns who was told. One message per person and dedup."""
     people = [incident.commander] if incident.commander_id else selectors.managers_on_duty(at)
+    return email_each(
+        people,
+        dedup=dedup,
+        template=template,
+        subject=f"incident:{incident.pk}",
+        context=lambda person: selectors.message_context(
+            incident, person, audience="internal", **extra
+        ),
+    )
+
+
+def email_each(people, *, dedup: str, template: str, subject: str, context) -> list[str]:
+    """One email to each person who has an address (dedup key `<dedup>:<person>`), in their
+    language, with `context(person)`; in the caller's transaction. Returns who was told."""
     told = []
     for person in people:
         address = selectors.address_for(person, "email")
@@ -249,8 +263,8 @@ def commander_email(
             template=template,
             recipient=person,
             language=person.language,
-            context=selectors.message_context(incident, person, audience="internal", **extra),
-            subject=f"incident:{incident.pk}",
+            context=context(person),
+            subject=subject,
         )
         told.append(person.username)
     return told

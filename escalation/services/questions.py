@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from incidents.exceptions import InvalidInput, PermissionDenied
 from incidents.models import Incident, State, User
-from notifications.services import notification_enqueue
 
 from .. import roles, selectors
 from ..dashboard import selectors as dashboard  # the executive read path: who, which incidents
 from ..models import Question
+from . import matrix
 
 QUESTION_MAX_LENGTH = 2000
 ANSWER_MAX_LENGTH = 4000
@@ -44,20 +44,13 @@ def question_ask(*, actor: User, text: str, incident: Incident | None = None) ->
     ):
         raise InvalidInput(_("Choose an open escalation from the list."), field="incident")
     question = Question.objects.create(asked_by=actor, incident=incident, text=text)
-    for manager in _managers_to_ask(timezone.now(), actor=actor):
-        address = selectors.address_for(manager, "email")
-        if not address:
-            continue
-        notification_enqueue(
-            dedup_key=f"question:{question.pk}:{manager.pk}",
-            channel="email",
-            address=address,
-            template="question_asked",
-            recipient=manager,
-            language=manager.language,
-            subject=f"question:{question.pk}",
-            context=_message_context(question, manager),
-        )
+    matrix.email_each(
+        _managers_to_ask(timezone.now(), actor=actor),
+        dedup=f"question:{question.pk}",
+        template="question_asked",
+        subject=f"question:{question.pk}",
+        context=lambda manager: _message_context(question, manager),
+    )
     return question
 
 
