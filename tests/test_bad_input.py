@@ -31,6 +31,8 @@ MALFORMED = [
     "/status/?lang=xx",
     "/api/v1/incidents/?priority=abc&updated_since=garbage&state=zzz",
     "/portal/incidents/1/notice/?lang=zz",
+    "/console/?priority=\u00b2",  # a digit to str.isdigit, not to int()
+    "/api/v1/incidents/?page_size=\u00b2",
 ]
 WITH_NUL = [
     "/console/?priority=1{n}&service=a{n}",
@@ -70,3 +72,28 @@ def test_no_bad_input_reaches_a_server_error(client, request, who):
     for url, data in POSTS:
         response = client.post(url, data)
         assert response.status_code < 500, (url, response.status_code)
+
+
+DEEP = b"[" * 100_000  # json raises RecursionError, not ValueError, for this
+JSON_POSTS = [
+    "/api/v1/integrations/events/v2/enqueue",
+    "/api/v1/integrations/alertmanager/{key}/",
+    "/api/v1/incidents/",
+]
+
+
+def test_json_too_deep_or_a_nul_in_a_key_is_a_clear_error(client, manager):
+    from rest_framework.test import APIClient
+
+    from escalation.services.integrations import integration_create
+    from incidents.services import api_token_create
+    from tests.factories import ServiceFactory
+
+    key = integration_create(kind="alertmanager", service=ServiceFactory(), name="AM").key
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=manager, scope='write')[1]}")
+    for url in JSON_POSTS:
+        response = api.post(url.format(key=key), DEEP, content_type="application/json")
+        assert response.status_code == 400, (url, response.status_code)
+    response = api.post("/api/v1/integrations/alertmanager/a%00b/", {"alerts": []}, format="json")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"

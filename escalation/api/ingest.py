@@ -6,13 +6,13 @@ import uuid
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Integration
 from ..services.integrations import Event, alertmanager_events, count_repeat, event_ingest
+from .parsers import SafeJSONParser
 from .serializers import Text
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -120,7 +120,7 @@ class _Ingest(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes: list = []
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     ingest = True
 
 
@@ -278,6 +278,7 @@ class AlertmanagerView(_Ingest):
         if not key:
             scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
             key = credentials.strip() if scheme.lower() == "bearer" else ""
+        key = "" if "\x00" in key else key  # PostgreSQL refuses a NUL in a string: no such key
         integration = (
             Integration.objects.filter(key=key, kind=Integration.Kind.ALERTMANAGER, is_active=True)
             .select_related("service")

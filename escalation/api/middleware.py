@@ -47,7 +47,7 @@ class RepeatedEventMiddleware:
             return None
         try:
             data = json.loads(request.body.decode(), parse_constant=_no_constants)
-        except (ValueError, RequestDataTooBig):  # the view explains (400, 413)
+        except (ValueError, RecursionError, RequestDataTooBig):  # the view explains (400, 413)
             return None
         event = plain_event(data) if isinstance(data, dict) else None
         if event is None or event["event_action"] != "trigger" or not event.get("dedup_key"):

@@ -117,7 +117,9 @@ class IncidentPagination(CursorPagination):
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)
-        if value is not None and not (value.isdigit() and 1 <= int(value) <= self.max_page_size):
+        if value is not None and not (
+            re.fullmatch(r"[0-9]{1,4}", value) and 1 <= int(value) <= self.max_page_size
+        ):
             raise exceptions.ValidationError(
                 {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
             )

@@ -17,7 +17,7 @@ EV_DELIVERY_DEAD = "delivery_dead"
 
 def _incident_id(notification: Notification) -> int | None:
     kind, _, ident = notification.subject.partition(":")
-    return int(ident) if kind == "incident" and ident.isdigit() else None
+    return int(ident) if kind == "incident" and ident.isascii() and ident.isdigit() else None
 
 
 @transaction.atomic

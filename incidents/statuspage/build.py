@@ -272,15 +272,17 @@ def _month_start(day: date, back: int) -> date:
 
 def _segments(row: dict, now: datetime) -> list[tuple[datetime, datetime, str]]:
     """An incident's intervals of effect (see the module docstring)."""
-    effect = PRIORITY_EFFECT.get(row["priority"], DEGRADED)
+    # effect_of is the rule: the effect while open without, and then with, a workaround.
+    effect = effect_of(State.ESCALATED, row["priority"])
+    lowered = effect_of(State.WORKAROUND, row["priority"])
     start = row["detected_at"]
     end = now if row["state"] in OPEN_STATES or row["resolved_at"] is None else row["resolved_at"]
     end = min(end, now)
     if end <= start:
         return []
     turn = row["workaround_at"]
-    if turn and start < turn < end and SEVERITY[effect] > SEVERITY[DEGRADED]:
-        return [(start, turn, effect), (turn, end, DEGRADED)]
+    if turn and start < turn < end and lowered != effect:
+        return [(start, turn, effect), (turn, end, lowered)]
     return [(start, end, effect)]
 
 
