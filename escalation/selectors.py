@@ -320,18 +320,18 @@ def contracts_for_incident(incident: Incident) -> list:
     )
 
 
-def _sla_prefetch():
+def _sla_clocks():
+    """SLA clocks with what exposure needs (contract, calendar, customer, clauses): the one
+    loading for the incident page, the API, the report, the board and the dashboard."""
     from .models import SlaClock
 
-    return [
-        Prefetch(
-            "sla_clocks",
-            queryset=SlaClock.objects.select_related(
-                "contract__calendar", "contract__customer"
-            ).prefetch_related("contract__clauses"),
-        ),
-        "sla_pauses",
-    ]
+    return SlaClock.objects.select_related(
+        "contract__calendar", "contract__customer"
+    ).prefetch_related("contract__clauses")
+
+
+def _sla_prefetch():
+    return [Prefetch("sla_clocks", queryset=_sla_clocks()), "sla_pauses"]
 
 
 def sla_exposure(incident: Incident, at: datetime) -> list:
@@ -422,15 +422,11 @@ def customer_exposure(customer, at: datetime) -> dict:
 def exposure_by_incident(incidents: list[Incident], at: datetime) -> dict[int, dict]:
     """For a page of incidents (board, dashboard): per incident the accrued penalty and the
     projections summed per currency; two queries for the whole page (three with clocks)."""
-    from .models import SlaClock, SlaPause
+    from .models import SlaPause
 
     ids = [incident.pk for incident in incidents]
     clocks: dict[int, list] = {}
-    for clock in (
-        SlaClock.objects.filter(incident_id__in=ids)
-        .select_related("contract__calendar", "contract__customer")
-        .prefetch_related("contract__clauses")
-    ):
+    for clock in _sla_clocks().filter(incident_id__in=ids):
         clocks.setdefault(clock.incident_id, []).append(clock)
     pauses: dict[int, list] = {}
     if clocks:
