@@ -64,12 +64,23 @@ def browser(language):
 
 
 def wait_for_text(driver, css: str, text: str, seconds: float = 12):
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, seconds).until(
-        ec.text_to_be_present_in_element(("css selector", css), text)
-    )
+    present = ec.text_to_be_present_in_element(("css selector", css), text)
+
+    def settled(driver) -> bool:
+        """htmx may swap the element between finding it and reading it: Chromium then reports
+        a node that no longer belongs to the document (not a stale-element error). Look again."""
+        try:
+            return present(driver)
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return False
+            raise
+
+    WebDriverWait(driver, seconds).until(settled)
 
 
 def open_step(driver, label: str):
