@@ -356,3 +356,34 @@ def test_a_token_is_kept_only_in_a_shared_cache(manager, django_assert_num_queri
         assert client.get("/api/v1/services/").status_code == 200
     read_token = any("incidents_apitoken" in q["sql"] for q in queries.captured_queries)
     assert read_token is not isinstance(caches["default"], RedisCache)
+
+
+@pytest.mark.postgres  # the PostgreSQL runs are the ones with Redis (REDIS_URL)
+def test_the_shared_cache_reuses_one_redis_client_per_connection_pool():
+    """config.cache: Django would build a new redis.Redis for every call; ours keeps one, and
+    it still reads and writes."""
+    from django.core.cache import caches
+
+    from config.cache import RedisCache
+    from tests.conftest import require
+
+    backend = caches["default"]
+    require(isinstance(backend, RedisCache), "REDIS_URL is not set: no shared cache")
+    client = backend._cache.get_client(write=True)
+    assert backend._cache.get_client(write=True) is client
+    backend.set("fast-path-probe", {"n": 1}, 30)
+    assert backend.get_many(["fast-path-probe"]) == {"fast-path-probe": {"n": 1}}
+    assert backend._cache.get_client() is client
+
+
+def test_a_loaded_incident_remembers_its_state_for_concurrent_transitions(db):
+    """Incident.state_fields (django-fsm's scan replaced by the one field) still guards saves."""
+    from django_fsm import ConcurrentTransition
+
+    incident = Incident.objects.create(title="Printer")
+    assert [field.name for field in incident.state_fields] == ["state"]
+    stale = Incident.objects.get(pk=incident.pk)
+    Incident.objects.filter(pk=incident.pk).update(state="classified")
+    stale.title = "Printer on fire"
+    with pytest.raises(ConcurrentTransition):
+        stale.save()
