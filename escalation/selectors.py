@@ -1,7 +1,10 @@
 """Reads for the escalation process."""
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from functools import wraps
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
@@ -15,17 +18,53 @@ from .models import (
     ContactMethod,
     EscalationPolicy,
     EscalationRule,
+    EventWebhook,
     LayerMember,
     NotificationRule,
     OnCallSchedule,
     PriorityMatrixEntry,
 )
 
+_batch: ContextVar[dict | None] = ContextVar("escalation_settings_batch", default=None)
 
+
+@contextmanager
+def settings_read_once():
+    """Within the block, the priority matrix and the escalation rules are read once, not per
+    incident: for a batch of work done at one moment (the clock tick classifying a storm's new
+    incidents). A rule edited meanwhile applies from the next batch, a fraction of a second on."""
+    token = _batch.set({})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def _once_per_batch(read):
+    @wraps(read)
+    def cached():
+        batch = _batch.get()
+        if batch is None:
+            return read()
+        if read not in batch:
+            batch[read] = read()
+        return batch[read]
+
+    return cached
+
+
+@_once_per_batch
 def priority_matrix() -> dict[tuple[str, str], int]:
     return {(c.impact, c.urgency): c.priority for c in PriorityMatrixEntry.objects.all()}
 
 
+@_once_per_batch
+def active_webhooks() -> list:
+    """Outbound webhooks that are on, with the services they are limited to."""
+    return list(EventWebhook.objects.filter(is_active=True).prefetch_related("services"))
+
+
+@_once_per_batch
 def active_escalation_rules() -> list[Rule]:
     """In their order, with the services and customers they list: three small queries (every new
     incident asks), folding plain rows rather than building model instances."""
@@ -305,12 +344,17 @@ def contracts_for_incident(incident: Incident) -> list:
     one of its services (a contract without services covers all of them); targets prefetched."""
     from .models import Contract
 
+    customer_ids = list(
+        Incident.customers.through.objects.filter(incident=incident).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if not customer_ids:  # most alerts name a service only: no contract can apply
+        return []
     day = incident.detected_at.date()
     service_ids = Incident.services.through.objects.filter(incident=incident).values("service")
     return list(
-        Contract.objects.filter(
-            customer__in=incident.customers.all(), is_active=True, valid_from__lte=day
-        )
+        Contract.objects.filter(customer__in=customer_ids, is_active=True, valid_from__lte=day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
         .filter(Q(services__isnull=True) | Q(services__in=service_ids))
         .distinct()

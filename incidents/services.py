@@ -89,31 +89,48 @@ def timeline_record(
     at: datetime | None = None,
 ) -> IncidentEvent:
     """Append one entry to the incident's hash chain. Caller holds incident_lock."""
+    entry = {"kind": kind, "actor": actor, "from_state": from_state, "to_state": to_state}
+    return timeline_record_many(
+        incident=incident, entries=[{**entry, "data": data, "label": label, "at": at}]
+    )[0]
+
+
+def timeline_record_many(*, incident: Incident, entries: list[dict]) -> list[IncidentEvent]:
+    """Append several entries (each with timeline_record's arguments) to the hash chain in one
+    INSERT and one update of the chain's head. Caller holds incident_lock."""
     assert transaction.get_connection().in_atomic_block, "timeline_record needs a transaction"
-    event = IncidentEvent(
-        incident=incident,
-        seq=incident.timeline_length + 1,
-        kind=kind,
-        actor=actor,
-        actor_label=label if label is not None else actor_label(actor),
-        from_state=from_state,
-        to_state=to_state,
-        data=_json_native(data or {}),
-        created_at=at or timezone.now(),
-        prev_hash=incident.timeline_head or GENESIS_HASH,
-    )
-    event.hash = event.compute_hash()
-    event.save()
-    incident.timeline_length = event.seq
-    incident.timeline_head = event.hash
+    events = []
+    for entry in entries:
+        actor, label = entry.get("actor"), entry.get("label")
+        event = IncidentEvent(
+            incident=incident,
+            seq=incident.timeline_length + 1,
+            kind=entry["kind"],
+            actor=actor,
+            actor_label=label if label is not None else actor_label(actor),
+            from_state=entry.get("from_state", ""),
+            to_state=entry.get("to_state", ""),
+            data=_json_native(entry.get("data") or {}),
+            created_at=entry.get("at") or timezone.now(),
+            prev_hash=incident.timeline_head or GENESIS_HASH,
+        )
+        event.hash = event.compute_hash()
+        incident.timeline_length = event.seq
+        incident.timeline_head = event.hash
+        events.append(event)
+    IncidentEvent.objects.bulk_create(events)
     Incident.objects.filter(pk=incident.pk).update(
-        timeline_length=event.seq, timeline_head=event.hash
+        timeline_length=incident.timeline_length, timeline_head=incident.timeline_head
     )
-    if kind not in NOT_ON_STATUS_PAGE and (
-        kind != EventKind.UPDATE_POSTED or event.data.get("audience") == Audience.CUSTOMER
+    if any(
+        event.kind not in NOT_ON_STATUS_PAGE
+        and (
+            event.kind != EventKind.UPDATE_POSTED or event.data.get("audience") == Audience.CUSTOMER
+        )
+        for event in events
     ):
         render_after_commit()  # once per transaction, after commit
-    return event
+    return events
 
 
 @transaction.atomic

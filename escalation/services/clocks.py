@@ -19,6 +19,7 @@ from incidents.exceptions import InvalidInput, TransitionNotAllowed
 from incidents.models import OPEN_STATES, State
 from incidents.services import incident_lock
 
+from .. import selectors
 from ..models import Clock, EscalationRun, Page
 from . import engine, matrix, sla
 
@@ -181,11 +182,12 @@ def clocks_tick(*, now: datetime | None = None, limit: int = 500) -> int:
     fired = 0
     while True:
         ids = clocks_claim(now=now, limit=limit)
-        for clock_id in ids:
-            try:
-                fired += clock_fire(clock_id=clock_id, now=now)
-            except Exception:
-                # Leave it claimed: the stale-claim release retries it later; the others go on.
-                logger.exception("clock %s failed", clock_id)
+        with selectors.settings_read_once():  # a storm's classifications share one read
+            for clock_id in ids:
+                try:
+                    fired += clock_fire(clock_id=clock_id, now=now)
+                except Exception:
+                    # Leave it claimed: the stale-claim release retries it later; the others go on.
+                    logger.exception("clock %s failed", clock_id)
         if len(ids) < limit:
             return fired

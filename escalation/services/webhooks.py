@@ -5,17 +5,13 @@ from django.utils import timezone
 from incidents.models import Incident
 from notifications.services import notification_enqueue
 
-from ..models import EventWebhook
+from .. import selectors
 
 
 def incident_event_emit(*, incident: Incident, event: str, data: dict | None = None) -> int:
     """Queue `incident.<event>` for every active webhook that wants it; in the caller's
     transaction, so the event goes out exactly when the change commits."""
-    hooks = [
-        hook
-        for hook in EventWebhook.objects.filter(is_active=True).prefetch_related("services")
-        if event in hook.events
-    ]
+    hooks = [hook for hook in selectors.active_webhooks() if event in hook.events]
     if not hooks:
         return 0
     service_ids = set(incident.services.values_list("pk", flat=True))

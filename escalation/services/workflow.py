@@ -31,6 +31,7 @@ from incidents.services import (
     incident_lock,
     incident_update_details,
     timeline_record,
+    timeline_record_many,
 )
 
 from .. import selectors
@@ -242,21 +243,23 @@ def incident_classify(
             "classified_at",
         ],
     )
-    timeline_record(
+    timeline_record_many(
         incident=locked,
-        kind=EventKind.CLASSIFIED if name == "classify" else EventKind.RECLASSIFIED,
-        actor=actor,
-        from_state=from_state,
-        to_state=locked.state,
-        data={
-            "impact": impact,
-            "urgency": urgency,
-            "priority": priority,
-            **({"previous": previous} if name == "reclassify" else {}),
-        },
-    )
-    timeline_record(
-        incident=locked, kind=EventKind.ESCALATION_DECIDED, actor=actor, data=decision.as_data()
+        entries=[
+            {
+                "kind": EventKind.CLASSIFIED if name == "classify" else EventKind.RECLASSIFIED,
+                "actor": actor,
+                "from_state": from_state,
+                "to_state": locked.state,
+                "data": {
+                    "impact": impact,
+                    "urgency": urgency,
+                    "priority": priority,
+                    **({"previous": previous} if name == "reclassify" else {}),
+                },
+            },
+            {"kind": EventKind.ESCALATION_DECIDED, "actor": actor, "data": decision.as_data()},
+        ],
     )
     if name == "classify":
         _transitioned(locked, "classify", from_state)

@@ -16,7 +16,7 @@ from escalation.api.ingest import EventsV2Serializer, plain_event
 from escalation.api.serializers import iso_datetime
 from escalation.models import Integration
 from escalation.services.integrations import count_repeat, integration_create
-from incidents.models import Incident
+from incidents.models import Incident, IncidentEvent
 from tests.factories import ServiceFactory, drive
 
 URL = "/api/v1/integrations/events/v2/enqueue"
@@ -250,6 +250,42 @@ def test_a_classification_by_hand_before_the_tick_stands(events_integration, man
     clocks_tick()
     incident.refresh_from_db()
     assert incident.priority == 5 and incident.state == "classified"
+
+
+def test_a_storm_is_classified_with_one_read_of_the_rules_per_tick(events_integration):
+    """The priority matrix, the escalation rules and the outbound webhooks are read once per
+    tick, not per new incident; each incident still gets its own classification."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from escalation.services.clocks import clocks_tick
+
+    for n in range(5):
+        post(trigger(events_integration.key, dedup_key=f"storm-{n}"))
+    with CaptureQueriesContext(connection) as queries:
+        assert clocks_tick() == 5
+    for table in ("prioritymatrixentry", "escalationrule", "eventwebhook"):
+        reads = [q for q in queries.captured_queries if f'FROM "escalation_{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, len(reads))
+    assert set(Incident.objects.values_list("state", "priority")) == {("classified", 3)}
+    assert IncidentEvent.objects.filter(kind="escalation_decided").count() == 5
+
+
+def test_settings_read_once_holds_only_within_its_block(db):
+    """A change to the priority matrix is seen by the next batch (and by any read outside one)."""
+    from escalation import selectors
+    from escalation.models import PriorityMatrixEntry
+
+    cell = PriorityMatrixEntry.objects.get(impact="low", urgency="low")
+    with selectors.settings_read_once():
+        before = selectors.priority_matrix()
+        assert before[("low", "low")] == 5
+        cell.priority = 4
+        cell.save()
+        assert selectors.priority_matrix() is before  # the batch's one read
+    assert selectors.priority_matrix()[("low", "low")] == 4
+    with selectors.settings_read_once():
+        assert selectors.priority_matrix()[("low", "low")] == 4
 
 
 def test_the_commit_queues_one_tick_for_a_burst(
