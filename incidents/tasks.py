@@ -32,7 +32,8 @@ def timeline_verify_all() -> int:
 
 
 @shared_task(ignore_result=True)
-def status_page_render() -> bool:
+def status_page_render(rested: bool = False) -> bool:
     """Re-render the public status page (coalesced with a render already running; never raises:
-    the stored page stays as it was and the next run tries again)."""
-    return request_render()
+    the stored page stays as it was and the next run tries again). `rested`: queued by a render
+    under a storm for the end of its rest (incidents.statuspage.render.RESTING)."""
+    return request_render(rested=rested)

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,13 @@ JSON_LANGUAGE = "en"  # the JSON is language-independent: Statuspage's English v
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 PENDING = ".pending"
+RESTING = ".resting"  # holds the time (epoch seconds) before which no render starts
+# Under a storm changes never stop, and a big page (a thousand open incidents) takes a second or
+# more to render: back to back, renders would take a worker process for good. After a render
+# that took t seconds with another already asked for, the next waits REST_FACTOR * t (so renders
+# use at most a quarter of one process), in a task queued for then; shorter rests are skipped.
+REST_FACTOR = 3
+MIN_REST_SECONDS = 1.0
 
 # Localised artefacts: (file name pattern, template or feed kind).
 PAGES = {
@@ -179,10 +187,11 @@ def _locked(directory: Path, *, wait: bool):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def request_render() -> bool:
+def request_render(*, rested: bool = False) -> bool:
     """Render now, unless another process is rendering: then leave a note, and that process
-    renders once more when it is done. Never raises (a render must not break the user's action:
-    the beat task renders again within minutes). Returns whether this call rendered."""
+    renders once more when it is done (or queues that render for after its rest: RESTING;
+    `rested`: this is that render). Never raises (a render must not break the user's action: the
+    beat task renders again within minutes). Returns whether this call rendered."""
     try:
         directory = status_dir()
         directory.mkdir(parents=True, exist_ok=True)
@@ -191,18 +200,45 @@ def request_render() -> bool:
         rendered = False
         # Checking the note again after releasing the lock closes the gap between "the holder
         # looked for a note" and "the holder released the lock".
-        while pending.exists():
+        if rested:
+            (directory / RESTING).unlink(missing_ok=True)
+        while pending.exists() and not _resting(directory):
             with _locked(directory, wait=False) as acquired:
                 if not acquired:
                     return rendered
-                while pending.exists():
+                while pending.exists() and not _resting(directory):
                     pending.unlink(missing_ok=True)
+                    started = time.monotonic()
                     _render(directory)
                     rendered = True
+                    if pending.exists():  # asked again meanwhile: a storm
+                        _rest(directory, REST_FACTOR * (time.monotonic() - started))
         return rendered
     except Exception:
         logger.exception("status page: rendering failed; the stored page stays as it was")
         return False
+
+
+def _resting(directory: Path) -> bool:
+    try:
+        return time.time() < float((directory / RESTING).read_text() or 0)
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def _rest(directory: Path, seconds: float) -> None:
+    """Start no render for `seconds`; the note stays, and a task queued for then renders it
+    (or, if the broker is away, the next request after the rest or beat's periodic render)."""
+    if seconds < MIN_REST_SECONDS or not settings.STATUS_PAGE_RENDER_ASYNC:
+        return
+    try:
+        from config.celery import app
+
+        app.send_task(RENDER.task, kwargs={"rested": True}, countdown=seconds)
+    except Exception:
+        logger.warning("status page: broker unavailable, rendering again without a rest")
+        return
+    (directory / RESTING).write_text(f"{time.time() + seconds:.3f}")
 
 
 def render_status_page(*, now: datetime | None = None) -> "RenderResult":

@@ -233,3 +233,38 @@ def test_an_alert_storm_queues_one_render_per_delay(settings, monkeypatch):
     now[0] = 1000.8  # the queued render may be running already: this commit needs another
     render_module._RenderAfterCommit()()
     assert len(sent) == 2
+
+
+def test_under_a_storm_renders_rest_between_them(world, status_dir, settings, monkeypatch):
+    """A render that is asked for again while it runs is followed by a rest of 3x its time (a
+    big page must not keep a worker process rendering back to back); the render after the rest
+    is queued for then and takes every note left meanwhile."""
+    import time
+
+    from config.celery import app
+
+    settings.STATUS_PAGE_RENDER_ASYNC = True
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, **options: sent.append((name, options)))
+    calls = []
+    real = render_module._render
+
+    def slow_render(directory, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            assert request_render() is False  # a commit elsewhere meanwhile: leaves a note
+            time.sleep(0.5)  # a big page
+        return real(directory, **kwargs)
+
+    with mock.patch.object(render_module, "_render", side_effect=slow_render):
+        assert request_render() is True
+        assert len(calls) == 1  # the note waits for the rest
+        [(task, options)] = sent
+        assert task == "incidents.tasks.status_page_render"
+        assert options["kwargs"] == {"rested": True} and options["countdown"] >= 1.5
+        assert request_render() is False and len(calls) == 1  # resting: only a note
+        assert (status_dir / ".pending").exists()
+        assert status_page_render(rested=True) is True  # the queued render, after the rest
+    assert len(calls) == 2 and len(sent) == 1
+    assert not (status_dir / ".pending").exists() and not (status_dir / ".resting").exists()
+    assert request_render() is True  # a quiet page renders at once again
