@@ -16,7 +16,7 @@ from .models import (
     Update,
     User,
 )
-from .statuspage.build import effect_of, worst
+from .statuspage.build import customer_names, effect_of, worst
 
 STAFF_GROUPS = ("escalation_manager", "responder")
 EXECUTIVE_GROUP = "executive"
@@ -141,27 +141,21 @@ def _own_services(user: User) -> list[Service]:
     return list(services_for(user))
 
 
-def _other_customer_marks(user: User) -> list[re.Pattern]:
-    """How other organisations are recognised in a title: their full name, and the first word of
-    it when that is distinctive (4+ letters, not a word of the contact's own organisation's name),
-    so that "Meridian reports ..." counts as naming "Meridian Assurance"."""
-    names = dict(Customer.objects.values_list("pk", "name"))
-    own_words = set(names.pop(user.customer_id, "").casefold().split())
-    marks = set()
-    for name in names.values():
-        words = name.casefold().split()
-        if words:
-            marks.add(" ".join(words))
-            if len(words[0]) >= 4 and words[0] not in own_words:
-                marks.add(words[0])
-    return [re.compile(rf"(?<!\w){re.escape(mark)}(?!\w)") for mark in sorted(marks)]
+def _other_customer_marks(user: User) -> re.Pattern | None:
+    """How other organisations are recognised in a title (statuspage.build.customer_names, the
+    status page's rule), so that "Meridian reports ..." counts as naming "Meridian Assurance";
+    the words of the contact's own organisation's name do not count."""
+    customers = {
+        pk: (name, slug) for pk, name, slug in Customer.objects.values_list("pk", "name", "slug")
+    }
+    own_name, _own_slug = customers.pop(user.customer_id, ("", ""))
+    return customer_names(customers.values(), keep=own_name)
 
 
-def _title_for_customer(incident: Incident, marks: list[re.Pattern]) -> str:
+def _title_for_customer(incident: Incident, marks: re.Pattern | None) -> str:
     """The incident's title, unless it names another organisation (titles are often written
     from one customer's report): then the organisation's affected services ("" if none)."""
-    title = incident.title.casefold()
-    if any(mark.search(title) for mark in marks):
+    if marks is not None and marks.search(incident.title):
         return ", ".join(service.name for service in incident.own_services)
     return incident.title
 

@@ -121,33 +121,40 @@ LEGAL_FORMS = re.compile(
 )
 
 
-class Redactor:
-    """Keeps the names of customer organisations out of published text (the customer-facing
-    updates are written for the affected customers, the public page is for everybody).
+def customer_names(customers, *, keep: str = "") -> re.Pattern | None:
+    """The one rule for recognising customer organisations in a text (the public status page
+    redacts them, the portal keeps other organisations' names from a contact): case-insensitively
+    and as whole words, each customer's full name, the name without its legal form ("Meridian
+    Assurance"), its slug, the slug's words ("meridian assurance"), and the name's first word when
+    it has four letters or more ("Meridian"). `keep`: an organisation's own name, whose words are
+    never taken for another's. A heuristic: it errs on the side of a word too many, and cannot
+    know nicknames. None when there is nothing to recognise."""
+    kept = set(keep.casefold().split()) | {LEGAL_FORMS.sub("", keep).strip().casefold()}
+    words = set()
+    for name, slug in customers:
+        name, slug = (name or "").strip(), (slug or "").strip()
+        short = LEGAL_FORMS.sub("", name).strip()
+        first = short.split()[0] if short.split() else ""
+        words.update({name, short, slug, slug.replace("-", " ")})
+        if len(first) >= 4:
+            words.add(first)
+    words = sorted(
+        (w for w in words if len(w) >= 3 and w.casefold() not in kept), key=len, reverse=True
+    )
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
 
-    Redacted, case-insensitively and as whole words: each customer's full name, the name without
-    its legal form ("Meridian Assurance"), its slug, the slug's words ("meridian assurance"), and
-    the name's first word when it has five letters or more ("Meridian"). A heuristic: it errs on
-    the side of removing a word too many, and cannot know nicknames.
-    """
+
+class Redactor:
+    """Keeps the names of customer organisations (`customer_names`) out of published text: the
+    customer-facing updates are written for the affected customers, the public page is for
+    everybody."""
 
     MARK = "[…]"
 
     def __init__(self, customers):
-        words = set()
-        for name, slug in customers:
-            name, slug = (name or "").strip(), (slug or "").strip()
-            short = LEGAL_FORMS.sub("", name).strip()
-            first = short.split()[0] if short.split() else ""
-            words.update({name, short, slug, slug.replace("-", " ")})
-            if len(first) >= 5:
-                words.add(first)
-        words = sorted((w for w in words if len(w) >= 3), key=len, reverse=True)
-        self.pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
-            if words
-            else None
-        )
+        self.pattern = customer_names(customers)
 
     def __call__(self, text: str) -> str:
         return self.pattern.sub(self.MARK, text) if self.pattern and text else text

@@ -15,7 +15,7 @@ from escalation.services import (
     incident_resolve,
 )
 from incidents.services import incident_create, update_post
-from incidents.statuspage.build import Redactor, build
+from incidents.statuspage.build import Redactor, build, customer_names
 from tests.factories import ServiceFactory
 
 from .conftest import open_incident
@@ -137,6 +137,19 @@ def test_redactor_knows_short_forms_and_keeps_other_words():
     )
     assert redact("Assurance is a word") == "Assurance is a word"
     assert Redactor([])("nothing to do") == "nothing to do"
+
+
+def test_one_rule_recognises_customers_on_the_status_page_and_in_the_portal():
+    """customer_names serves both: the status page redacts what the portal would take for
+    another organisation's name (a four-letter first word too: "Nova" of "Nova Corp")."""
+    customers = [("Nova Corp", "nova"), ("Stadtwerke Süd AG", "stadtwerke-sued")]
+    assert Redactor(customers)("Nova reports an outage") == "[…] reports an outage"
+    portal = customer_names(customers, keep="Stadtwerke Nord GmbH")  # a Stadtwerke Nord contact
+    assert portal.search("Nova meldet einen Ausfall")
+    assert portal.search("STADTWERKE SÜD meldet") and portal.search("via stadtwerke-sued")
+    assert not portal.search("Stadtwerke melden Störungen")  # a word of their own name
+    assert not portal.search("Novartis")  # whole words only
+    assert customer_names([], keep="Nova Corp") is None
 
 
 def test_history_holds_resolved_incidents_of_90_days_newest_first(world, manager):
