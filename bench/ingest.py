@@ -176,8 +176,6 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "-w",
                 str(args.workers),
-                "--access-logfile",
-                "-",
                 "--log-level",
                 "warning",
             ],

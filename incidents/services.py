@@ -142,7 +142,9 @@ def service_save(*, service: Service, actor: User | None) -> Service:
     return service
 
 
-@transaction.atomic
+# No savepoint when called inside a transaction (incident_open's, for every new alert): it
+# would cost two round trips, and no caller goes on in its transaction after a failure here.
+@transaction.atomic(savepoint=False)
 def incident_create(
     *,
     actor: User | None,
