@@ -420,9 +420,13 @@ def customer_exposure(customer, at: datetime) -> dict:
     from incidents.models import OPEN_STATES
 
     from . import penalties
+    from .reports import month_bounds, zone_of
 
-    local = at.astimezone(ZoneInfo(customer.time_zone))
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # The month as the monthly SLA report bounds it (the customer's zone, or ours if theirs is
+    # unknown), so the credits here are the report's credits so far.
+    zone = zone_of(customer)
+    local = at.astimezone(ZoneInfo(zone))
+    month_start, _ = month_bounds(zone, local.year, local.month)
     incidents = list(
         with_sla(
             Incident.objects.filter(sla_clocks__contract__customer=customer)

@@ -75,6 +75,24 @@ def test_customer_exposure_sums_open_incidents_and_the_month(
     assert month["incidents"] == 2 and Decimal(month["credits"]) == Decimal("2000")
 
 
+def test_the_months_credits_agree_with_the_monthly_report(incident, customer, manager):
+    """The exposure's month-to-date credits are the SLA report's for the month so far (one
+    month boundary, in the customer's zone, or ours when theirs is unknown: no 500)."""
+    from escalation.reports import sla_month_report
+    from incidents.models import Customer
+
+    Customer.objects.filter(pk=customer.pk).update(time_zone="Mars/Olympus_Mons")  # as of old
+    customer.refresh_from_db()
+    at = T0 + timedelta(hours=5, minutes=1)
+    with time_machine.travel(at, tick=False):
+        response = api(manager).get(f"/api/v1/customers/{customer.pk}/exposure/")
+        report = sla_month_report(customer=customer, year=at.year, month=at.month, at=at)
+    assert response.status_code == 200, response.content
+    (month,) = response.json()["month_to_date"]
+    (section,) = report.contracts
+    assert Decimal(month["credits"]) == section.credits_owed == Decimal("1000")
+
+
 def test_executives_read_but_never_pause(incident, executive):
     client = api(executive, scope="write")
     assert client.get(f"/api/v1/incidents/{incident.pk}/sla/").status_code == 200
