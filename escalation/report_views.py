@@ -15,7 +15,7 @@ start with = + - @ get a leading apostrophe, so a spreadsheet never runs them as
 """
 
 import csv
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
@@ -75,12 +75,19 @@ def _load(request, slug: str, year: str, month: str) -> tuple[str, reports.SlaRe
     role = _viewer(request)
     customer = get_object_or_404(_customers_for(request, role), slug=slug)
     try:
-        start, _end = reports.month_bounds(reports.zone_of(customer), int(year), int(month))
+        begun = _begun(customer, int(year), int(month))
     except (reports.InvalidMonth, ValueError) as exc:
         raise Http404(_("There is no such month.")) from exc
-    if start > timezone.now():
+    if not begun:
         raise Http404(_("This month has not begun yet."))
     return role, reports.sla_month_report(customer=customer, year=int(year), month=int(month))
+
+
+def _begun(customer: Customer, year: int, month: int) -> bool:
+    """Whether the month has begun where the customer is (the report's own month bounds): the
+    one rule for the report's URL and the form that leads there. InvalidMonth if no such month."""
+    start, _end = reports.month_bounds(reports.zone_of(customer), year, month)
+    return start <= timezone.now()
 
 
 # --- Presentation: amounts in the viewer's language, durations, status labels -------------------
@@ -207,15 +214,27 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
+        self.customers = {c.slug: c for c in customers}
         self.fields["customer"].choices = [(c.slug, c.name) for c in customers]
 
     def clean_month(self) -> tuple[int, int]:
         year, month = (int(part) for part in self.cleaned_data["month"].split("-"))
         if not 1 <= month <= 12 or year < 1900:
             raise forms.ValidationError(_("Enter a month as YYYY-MM."))
-        if date(year, month, 1) > timezone.localdate():
-            raise forms.ValidationError(_("This month has not begun yet."))
         return year, month
+
+    def clean(self):
+        data = super().clean()
+        customer, chosen = self.customers.get(data.get("customer")), data.get("month")
+        if customer is not None and chosen is not None:
+            try:
+                begun = _begun(customer, *chosen)
+            except reports.InvalidMonth:
+                self.add_error("month", _("Enter a month as YYYY-MM."))
+            else:
+                if not begun:
+                    self.add_error("month", _("This month has not begun yet."))
+        return data
 
 
 @require_GET

@@ -373,6 +373,29 @@ def test_index_defaults_to_last_month_and_redirects(contract, customer, manager,
             assert client.get(reverse("console:reports"), bad).status_code == 400, bad
 
 
+def test_form_and_report_agree_when_the_customers_month_has_begun(
+    contract, customer, manager, client
+):
+    """One rule, the customer's midnight: on 31 December 12:00 UTC it is already January in
+    Kiritimati (UTC+14) but not in Berlin; the form sends a Kiritimati customer to January's
+    report and refuses it for a Berlin one, and the report's URL answers the same."""
+    from incidents.models import Customer
+
+    january = {"customer": customer.slug, "month": "2027-01"}
+    with time_machine.travel(datetime(2026, 12, 31, 12, tzinfo=UTC), tick=False):
+        client.force_login(manager)
+        refused = client.get(reverse("console:reports"), january)
+        assert refused.status_code == 400 and "has not begun" in refused.content.decode()
+        assert client.get(url("sla_report", customer, "2027-01")).status_code == 404
+        Customer.objects.filter(pk=customer.pk).update(time_zone="Pacific/Kiritimati")
+        chosen = client.get(reverse("console:reports"), january)
+        assert chosen.status_code == 302
+        assert chosen["Location"] == url("sla_report", customer, "2027-01")
+        assert client.get(chosen["Location"]).status_code == 200
+        too_far = client.get(reverse("console:reports"), {**january, "month": "9999-12"})
+        assert too_far.status_code == 400  # no month after it to end this one: no 500
+
+
 def test_index_offers_a_customer_contact_only_their_organisation(
     contract, customer, other_customer, other_customer_contact, client
 ):
