@@ -30,17 +30,19 @@ from notifications.models import Subscription
 from notifications.services import subscription_deactivate as deactivate
 from notifications.services import subscription_request_for_contact
 
+from ..statuspage.render import INCIDENT_STATUS_LABELS
 from . import notice
 from .forms import PortalSubscribeForm
 
-# What customers read about an incident's state: what it means for them, not our process.
+# What customers read about an incident's state: what it means for them, not our process; in
+# the public status page's words, and one step more (escalated) for the affected organisation.
 STATE_LABELS = {
-    State.DETECTED: gettext_lazy("Investigating"),
-    State.CLASSIFIED: gettext_lazy("Investigating"),
+    State.DETECTED: INCIDENT_STATUS_LABELS["investigating"],
+    State.CLASSIFIED: INCIDENT_STATUS_LABELS["investigating"],
     State.ESCALATED: gettext_lazy("Being worked on"),
-    State.WORKAROUND: gettext_lazy("Workaround available"),
-    State.RESOLVED: gettext_lazy("Resolved"),
-    State.CLOSED: gettext_lazy("Resolved"),
+    State.WORKAROUND: INCIDENT_STATUS_LABELS["identified"],
+    State.RESOLVED: INCIDENT_STATUS_LABELS["resolved"],
+    State.CLOSED: INCIDENT_STATUS_LABELS["resolved"],
 }
 
 

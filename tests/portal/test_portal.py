@@ -520,3 +520,22 @@ def test_incident_page_runs_a_fixed_number_of_queries(client, customer_contact, 
         update_publish(incident=world["ours"], actor=manager, audience="customer", body=f"U{i}")
     many = _count(client, url)
     assert few == many <= 10, (few, many)
+
+
+def test_the_portal_names_states_in_the_status_pages_words():
+    """Customers read the same words for the same state in the portal and on the status page
+    (only "being worked on", an escalation, is the portal's own)."""
+    from django.utils import translation
+
+    from incidents.models import State
+    from incidents.portal.views import STATE_LABELS
+    from incidents.statuspage.render import INCIDENT_STATUS_LABELS as PUBLIC
+
+    assert set(STATE_LABELS) == set(State.values)
+    with translation.override("en"):
+        assert str(STATE_LABELS[State.WORKAROUND]) == "Workaround in place"
+    for lang in ("en", "de"):
+        with translation.override(lang):
+            assert str(STATE_LABELS[State.DETECTED]) == str(PUBLIC["investigating"])
+            assert str(STATE_LABELS[State.WORKAROUND]) == str(PUBLIC["identified"])
+            assert str(STATE_LABELS[State.CLOSED]) == str(PUBLIC["resolved"])
