@@ -97,12 +97,12 @@ def _slugs_sql(relation, count: int) -> str:
     )
 
 
-def attach_slugs(incidents: list[Incident]) -> list[Incident]:
-    """Affected services' and customers' slugs for a page of incidents in one small query
-    (`service_slugs`, `customer_slugs`), without building related objects. Raw SQL: the ORM took
-    longer to compile this union than the database to answer it (names come from the models,
-    values are parameters)."""
-    ids = [incident.pk for incident in incidents]
+def attach_slugs(rows: list[dict]) -> list[dict]:
+    """Affected services' and customers' slugs for a page of incident rows (dicts with "id", as
+    `values()` gives them) in one small query (`service_slugs`, `customer_slugs`), without
+    building related objects. Raw SQL: the ORM took longer to compile this union than the
+    database to answer it (names come from the models, values are parameters)."""
+    ids = [row["id"] for row in rows]
     slugs: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in ids}
     if ids:
         sql = (
@@ -113,10 +113,10 @@ def attach_slugs(incidents: list[Incident]) -> list[Incident]:
             cursor.execute(sql, ids + ids)
             for kind, pk, slug in cursor.fetchall():
                 slugs[pk][kind].append(slug)
-    for incident in incidents:
-        incident.service_slugs = sorted(slugs[incident.pk][0])
-        incident.customer_slugs = sorted(slugs[incident.pk][1])
-    return incidents
+    for row in rows:
+        row["service_slugs"] = sorted(slugs[row["id"]][0])
+        row["customer_slugs"] = sorted(slugs[row["id"]][1])
+    return rows
 
 
 # --- Customer portal: one organisation's services and incidents ---------------------------------

@@ -448,6 +448,36 @@ def test_hand_built_incident_representation_equals_drfs(manager):
 
 
 @pytest.mark.parametrize("who", ["manager", "customer_contact"])
+def test_a_list_page_says_what_each_incidents_own_page_says(request, who, customer):
+    """The list is built from rows (values()), the detail from the incident: the same answer,
+    allowed actions included, in every state and acknowledgement."""
+    from django.utils import timezone
+
+    from escalation.services import incident_acknowledge
+
+    person = request.getfixturevalue(who)
+    manager = request.getfixturevalue("manager")
+    service = ServiceFactory(slug="portal")
+    incidents = [
+        drive(IncidentFactory(services=[service], customers=[customer]), state, actor=manager)
+        for state in (State.DETECTED, State.CLASSIFIED, State.ESCALATED, State.WORKAROUND)
+    ]
+    incident_acknowledge(incident=incidents[2], actor=manager)
+    paging = drive(IncidentFactory(services=[service], customers=[customer]), State.ESCALATED)
+    Incident.objects.filter(pk=paging.pk).update(
+        acknowledged_at=timezone.now(), paging_since=timezone.now(), commander=manager
+    )
+    client = api(person, "read")
+    listed = client.get("/api/v1/incidents/").json()["results"]
+    assert len(listed) == 5
+    assert len({tuple(item.get("allowed_actions", ())) for item in listed}) >= (
+        4 if who == "manager" else 1
+    )
+    for item in listed:
+        assert item == client.get(f"/api/v1/incidents/{item['id']}/").json()
+
+
+@pytest.mark.parametrize("who", ["manager", "customer_contact"])
 def test_list_query_count_does_not_grow_with_the_page(
     request, who, customer, django_assert_max_num_queries
 ):
