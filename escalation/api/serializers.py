@@ -138,8 +138,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     @classmethod
     def row_of(cls, incident: Incident) -> dict:
         """A loaded incident as a list page's row (one incident: the detail and action views)."""
-        row = {name: getattr(incident, name) for name in cls.COLUMNS[1:-1]}
-        row["id"] = incident.pk
+        row = {name: getattr(incident, name) for name in (*cls._PLAIN, *cls._DATETIMES)}
+        row["id"], row["paging_since"] = incident.pk, incident.paging_since
         row["commander__username"] = incident.commander.username if incident.commander_id else None
         row["service_slugs"] = sorted(service.slug for service in incident.services.all())
         row["customer_slugs"] = sorted(customer.slug for customer in incident.customers.all())

@@ -73,9 +73,10 @@ RESTING = ".resting"  # holds the time (epoch seconds) before which no render st
 # Under a storm changes never stop, and a big page (a thousand open incidents) takes a second or
 # more to render: back to back, renders would take a worker process for good. After a render
 # that took t seconds with another already asked for, the next waits REST_FACTOR * t (so renders
-# use at most a quarter of one process), in a task queued for then; shorter rests are skipped.
+# use at most a quarter of one process), in a task queued for then; a rest shorter than
+# MIN_REST_SECONDS (a small page) is not worth a task.
 REST_FACTOR = 3
-MIN_REST_SECONDS = 1.0
+MIN_REST_SECONDS = 0.3
 
 # Localised artefacts: (file name pattern, template or feed kind).
 PAGES = {
