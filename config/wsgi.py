@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import django
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
@@ -46,14 +46,20 @@ get_resolver().url_patterns  # noqa: B018 (every view module now, not on the fir
 # <-> renderer context), which only the garbage collector frees. Left to itself, it scans the
 # oldest generation (about 115,000 objects of code, models and settings) only when a quarter as
 # many again have piled up, so a worker under load carries some 10-15 MB of dead requests. Here
-# what is loaded now is frozen (the collector no longer scans it), and the garbage of each
-# request is collected when it ends (about 0.1 ms). The test client has its own handler and
-# is unaffected.
+# what is loaded now is frozen (the collector no longer scans it), and the garbage is collected
+# whenever a request ends (about 0.1 ms): everything of the requests before it (the one ending
+# is still held by the server). What the first requests load and keep (translations, caches) is
+# frozen too, at the start of the 2nd and the 101st, once the previous request is garbage. The
+# test client has its own handler and is unaffected.
 def _collect_garbage(sender, **kwargs):
     global _requests_served
     gc.collect()
     _requests_served += 1
-    if _requests_served in _FREEZE_AFTER:  # what the first requests loaded and kept, too
+
+
+def _freeze_what_stays(sender, **kwargs):
+    if _requests_served in _FREEZE_AFTER:
+        gc.collect()
         gc.freeze()
 
 
@@ -61,4 +67,5 @@ _requests_served = 0
 _FREEZE_AFTER = {1, 100}
 gc.collect()
 gc.freeze()
+request_started.connect(_freeze_what_stays, sender=WSGIHandler)
 request_finished.connect(_collect_garbage, sender=WSGIHandler)

@@ -100,11 +100,12 @@ def timeline_record_many(*, incident: Incident, entries: list[dict]) -> list[Inc
     INSERT and one update of the chain's head. Caller holds incident_lock."""
     assert transaction.get_connection().in_atomic_block, "timeline_record needs a transaction"
     events = []
+    length, head = incident.timeline_length, incident.timeline_head
     for entry in entries:
         actor, label = entry.get("actor"), entry.get("label")
         event = IncidentEvent(
             incident=incident,
-            seq=incident.timeline_length + 1,
+            seq=length + 1,
             kind=entry["kind"],
             actor=actor,
             actor_label=label if label is not None else actor_label(actor),
@@ -112,16 +113,14 @@ def timeline_record_many(*, incident: Incident, entries: list[dict]) -> list[Inc
             to_state=entry.get("to_state", ""),
             data=_json_native(entry.get("data") or {}),
             created_at=entry.get("at") or timezone.now(),
-            prev_hash=incident.timeline_head or GENESIS_HASH,
+            prev_hash=head or GENESIS_HASH,
         )
         event.hash = event.compute_hash()
-        incident.timeline_length = event.seq
-        incident.timeline_head = event.hash
+        length, head = event.seq, event.hash
         events.append(event)
     IncidentEvent.objects.bulk_create(events)
-    Incident.objects.filter(pk=incident.pk).update(
-        timeline_length=incident.timeline_length, timeline_head=incident.timeline_head
-    )
+    Incident.objects.filter(pk=incident.pk).update(timeline_length=length, timeline_head=head)
+    incident.timeline_length, incident.timeline_head = length, head  # once it is stored
     if any(
         event.kind not in NOT_ON_STATUS_PAGE
         and (

@@ -125,22 +125,23 @@ def customer_names(customers, *, keep: str = "") -> re.Pattern | None:
     """The one rule for recognising customer organisations in a text (the public status page
     redacts them, the portal keeps other organisations' names from a contact): case-insensitively
     and as whole words, each customer's full name, the name without its legal form ("Meridian
-    Assurance"), its slug, the slug's words ("meridian assurance"), and the name's first word when
-    it has four letters or more ("Meridian"). `keep`: an organisation's own name, whose words are
-    never taken for another's. A heuristic: it errs on the side of a word too many, and cannot
-    know nicknames. None when there is nothing to recognise."""
-    kept = set(keep.casefold().split()) | {LEGAL_FORMS.sub("", keep).strip().casefold()}
+    Assurance") and its slug, whatever their length; the slug's words ("meridian assurance");
+    and the name's first word when it has four letters or more ("Meridian"), unless it is a word
+    of `keep` (an organisation's own name: its contact's "Meridian ..." is about themselves). A
+    heuristic: it errs on the side of a word too many, and cannot know nicknames. None when
+    there is nothing to recognise."""
+    kept = set(keep.casefold().split())
     words = set()
     for name, slug in customers:
         name, slug = (name or "").strip(), (slug or "").strip()
         short = LEGAL_FORMS.sub("", name).strip()
         first = short.split()[0] if short.split() else ""
-        words.update({name, short, slug, slug.replace("-", " ")})
-        if len(first) >= 4:
+        words.update({name, short, slug})
+        if len(slug) >= 3:
+            words.add(slug.replace("-", " "))
+        if len(first) >= 4 and first.casefold() not in kept:
             words.add(first)
-    words = sorted(
-        (w for w in words if len(w) >= 3 and w.casefold() not in kept), key=len, reverse=True
-    )
+    words = sorted((w for w in words if w), key=len, reverse=True)
     if not words:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)

@@ -77,6 +77,7 @@ RESTING = ".resting"  # holds the time (epoch seconds) before which no render st
 # MIN_REST_SECONDS (a small page) is not worth a task.
 REST_FACTOR = 3
 MIN_REST_SECONDS = 0.3
+MAX_REST_SECONDS = 30.0  # a render slowed by the database must not hold the page back for long
 
 # Localised artefacts: (file name pattern, template or feed kind).
 PAGES = {
@@ -201,7 +202,9 @@ def request_render(*, rested: bool = False) -> bool:
         rendered = False
         # Checking the note again after releasing the lock closes the gap between "the holder
         # looked for a note" and "the holder released the lock".
-        if rested:
+        if rested and not _resting(directory, margin=1.0):
+            # Only a rest that is over (or all but over: the task may start a little early),
+            # never a newer one begun meanwhile.
             (directory / RESTING).unlink(missing_ok=True)
         while pending.exists() and not _resting(directory):
             with _locked(directory, wait=False) as acquired:
@@ -220,26 +223,30 @@ def request_render(*, rested: bool = False) -> bool:
         return False
 
 
-def _resting(directory: Path) -> bool:
+def _resting(directory: Path, *, margin: float = 0.0) -> bool:
+    """Whether a rest runs for more than `margin` seconds yet."""
     try:
-        return time.time() < float((directory / RESTING).read_text() or 0)
+        return time.time() + margin < float((directory / RESTING).read_text() or 0)
     except (FileNotFoundError, ValueError):
         return False
 
 
 def _rest(directory: Path, seconds: float) -> None:
-    """Start no render for `seconds`; the note stays, and a task queued for then renders it
-    (or, if the broker is away, the next request after the rest or beat's periodic render)."""
+    """Start no render for `seconds` (at most MAX_REST_SECONDS); the note stays, and a task
+    queued for then renders it (or, if the broker is away, the next request after the rest or
+    beat's periodic render)."""
     if seconds < MIN_REST_SECONDS or not settings.STATUS_PAGE_RENDER_ASYNC:
         return
+    seconds = min(seconds, MAX_REST_SECONDS)
+    resting = directory / RESTING
+    resting.write_text(f"{time.time() + seconds:.3f}")  # before the task can start
     try:
         from config.celery import app
 
         app.send_task(RENDER.task, kwargs={"rested": True}, countdown=seconds)
     except Exception:
+        resting.unlink(missing_ok=True)
         logger.warning("status page: broker unavailable, rendering again without a rest")
-        return
-    (directory / RESTING).write_text(f"{time.time() + seconds:.3f}")
 
 
 def render_status_page(*, now: datetime | None = None) -> "RenderResult":

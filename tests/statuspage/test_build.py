@@ -150,6 +150,9 @@ def test_one_rule_recognises_customers_on_the_status_page_and_in_the_portal():
     assert not portal.search("Stadtwerke melden Störungen")  # a word of their own name
     assert not portal.search("Novartis")  # whole words only
     assert customer_names([], keep="Nova Corp") is None
+    # Another organisation's full name counts even when it is a word of one's own, or short.
+    own_word = customer_names([("Nova", "nova"), ("O2", "o2")], keep="Acme Nova GmbH")
+    assert own_word.search("Nova meldet") and own_word.search("Ausfall bei O2")
 
 
 def test_history_holds_resolved_incidents_of_90_days_newest_first(world, manager):

@@ -241,6 +241,8 @@ def test_under_a_storm_renders_rest_between_them(world, status_dir, settings, mo
     is queued for then and takes every note left meanwhile."""
     import time
 
+    import time_machine
+
     from config.celery import app
 
     settings.STATUS_PAGE_RENDER_ASYNC = True
@@ -264,7 +266,10 @@ def test_under_a_storm_renders_rest_between_them(world, status_dir, settings, mo
         assert options["kwargs"] == {"rested": True} and options["countdown"] >= 1.5
         assert request_render() is False and len(calls) == 1  # resting: only a note
         assert (status_dir / ".pending").exists()
-        assert status_page_render(rested=True) is True  # the queued render, after the rest
+        # a rested task that starts while a rest still runs (a newer one) leaves it alone
+        assert status_page_render(rested=True) is False and (status_dir / ".resting").exists()
+        with time_machine.travel(time.time() + options["countdown"], tick=False):
+            assert status_page_render(rested=True) is True  # the queued render, after the rest
     assert len(calls) == 2 and len(sent) == 1
     assert not (status_dir / ".pending").exists() and not (status_dir / ".resting").exists()
     assert request_render() is True  # a quiet page renders at once again
