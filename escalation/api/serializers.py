@@ -19,6 +19,7 @@ from incidents.models import (
 )
 
 from ..services import allowed_actions
+from ..services.workflow import ACTION_FIELDS
 
 
 class Text(serializers.CharField):
@@ -87,22 +88,20 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_allowed_actions(self, incident) -> list[str]:
-        """`incident`: a row (to_representation's) or an Incident. The actions depend on the
-        state and whether someone has it in hand (Incident's acknowledge condition) only:
-        computed once per such pair and response (a page of 50 incidents mostly shares a
-        handful), on an incident made of just those fields."""
+        """`incident`: a row (to_representation's) or an Incident. The actions depend on
+        workflow.ACTION_FIELDS only (the state, and whether someone has it in hand): computed
+        once per distinct value and response (a page of 50 incidents mostly shares a handful),
+        on an incident made of just those fields."""
         request = self.context.get("request")
         user = request.user if request else None
-        names = ("state", "acknowledged_at", "paging_since")
         if isinstance(incident, dict):
-            state, acknowledged, paging = (incident[name] for name in names)
+            fields = {name: incident[name] for name in ACTION_FIELDS}
         else:  # DRF's own walk over the declared fields (the tests compare with it)
-            state, acknowledged, paging = (getattr(incident, name) for name in names)
-        key = (state, acknowledged is None, paging is None)
+            fields = {name: getattr(incident, name) for name in ACTION_FIELDS}
+        key = tuple(value if name == "state" else value is None for name, value in fields.items())
         cache = self.context.setdefault("_allowed_actions", {})
         if key not in cache:
-            like = Incident(state=state, acknowledged_at=acknowledged, paging_since=paging)
-            cache[key] = allowed_actions(like, user)
+            cache[key] = allowed_actions(Incident(**fields), user)
         return cache[key]
 
     _DATETIMES = (

@@ -57,8 +57,15 @@ def _transition_meta(name: str):
     return getattr(Incident, name)._django_fsm
 
 
+# What allowed_actions reads of an incident: its state, and the acknowledge transition's
+# condition (_not_acknowledged). A list page computes the actions once per distinct value of
+# these on an incident made of them alone: a condition that reads another field belongs here.
+ACTION_FIELDS = ("state", "acknowledged_at", "paging_since")
+
+
 def allowed_actions(incident: Incident, user: User | None = None) -> list[str]:
-    """Actions possible from the incident's current state (and, given a user, permitted to them)."""
+    """Actions possible from the incident's current state (and, given a user, permitted to them);
+    they depend on ACTION_FIELDS only."""
     actions = set()
     for name, action in ACTIONS.items():
         transition = _transition_meta(name).get_transition(incident.state)

@@ -476,6 +476,15 @@ def test_a_list_page_says_what_each_incidents_own_page_says(request, who, custom
         assert not any("allowed_actions" in item for item in listed)
     for item in listed:
         assert item == client.get(f"/api/v1/incidents/{item['id']}/").json()
+    # Both pages compute the actions from workflow.ACTION_FIELDS alone: the full incident must
+    # allow exactly the same (a transition condition reading another field would break this).
+    from escalation.api.serializers import IncidentSerializer
+    from escalation.services.workflow import ACTION_FIELDS, allowed_actions
+
+    assert set(ACTION_FIELDS) <= set(IncidentSerializer.COLUMNS)
+    for full in Incident.objects.all():
+        reduced = Incident(**{name: getattr(full, name) for name in ACTION_FIELDS})
+        assert allowed_actions(full, manager) == allowed_actions(reduced, manager), full.state
 
 
 @pytest.mark.parametrize("who", ["manager", "customer_contact"])
