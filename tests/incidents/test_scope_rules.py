@@ -1,0 +1,81 @@
+"""Who sees which incidents, as a rule checked over a world that includes what the access matrix
+lacks: internal incidents without any customer, incidents of two customers, and incidents a
+responder created, commands, or was paged for. What each audience sees must equal the rule."""
+
+import pytest
+
+from escalation.models import EscalationLevel, EscalationPolicy, Page
+from escalation.selectors import console_incidents_for
+from escalation.services import incident_edit
+from incidents.models import Incident, State
+from incidents.selectors import incident_list_for
+from tests.factories import IncidentFactory, ServiceFactory, UserFactory, drive
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(manager, customer, other_customer):
+    """Incidents for every combination of affected customers, the empty one included."""
+    combos = {
+        "internal": [],
+        "ours": [customer],
+        "theirs": [other_customer],
+        "both": [customer, other_customer],
+    }
+    return {
+        name: IncidentFactory(actor=manager, customers=customers, title=f"{name} incident")
+        for name, customers in combos.items()
+    }
+
+
+def seen(user) -> set[int]:
+    return set(incident_list_for(user).values_list("pk", flat=True))
+
+
+def test_each_audience_sees_exactly_what_the_rule_says(
+    world, manager, responder, executive, customer, customer_contact, other_customer_contact
+):
+    everything = {i.pk for i in world.values()}
+    assert seen(manager) == everything
+    assert seen(responder) == everything  # the API's team read; the console narrows (below)
+    assert seen(executive) == everything
+    for contact in (customer_contact, other_customer_contact):
+        expected = {
+            i.pk for i in world.values() if contact.customer_id in {c.pk for c in i.customers.all()}
+        }
+        assert seen(contact) == expected
+    assert world["internal"].pk not in seen(customer_contact)  # no customers: internal only
+    assert seen(customer_contact) == {world["ours"].pk, world["both"].pk}
+    nobody = UserFactory(username="nobody")
+    assert seen(nobody) == set()
+
+
+def test_a_contact_of_a_deactivated_account_sees_nothing(world, customer_contact):
+    customer_contact.is_active = False
+    customer_contact.save()
+    assert seen(customer_contact) == set()
+
+
+def test_the_console_shows_a_responder_only_what_pulls_them_in(world, manager, responder):
+    def console(user):
+        return set(console_incidents_for(user).values_list("pk", flat=True))
+
+    assert console(responder) == set()
+    created = IncidentFactory(actor=responder, title="reported by the responder")
+    assert console(responder) == {created.pk}  # created by them
+    commanded = world["internal"]
+    incident_edit(incident=commanded, actor=manager, commander=responder)
+    assert console(responder) == {created.pk, commanded.pk}
+    service = ServiceFactory(slug="kundenportal")
+    policy = EscalationPolicy.objects.create(name="Kundenportal", repeat=0)
+    policy.services.add(service)
+    EscalationLevel.objects.create(policy=policy, position=0, timeout_minutes=10).users.add(
+        responder
+    )
+    paged = IncidentFactory(actor=manager, services=[service], title="paged")
+    assert console(responder) == {created.pk, commanded.pk}
+    drive(paged, State.ESCALATED, actor=manager)
+    assert Page.objects.filter(incident=paged, user=responder).exists()
+    assert console(responder) == {created.pk, commanded.pk, paged.pk}
+    assert console(manager) == set(Incident.objects.values_list("pk", flat=True))
