@@ -1,6 +1,10 @@
 """Every lifecycle transition, allowed and forbidden, with timestamps, permissions, timeline."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from escalation.services import (
     allowed_actions,
@@ -177,6 +181,26 @@ def test_reopen_returns_to_escalation_and_clears_resolved_at(manager):
     assert reopened.paging_since is not None  # the escalation pages again
 
 
+def test_reopen_keeps_the_first_escalation_time(manager):
+    """MTTA and the first escalation are history: reopening must not move escalated_at."""
+    incident = drive(IncidentFactory(), State.ESCALATED, actor=manager)
+    first = Incident.objects.get(pk=incident.pk).escalated_at
+    resolved = incident_resolve(incident=incident, actor=manager, resolution="Neustart")
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        reopened = incident_reopen(incident=resolved, actor=manager, reason="Wieder da")
+    stored = Incident.objects.get(pk=incident.pk)
+    assert reopened.escalated_at == first and stored.escalated_at == first
+
+
+def test_reopen_of_a_false_alarm_sets_escalated_at_once(manager):
+    incident = incident_resolve(incident=IncidentFactory(), actor=manager, resolution="Fehlalarm")
+    assert incident.escalated_at is None
+    at = timezone.now() + timedelta(minutes=7)
+    with time_machine.travel(at, tick=False):
+        reopened = incident_reopen(incident=incident, actor=manager, reason="Doch echt")
+    assert reopened.escalated_at == at
+
+
 def test_acknowledge_only_once(responder):
     incident = incident_acknowledge(incident=IncidentFactory(), actor=responder)
     assert incident.acknowledged_at is not None
@@ -222,7 +246,14 @@ def test_permissions_are_enforced(request, who, action, state):
 )
 def test_responder_may_work_the_incident(responder, action, state):
     incident = drive(IncidentFactory(), state)
-    incident_perform(incident=incident, actor=responder, action=action, data=INPUT[action])
+    before = incident.timeline_length
+    done = incident_perform(incident=incident, actor=responder, action=action, data=INPUT[action])
+    stored = Incident.objects.get(pk=incident.pk)
+    assert stored.state == TARGET.get(action, {}).get(state, state)
+    assert getattr(stored, TIMESTAMP[action]) is not None
+    assert done.state == stored.state
+    entry = IncidentEvent.objects.get(incident=incident, seq=before + 1)
+    assert entry.kind in KIND[action] and entry.actor == responder
 
 
 def test_executive_sees_no_actions(executive):

@@ -190,7 +190,7 @@ def test_duplicate_enqueue_makes_one_message(django_capture_on_commit_callbacks)
     assert len(callbacks) == 1  # handed to Celery once, after commit
 
 
-def test_two_workers_never_send_one_row():
+def test_a_claimed_row_cannot_be_claimed_again():  # concurrency: test_cancel_and_claim.py
     notification = enqueue()
     now = timezone.now()
     assert notification_claim(notification_id=notification.pk, now=now) is True
