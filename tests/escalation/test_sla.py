@@ -27,6 +27,7 @@ from escalation.models import (
 from escalation.services import (
     incident_acknowledge,
     incident_classify,
+    incident_close,
     incident_edit,
     incident_reopen,
     incident_resolve,
@@ -367,3 +368,81 @@ def test_reached_at_is_where_elapsed_service_time_reaches_the_target(start, seco
     assert abs(sla.elapsed(OFFICE, start, when, pauses) - seconds) < 1e-6
     if seconds:  # a moment earlier it was not yet reached
         assert sla.elapsed(OFFICE, start, when - timedelta(seconds=1), pauses) < seconds
+
+
+def test_a_stored_clause_maps_every_field_to_its_rule(contract):
+    clause = PenaltyClause.objects.create(
+        contract=contract,
+        target="workaround",
+        form="fee_percent_per_period",
+        priority=2,
+        fee_percent=Decimal("1.5"),
+        period_minutes=30,
+        from_minutes=60,
+        until_minutes=240,
+    )
+    spec = clause.as_spec()
+    assert (spec.form, spec.target, spec.priority, spec.ref) == (
+        "fee_percent_per_period",
+        "workaround",
+        2,
+        clause.pk,
+    )
+    assert (spec.fee_percent, spec.period_minutes, spec.from_minutes, spec.until_minutes) == (
+        Decimal("1.5"),
+        30,
+        60,
+        240,
+    )
+    assert spec.applies_to("workaround", 2) and not spec.applies_to("workaround", 1)
+    assert not spec.applies_to("restore", 2)
+
+
+def test_a_clause_for_another_priority_costs_nothing(contract, service, customer, manager):
+    """The fixture's clause holds for every priority; one limited to P3 must not charge a P1."""
+    contract.clauses.update(priority=3)
+    with time_machine.travel(T0, tick=False):
+        incident = open_p1(service, customer, manager)
+    at = T0 + timedelta(hours=6)  # two hours beyond the P1 restore target
+    incident = selectors.with_sla(type(incident).objects.filter(pk=incident.pk)).get()
+    (exposure,) = selectors.sla_exposure(incident, at)
+    assert exposure.accrued.amount == Decimal("0")
+    contract.clauses.update(priority=1)
+    incident = selectors.with_sla(type(incident).objects.filter(pk=incident.pk)).get()
+    (exposure,) = selectors.sla_exposure(incident, at)
+    assert exposure.accrued.amount == Decimal("1000.00")  # two started hours at EUR 500
+
+
+def test_a_pause_for_one_contract_holds_only_that_contract(contract, service, customer, manager):
+    second = Contract.objects.create(
+        customer=customer,
+        name="Rahmenvertrag",
+        monthly_fee=Decimal("5000.00"),
+        valid_from=date(2026, 1, 1),
+        allows_pauses=True,
+    )
+    second.services.add(service)
+    SlaTarget.objects.create(contract=second, priority=1, restore_minutes=120)
+    with time_machine.travel(T0, tick=False):
+        incident = open_p1(service, customer, manager)
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        sla_pause(incident=incident, actor=manager, reason="Warten auf den Kunden", contract=second)
+    paused = SlaClock.objects.get(incident=incident, contract=second, target="restore")
+    running = SlaClock.objects.get(incident=incident, contract=contract, target="restore")
+    assert paused.deadline_at is None
+    assert running.deadline_at == T0 + timedelta(hours=4)  # untouched by the other's pause
+
+
+@pytest.mark.parametrize("state", ["resolved", "closed"])
+def test_the_clocks_of_a_finished_incident_cannot_be_paused(
+    contract, service, customer, manager, state
+):
+    with time_machine.travel(T0, tick=False):
+        incident = open_p1(service, customer, manager)
+        incident = incident_resolve(incident=incident, actor=manager, resolution="Neustart")
+        if state == "closed":
+            incident = incident_close(incident=incident, actor=manager, review="Ursache: Update")
+        assert incident.state == state
+        with pytest.raises(InvalidInput):
+            sla_pause(incident=incident, actor=manager, reason="Warten")
+    assert not incident.sla_pauses.exists()
