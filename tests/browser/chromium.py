@@ -1,6 +1,7 @@
 """One headless Chromium for the browser tests (Debian's chromium + chromium-driver): skipped
 locally when absent, failing in CI (tests.conftest.require)."""
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -9,6 +10,17 @@ from pathlib import Path
 from tests.conftest import require
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def screenshot_dir() -> Path:
+    """Where the browser tests save what they saw: var/screenshots/ (ignored by git), so a test
+    run changes no tracked file. `UPDATE_SCREENSHOTS=1 make test` writes the README's pictures
+    in tests/screenshots/ instead, on purpose."""
+    update = os.environ.get("UPDATE_SCREENSHOTS", "").lower() in {"1", "true", "yes"}
+    folder = REPO / "tests" / "screenshots" if update else REPO / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @contextmanager

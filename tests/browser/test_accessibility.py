@@ -36,7 +36,7 @@ from escalation.services.questions import question_ask
 from incidents.models import State
 from notifications.models import Subscription
 from notifications.services import subscription_token
-from tests.browser.chromium import chromium
+from tests.browser.chromium import chromium, screenshot_dir
 from tests.factories import IncidentFactory, ServiceFactory, ServiceGroupFactory, drive
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -299,7 +299,7 @@ def _report(found: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# Pages whose look the README shows: page -> file name under tests/screenshots/ (German: "-de").
+# Pages whose look the README shows: page -> file name (German: "-de"); see screenshot_dir().
 SCREENSHOTS = {
     "status": "status",
     "dashboard": "dashboard",
@@ -308,7 +308,6 @@ SCREENSHOTS = {
     "console-incident": "console-incident-sla",
     "console-report": "sla-report",
 }
-SCREENSHOT_DIR = Path(__file__).resolve().parents[1] / "screenshots"
 
 
 def _screenshot(driver, name: str) -> None:
@@ -316,7 +315,7 @@ def _screenshot(driver, name: str) -> None:
     size = driver.get_window_size()
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1280, min(max(height, 800), 4000))
-    driver.save_screenshot(str(SCREENSHOT_DIR / name))
+    driver.save_screenshot(str(screenshot_dir() / name))
     driver.set_window_size(size["width"], size["height"])
 
 

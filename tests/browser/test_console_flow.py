@@ -1,16 +1,12 @@
 """A new user in a real Chromium: logs in, creates an incident, classifies, escalates, writes a
 customer update, provides a workaround, resolves; a second tab with the board follows each step
-without a reload. Screenshots of the board and the incident page go to tests/screenshots/."""
-
-from pathlib import Path
+without a reload. Screenshots of the board and the incident page: see screenshot_dir()."""
 
 import pytest
 
 from incidents.models import Incident
-from tests.browser.chromium import chromium
+from tests.browser.chromium import chromium, screenshot_dir
 from tests.factories import PASSWORD, CustomerFactory, ServiceFactory
-
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -147,11 +143,11 @@ def test_new_user_reaches_a_resolved_incident_and_the_board_follows(
     step.find_element("css selector", "button[type=submit]").click()
     wait_for_text(d, "#state", t["Workaround"])
     board_shows(t["Workaround"])
-    SCREENSHOTS.mkdir(exist_ok=True)
+    shots = screenshot_dir()
     suffix = "" if language == "en" else f"-{language}"
-    d.save_screenshot(str(SCREENSHOTS / f"console-incident{suffix}.png"))
+    d.save_screenshot(str(shots / f"console-incident{suffix}.png"))
     d.switch_to.window(board)
-    d.save_screenshot(str(SCREENSHOTS / f"console-board{suffix}.png"))
+    d.save_screenshot(str(shots / f"console-board{suffix}.png"))
     d.switch_to.window(incident_tab)
 
     step = open_step(d, t["Resolve"])
