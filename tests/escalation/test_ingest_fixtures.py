@@ -13,7 +13,7 @@ from incidents.models import Incident, Source, State
 from tests.conftest import require
 from tests.factories import ServiceFactory
 
-# Copied from ../shared/fixtures/alertmanager/ (real Alertmanager 0.25 requests), kept in the repo.
+# Real Alertmanager 0.25 requests, recorded from a local receiver and kept in the repo.
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager"
 EVENTS_V2_URL = "/api/v1/integrations/events/v2/enqueue"
 
