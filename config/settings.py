@@ -139,6 +139,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The client's address behind a reverse proxy (config/proxy.py): X-Forwarded-For is believed only
+# from these addresses/networks, and only the TRUSTED_PROXY_COUNT right-most entries (the ones the
+# proxies appended). Without it, behind nginx every client has nginx's address, and five wrong
+# passwords for one user would lock that user out for everybody.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1)
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"
