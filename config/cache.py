@@ -25,3 +25,24 @@ class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _Client
+
+
+def increment(key: str, seconds: int) -> int:
+    """Add one to a counter in the cache every process shares (CACHES["shared"]: Redis, or files
+    under var/ on the embedded default) that lives `seconds`; the new count. One round trip on
+    Redis (INCR and EXPIRE pipelined)."""
+    from django.core.cache import caches
+
+    backend = caches["shared"]
+    if isinstance(backend, redis.RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        client = backend._cache.get_client(full_key, write=True)
+        with client.pipeline() as pipe:
+            count, _ = pipe.incr(full_key).expire(full_key, seconds).execute()
+        return count
+    backend.add(key, 0, seconds)
+    try:
+        return backend.incr(key)
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, seconds)
+        return 1

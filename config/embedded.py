@@ -6,7 +6,7 @@ user never keeps a half-running system.
 
 import os
 import signal
-import subprocess
+import subprocess  # this app's own processes # nosec B404
 import sys
 import time
 
@@ -23,7 +23,7 @@ def main() -> int:
             "--loglevel=info", "--concurrency=2",
         ],
     }  # fmt: skip
-    procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603 (own argv)
+    procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603 (own argv) # nosec B603
     print(
         f"\nEscalation Manager is starting at http://{host}:{port}/ "
         "(web, Celery worker and Celery beat). Ctrl-C stops all three.\n",

@@ -44,6 +44,11 @@ handler500 = _api_or_html(server_error)
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),
     path("accounts/login/", portal_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/password_reset/",
+        portal_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),  # throttled
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

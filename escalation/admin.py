@@ -3,14 +3,18 @@ services (the same ones the console and the API call)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import ReadOnlyAdmin
+from incidents.admin import IncidentEventAdmin, ReadOnlyAdmin, UpdateAdmin
 from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
+from notifications.admin import NotificationAdmin, SubscriptionAdmin
+from notifications.models import Notification, Subscription
 
+from . import roles
 from .forms import ACTION_FORMS, ACTION_LABELS, PublishUpdateForm
 from .models import (
     AckLink,
@@ -39,8 +43,84 @@ from .models import (
     SlaPause,
     SlaTarget,
 )
+from .selectors import incidents_readable_by
 from .services import allowed_actions, incident_edit, incident_open, incident_perform
 from .services.matrix import update_publish
+
+# --- Scope: the admin reaches what the console and the API reach ------------------------------
+#
+# Django's admin checks model permissions only; which incidents a person works on is ours to say.
+# Every admin of the incident or of a row that belongs to one narrows its queryset with the
+# selector the console and the API use (escalation managers: all; responders: the incidents they
+# are pulled into). The change list, change page, history, custom URLs and admin actions all read
+# through get_queryset, so an incident outside the scope is "not found" everywhere in /admin/.
+
+
+def restricted_incident_ids(user):
+    """None when the user reaches every incident, else a subquery of the incidents they reach."""
+    if user.is_superuser or user.groups.filter(name=roles.ESCALATION_MANAGER).exists():
+        return None
+    return incidents_readable_by(user, prefetch=False).values("pk")
+
+
+class IncidentScopedAdmin(admin.ModelAdmin):
+    """For rows of one incident (`incident_path` names the relation)."""
+
+    incident_path = "incident"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        scope = restricted_incident_ids(request.user)
+        if scope is None:
+            return rows
+        return rows.filter(**{f"{self.incident_path}__in": scope})
+
+
+# The incidents app's admins cannot import this one (dependencies point one way), so the rows of
+# the record are re-registered here with the scope.
+admin.site.unregister(Update)
+admin.site.unregister(IncidentEvent)
+admin.site.unregister(Notification)
+admin.site.unregister(Subscription)
+
+
+@admin.register(Update)
+class ScopedUpdateAdmin(IncidentScopedAdmin, UpdateAdmin):
+    pass
+
+
+@admin.register(IncidentEvent)
+class ScopedIncidentEventAdmin(IncidentScopedAdmin, IncidentEventAdmin):
+    pass
+
+
+@admin.register(Notification)
+class ScopedNotificationAdmin(NotificationAdmin):
+    """Messages about an incident (subject "incident:<id>") within the scope, and one's own."""
+
+    def get_queryset(self, request):
+        from django.db.models import CharField, Q
+        from django.db.models.functions import Cast, Concat
+
+        rows = super().get_queryset(request)
+        scope = restricted_incident_ids(request.user)
+        if scope is None:
+            return rows
+        subjects = (
+            Incident.objects.filter(pk__in=scope)
+            .annotate(subject=Concat(Value("incident:"), Cast("pk", output_field=CharField())))
+            .values("subject")
+        )
+        return rows.filter(Q(subject__in=subjects) | Q(recipient=request.user))
+
+
+@admin.register(Subscription)
+class ScopedSubscriptionAdmin(SubscriptionAdmin):
+    """Subscriptions are the customers' and the public's: escalation managers only."""
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows if restricted_incident_ids(request.user) is None else rows.none()
 
 
 @admin.register(PriorityMatrixEntry)
@@ -87,7 +167,9 @@ class UpdateInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(IncidentScopedAdmin):
+    incident_path = "pk"
+
     change_form_template = "admin/incidents/incident/change_form.html"
     list_display = ("id", "title", "state", "priority", "commander", "detected_at", "source")
     list_filter = ("state", "priority", "source", "services", "customers")
@@ -223,7 +305,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def publish_update_view(self, request, pk: int):
         """Write an update for one audience; the communication matrix sends it out."""
-        incident = get_object_or_404(Incident, pk=pk)
+        incident = get_object_or_404(self.get_queryset(request), pk=pk)
         if not request.user.has_perm("incidents.add_update"):
             raise DjangoPermissionDenied
         form = PublishUpdateForm(request.POST or None)
@@ -246,7 +328,7 @@ class IncidentAdmin(admin.ModelAdmin):
         return render(request, "admin/incidents/incident/action_form.html", context)
 
     def action_view(self, request, pk: int, action: str):
-        incident = get_object_or_404(Incident, pk=pk)
+        incident = get_object_or_404(self.get_queryset(request), pk=pk)
         if action not in ACTION_FORMS:
             raise DjangoPermissionDenied
         if not self.has_view_permission(request, incident):
@@ -371,23 +453,23 @@ _ReadOnly = ReadOnlyAdmin  # written by the engine only
 
 
 @admin.register(EscalationRun)
-class EscalationRunAdmin(_ReadOnly):
+class EscalationRunAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "policy_name", "status", "cycle", "level_index", "started_at")
     list_filter = ("status",)
 
 
 @admin.register(Page)
-class PageAdmin(_ReadOnly):
+class PageAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "user", "level_index", "cycle", "created_at")
 
 
 @admin.register(AckLink)
-class AckLinkAdmin(_ReadOnly):
+class AckLinkAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "user", "created_at", "expires_at", "used_at")
 
 
 @admin.register(Clock)
-class ClockAdmin(_ReadOnly):
+class ClockAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "kind", "due_at", "status", "fired_at")
     list_filter = ("kind", "status")
 
@@ -439,15 +521,15 @@ class PenaltyClauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(_ReadOnly):
+class SlaClockAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "contract", "target", "started_at", "deadline_at", "breached_at")
 
 
 @admin.register(SlaPause)
-class SlaPauseAdmin(_ReadOnly):
+class SlaPauseAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "contract", "started_at", "ended_at", "reason")
 
 
 @admin.register(Question)
-class QuestionAdmin(_ReadOnly):
+class QuestionAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("created_at", "asked_by", "incident", "answered_at")

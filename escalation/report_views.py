@@ -14,7 +14,6 @@ Data > From Text/CSV (a double click splits on the locale's list separator, `;`)
 start with = + - @ get a leading apostrophe, so a spreadsheet never runs them as formulas.
 """
 
-import csv
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +31,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from incidents.exports import csv_write
 from incidents.models import Customer, Priority
 from incidents.pdf import render_pdf
 from incidents.selectors import role_of
@@ -48,7 +48,6 @@ STATUS_LABELS = {
     reports.RUNNING: gettext_lazy("running"),
 }
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Who may read which customer's report ------------------------------------------------------
@@ -286,11 +285,6 @@ def report_pdf(request, slug: str, year: str, month: str):
     return response
 
 
-def _text(value: str) -> str:
-    """A text cell a spreadsheet shows as text, never runs as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def _when(value: datetime | None) -> str:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
@@ -300,7 +294,8 @@ def _minutes(seconds: float) -> str:
 
 
 def csv_rows(report: reports.SlaReport) -> list[list[str]]:
-    """The CSV table: a header, one row per incident x contract, a totals row per contract."""
+    """The CSV table: a header, one row per incident x contract, a totals row per contract
+    (raw text: csv_write makes every cell safe for spreadsheets)."""
     header = [
         _("Contract"),
         _("Incident"),
@@ -322,9 +317,9 @@ def csv_rows(report: reports.SlaReport) -> list[list[str]]:
     for section in report.contracts:
         for line in section.incidents:
             row = [
-                _text(section.name),
+                section.name,
                 str(line.incident_id),
-                _text(line.title),
+                line.title,
                 f"P{line.priority}" if line.priority else "",
                 _when(line.detected_at),
                 _when(line.resolved_at),
@@ -338,7 +333,7 @@ def csv_rows(report: reports.SlaReport) -> list[list[str]]:
             note = _("still open: accrued so far") if line.provisional else ""
             row += [str(line.credit), "", section.currency, note]
             rows.append(row)
-        total = [_text(section.name), "", _("Total"), "", "", ""]
+        total = [section.name, "", _("Total"), "", "", ""]
         total += ["", ""] * len(TARGET_KINDS)
         note = ""
         if section.month_cap is not None:
@@ -355,7 +350,7 @@ def report_csv(request, slug: str, year: str, month: str):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(report, "csv")}"'
     response.write("\ufeff")  # byte order mark: Excel reads UTF-8
-    csv.writer(response).writerows(csv_rows(report))
+    csv_write(response, csv_rows(report))  # every cell neutralised (incidents/exports.py)
     return response
 
 

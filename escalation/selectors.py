@@ -289,6 +289,30 @@ def console_incidents_for(user: User):
     ).distinct()
 
 
+def is_responder_only(user: User) -> bool:
+    """Staff whose reach is limited to the incidents they are pulled into (responders), as
+    opposed to escalation managers and superusers, who reach every incident."""
+    from incidents.selectors import role_of
+
+    if role_of(user) != "staff" or user.is_superuser:
+        return False
+    # role_of read the groups (from the prefetch the API's authentication made, if any)
+    return roles.ESCALATION_MANAGER not in {group.name for group in user.groups.all()}
+
+
+def incidents_readable_by(user: User, *, prefetch: bool = True):
+    """Every incident the user may read, on every surface (API list, detail, timeline, updates;
+    console; admin): customers and executives as incidents.selectors.incident_list_for says,
+    responders only what console_incidents_for gives them, escalation managers all. One scope
+    for responders everywhere."""
+    from incidents.selectors import incident_list_for
+
+    incidents = incident_list_for(user, prefetch=prefetch)
+    if is_responder_only(user):
+        incidents = incidents.filter(pk__in=console_incidents_for(user).values("pk"))
+    return incidents
+
+
 def next_pending_clock(kind: str):
     """Annotation: when the incident's next pending clock of `kind` is due (None if none)."""
     from django.db.models import OuterRef, Subquery

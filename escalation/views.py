@@ -101,7 +101,7 @@ def communication_matrix(request):
 @login_required
 def incident_communication(request, pk: int):
     _require_staff(request.user)
-    incident = get_object_or_404(Incident, pk=pk)
+    incident = _console_incident(request, pk)
     plan = selectors.incident_communication(incident)
     return render(request, "console/incident_communication.html", {"incident": incident, **plan})
 

@@ -91,7 +91,7 @@ def _slugs_sql(relation, count: int) -> str:
     link = through.get_field(relation.field.m2m_reverse_field_name()).column
     source = through.get_field(relation.field.m2m_field_name()).column
     return (
-        f"SELECT t.{quote(source)}, x.{quote('slug')} FROM {quote(through.db_table)} t "  # noqa: S608
+        f"SELECT t.{quote(source)}, x.{quote('slug')} FROM {quote(through.db_table)} t "  # noqa: S608 # nosec B608
         f"JOIN {quote(target.db_table)} x ON x.{quote(target.pk.column)} = t.{quote(link)} "
         f"WHERE t.{quote(source)} IN ({', '.join(['%s'] * count)})"
     )
@@ -106,7 +106,7 @@ def attach_slugs(rows: list[dict]) -> list[dict]:
     slugs: dict[int, tuple[list[str], list[str]]] = {pk: ([], []) for pk in ids}
     if ids:
         sql = (
-            f"SELECT 0, s.* FROM ({_slugs_sql(Incident.services, len(ids))}) s UNION ALL "  # noqa: S608
+            f"SELECT 0, s.* FROM ({_slugs_sql(Incident.services, len(ids))}) s UNION ALL "  # noqa: S608 # nosec B608
             f"SELECT 1, c.* FROM ({_slugs_sql(Incident.customers, len(ids))}) c"
         )
         with connection.cursor() as cursor:

@@ -117,7 +117,7 @@ def notifications_claim(*, ids: list[int], now: datetime) -> list[Notification]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, sending_since = %s, attempts = attempts + 1 "  # noqa: S608
+            f"UPDATE {table} SET status = %s, sending_since = %s, attempts = attempts + 1 "  # noqa: S608 # nosec B608
             f"WHERE id IN ({marks}) AND status IN (%s, %s) AND next_attempt_at <= %s RETURNING id",
             [Status.SENDING, now, *ids, Status.PENDING, Status.FAILED, now],
         )
@@ -128,7 +128,7 @@ def notifications_claim(*, ids: list[int], now: datetime) -> list[Notification]:
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff with +-50 % jitter, capped."""
     base = settings.NOTIFICATION_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)
-    seconds = min(base, settings.NOTIFICATION_BACKOFF_MAX_SECONDS) * random.uniform(0.5, 1.5)
+    seconds = min(base, settings.NOTIFICATION_BACKOFF_MAX_SECONDS) * random.uniform(0.5, 1.5)  # nosec B311
     return timedelta(seconds=seconds)
 
 

@@ -282,7 +282,9 @@ EXPECTED: dict[str, Entry] = {
     "console:sla_resume": Entry(
         get=post_only_console(), writers=ASSIGNED_WRITERS, params="incident"
     ),
-    "console:incident_communication": Entry(get=console(), writers=STAFF, params="incident"),
+    "console:incident_communication": Entry(
+        get=console(responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
     "console:oncall": Entry(get=console(), writers=STAFF),
     "console:matrix": Entry(get=console(), writers=STAFF),
     # The matrix is configuration: escalation managers change it, responders read it.
@@ -339,16 +341,19 @@ EXPECTED: dict[str, Entry] = {
     "api_incidents": Entry(
         get=api(), writers=STAFF, payload={"POST": {"title": "ZQWRITE", "description": "x"}}
     ),
+    # Responders read through the API what the console shows them (one scope everywhere).
     "api_incident": Entry(
-        get=api(),
+        get=api(responder=ASSIGNED_ONLY),
         writers=ASSIGNED_WRITERS,
         params="incident",
         payload={"PATCH": {"title": "ZQWRITE"}},
     ),
     # The timeline is the team's record: customers never read it (a 404, as if absent).
-    "api_timeline": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
+    "api_timeline": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
     "api_updates": Entry(
-        get=api(),
+        get=api(responder=ASSIGNED_ONLY),
         writers=ASSIGNED_WRITERS,
         params="incident",
         payload={"POST": {"audience": "customer", "body": "ZQWRITE"}},
@@ -360,7 +365,9 @@ EXPECTED: dict[str, Entry] = {
         for action, body in ACTIONS_API.items()
     },
     # Contracts and penalties are the provider's business: staff and executives only.
-    "api_incident_sla": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
+    "api_incident_sla": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
     "api_sla_pause": Entry(
         get=api_post_only(),
         writers=ASSIGNED_WRITERS,
@@ -1236,3 +1243,165 @@ def test_admin_writes_are_refused(world, audience):
         response = client.post(url, body)
         assert _admin_refused(response), f"POST {url} as {audience}: {describe(response)}"
         assert fingerprint() == before, f"POST {url} as {audience} changed the database"
+
+
+# --- The admin's own URLs (the Incident admin's lifecycle buttons and update form) ---------------
+#
+# Django's permission check is global ("may resolve incidents"); which incidents a person works on
+# is the console's scope (escalation.selectors.incidents_readable_by), and the admin applies it
+# too: a responder reaches incident A (they command it), never B, on every admin URL of an
+# incident: change page, history, the custom URLs, and the change lists of rows that belong to
+# an incident.
+
+ADMIN_ACTION_BODIES = {
+    "classify": {"impact": "low", "urgency": "low"},
+    "escalate": {"reason": "ZQWRITE"},
+    "acknowledge": {},
+    "provide_workaround": {"workaround": "ZQWRITE"},
+    "resolve": {"resolution": "ZQWRITE"},
+    "close": {"review": "ZQWRITE"},
+    "reopen": {"reason": "ZQWRITE"},
+}
+# Every admin URL name that is not one of Django's own per-model views, with the write it takes.
+ADMIN_CUSTOM_URLS = {
+    "incidents_incident_publish_update": lambda pk: [
+        (
+            reverse("admin:incidents_incident_publish_update", args=[pk]),
+            {"audience": "customer", "body": "ZQWRITE"},
+        )
+    ],
+    "incidents_incident_action": lambda pk: [
+        (reverse("admin:incidents_incident_action", args=[pk, action]), body)
+        for action, body in ADMIN_ACTION_BODIES.items()
+    ],
+}
+DJANGO_ADMIN_SUFFIXES = (
+    "_changelist",
+    "_add",
+    "_change",
+    "_delete",
+    "_history",
+    "_password_change",
+)
+DJANGO_ADMIN_NAMES = {
+    "index", "login", "logout", "password_change", "password_change_done", "jsi18n",
+    "view_on_site", "app_list", "autocomplete",
+}  # fmt: skip
+
+
+def _admin_url_names() -> set[str]:
+    from django.contrib import admin as django_admin
+
+    names = set()
+    stack = list(django_admin.site.get_urls())
+    while stack:
+        pattern = stack.pop()
+        if isinstance(pattern, URLResolver):
+            stack.extend(pattern.url_patterns)
+        elif pattern.name:
+            names.add(pattern.name)
+    return names
+
+
+def test_every_custom_admin_url_is_covered():
+    custom = {
+        name
+        for name in _admin_url_names()
+        if name not in DJANGO_ADMIN_NAMES and not name.endswith(DJANGO_ADMIN_SUFFIXES)
+    }
+    assert custom == set(ADMIN_CUSTOM_URLS), "decide who may use these admin URLs"
+
+
+def _admin_incident_urls(pk: int) -> list[tuple[str, dict]]:
+    return [
+        (reverse("admin:incidents_incident_change", args=[pk]), {"title": "ZQWRITE"}),
+        (reverse("admin:incidents_incident_history", args=[pk]), {}),
+        *[write for urls in ADMIN_CUSTOM_URLS.values() for write in urls(pk)],
+    ]
+
+
+def _admin_not_found(response) -> bool:
+    """Django's admin answers an object outside get_queryset with a redirect to its index (as
+    for one that does not exist); our own admin URLs answer 404."""
+    if response.status_code == 404:
+        return True
+    return response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+def test_admin_incident_urls(world, audience):
+    """GET every admin URL of incident A and B: outsiders are sent to the login, a responder gets
+    A's pages and "not found" for B (as for an incident that does not exist), a manager both."""
+    client = client_for(world, audience)
+    for variant in ("A", "B"):
+        for url, _body in _admin_incident_urls(world.incidents[variant].pk):
+            response = client.get(url)
+            what = f"GET {url} as {audience}"
+            assert response.status_code < 500, f"{what}: {describe(response)}"
+            if audience in OUTSIDERS:
+                assert _admin_refused(response), f"{what}: {describe(response)}"
+            elif audience == "responder" and variant == "B":
+                assert _admin_not_found(response), f"{what}: {describe(response)}"
+                missing = client.get(url.replace(f"/{world.incidents['B'].pk}/", f"/{MISSING_PK}/"))
+                assert missing.status_code == response.status_code, f"{what}: differs from missing"
+            else:
+                assert response.status_code == 200, f"{what}: {describe(response)}"
+            assert not leaked(audience, body_of(response), url)
+
+
+@pytest.mark.parametrize("audience", (*OUTSIDERS, "responder"))
+def test_admin_incident_writes_outside_the_scope_are_refused(world, audience):
+    """Every admin write to incident B (change, each lifecycle action, publishing an update) by
+    anybody but an escalation manager changes nothing."""
+    client = client_for(world, audience)
+    before = fingerprint()
+    for url, body in _admin_incident_urls(world.incidents["B"].pk):
+        response = client.post(url, body)
+        what = f"POST {url} as {audience}"
+        assert response.status_code < 500, f"{what}: {describe(response)}"
+        assert not 200 <= response.status_code < 300, f"{what}: {describe(response)}"
+        assert fingerprint() == before, f"{what} changed the database"
+
+
+def test_admin_writes_inside_the_scope_work_for_the_responder(world):
+    client = client_for(world, "responder")
+    a = world.incidents["A"]
+    url = reverse("admin:incidents_incident_publish_update", args=[a.pk])
+    response = client.post(url, {"audience": "internal", "body": "ZQWRITE inside"})
+    assert response.status_code == 302, describe(response)
+    assert Update.objects.filter(incident=a, body="ZQWRITE inside").exists()
+    url = reverse("admin:incidents_incident_action", args=[a.pk, "provide_workaround"])
+    response = client.post(url, {"workaround": "ZQWRITE inside"})
+    assert response.status_code == 302, describe(response)
+    assert Incident.objects.get(pk=a.pk).state == State.WORKAROUND
+
+
+def test_admin_change_lists_hold_only_the_responders_incidents(world):
+    """Every registered admin whose rows belong to an incident shows a responder only the rows of
+    the incidents they work on (checked on each admin's queryset, whatever its permissions)."""
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = world.users["responder"]
+    b = world.incidents["B"].pk
+    checked = []
+    for model, model_admin in django_admin.site._registry.items():
+        rows = model_admin.get_queryset(request)
+        if model is Incident:
+            assert not rows.filter(pk=b).exists()
+            assert rows.filter(pk=world.incidents["A"].pk).exists()
+            checked.append(model)
+            continue
+        for f in model._meta.get_fields():
+            if f.is_relation and f.related_model is Incident and f.concrete:
+                assert not rows.filter(**{f.name: b}).exists(), f"{model.__name__} shows B"
+                checked.append(model)
+    assert Update in checked and IncidentEvent in checked
+    # Messages about B (subject "incident:<id>") stay with the manager too.
+    assert (
+        not django_admin.site._registry[Notification]
+        .get_queryset(request)
+        .filter(subject=f"incident:{b}")
+        .exists()
+    )

@@ -10,28 +10,11 @@ RateLimit-Limit / -Remaining / -Reset headers; a 429 also Retry-After (errors.py
 import math
 import time
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.cache import increment
+from config.proxy import client_ip
 from incidents.models import ApiToken
-
-
-def increment(key: str, seconds: int) -> int:
-    """Add one to a counter that lives `seconds`; the new count. One round trip on Redis."""
-    backend = caches["default"]  # `cache` is a proxy: ask the backend itself
-    if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        with client.pipeline() as pipe:
-            count, _ = pipe.incr(full_key).expire(full_key, seconds).execute()
-        return count
-    cache.add(key, 0, seconds)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, seconds)
-        return 1
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -42,7 +25,7 @@ class TokenRateThrottle(SimpleRateThrottle):
             return f"throttle:token:{request.auth.pk}"
         if request.user and request.user.is_authenticated:
             return f"throttle:user:{request.user.pk}"
-        return f"throttle:addr:{self.get_ident(request)}"
+        return f"throttle:addr:{client_ip(request)}"  # X-Forwarded-For from trusted proxies only
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:

@@ -70,7 +70,7 @@ def count_repeat(*, key: str, kind: str, dedup_key: str, now=None) -> bool:
     placeholders = ", ".join(["%s"] * len(states))
     # Only table and column names are formatted in (from the models); every value is a parameter.
     sql = (
-        f"UPDATE {quote(Incident._meta.db_table)} SET alert_count = alert_count + 1, "  # noqa: S608
+        f"UPDATE {quote(Incident._meta.db_table)} SET alert_count = alert_count + 1, "  # noqa: S608 # nosec B608
         f"last_alert_at = %s WHERE dedup_key = %s AND state IN ({placeholders}) AND EXISTS "
         f"(SELECT 1 FROM {quote(Integration._meta.db_table)} WHERE {quote('key')} = %s "
         "AND kind = %s AND is_active)"

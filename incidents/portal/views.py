@@ -6,8 +6,11 @@ outside it is a 404, whoever asks for it and however. Staff and executives get a
 customer view of all data); anonymous visitors go to the login page.
 """
 
+import hashlib
+import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -18,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from config.cache import increment
+from config.proxy import client_ip
 from incidents.models import Customer, Incident, ServiceStatus, State
 from incidents.selectors import (
     portal_incident_for,
@@ -57,6 +62,31 @@ class LoginView(auth_views.LoginView):
         if role == "executive":
             return "/dashboard/"  # the dashboard lives in escalation (no import from here)
         return super().get_default_redirect_url()
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, throttled (settings.PASSWORD_RESET_PER_*_PER_HOUR): one client
+    address gets a 429 page after its limit; one email address gets no more mail after its
+    limit, but the same "sent" page, so nobody learns whether an address exists or was throttled.
+    Counted per hour in the cache all processes share."""
+
+    def form_valid(self, form):
+        hour = int(time.time() // 3600)
+        client = client_ip(self.request)
+        if increment(f"pwreset:client:{client}:{hour}", 3700) > (
+            settings.PASSWORD_RESET_PER_CLIENT_PER_HOUR
+        ):
+            form.add_error(None, _("Too many requests. Please try again in an hour."))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        email = form.cleaned_data["email"].strip().lower()
+        address = hashlib.sha256(email.encode()).hexdigest()
+        if increment(f"pwreset:address:{address}:{hour}", 3700) > (
+            settings.PASSWORD_RESET_PER_ADDRESS_PER_HOUR
+        ):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 def customer_contact_required(view):

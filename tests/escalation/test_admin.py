@@ -106,7 +106,8 @@ def test_unknown_action_is_refused(client, manager):
 
 
 def test_responder_may_not_escalate_through_the_admin(client, responder):
-    incident = drive(IncidentFactory(), State.CLASSIFIED)
+    # An incident the responder works on (commands): in their scope, but escalating is not theirs.
+    incident = drive(IncidentFactory(commander=responder), State.CLASSIFIED)
     client.force_login(responder)
     page = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
     assert action_url(incident, "escalate") not in page.content.decode()

@@ -107,7 +107,10 @@ def test_incident_communication_plan(client, manager, responder, executive):
     CommunicationRule.objects.create(priority=1, audience="executives", channels=["email"],
                                      cadence_minutes=30)  # fmt: skip
     incident = incident_classify(
-        incident=IncidentFactory(), actor=manager, impact="high", urgency="high"
+        incident=IncidentFactory(commander=responder),  # the responder works on it
+        actor=manager,
+        impact="high",
+        urgency="high",
     )
     client.force_login(responder)
     page = client.get(f"/console/incidents/{incident.pk}/communication/",

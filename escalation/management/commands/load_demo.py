@@ -163,7 +163,7 @@ class DemoUser:
     customer: str | None = None
 
 
-CUSTOMER_PASSWORD = "demo-customer-2026"  # noqa: S105 -- demo login, printed on purpose
+CUSTOMER_PASSWORD = "demo-customer-2026"  # noqa: S105 (demo login, printed) # nosec B105
 
 USERS = [
     DemoUser(

@@ -1,0 +1,31 @@
+/* Behaviour the pages used to carry inline: the Content-Security-Policy runs scripts from this
+   site only (incidents/headers.py). Every page loads this file (templates/base.html).
+   - <select data-autosubmit>: choosing an option submits its form (the language switch)
+   - [data-confirm="question"] on a button or form: ask before submitting
+   - <button data-copy="field-id">: copy that field's text; the next element says data-copied */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) { select.form.submit(); }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.dataset.copy);
+    var done = function () { button.nextElementSibling.textContent = button.dataset.copied || ""; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done);
+    } else {
+      field.select(); document.execCommand("copy"); done();
+    }
+  });
+})();
