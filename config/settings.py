@@ -186,7 +186,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_QUEUE_DIR = Path(os.environ.get("CELERY_QUEUE_DIR", VAR_DIR / "celery" / "queue"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        # A broker that does not answer must not hold a request: connect within this (s).
+        "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2")),
+    }
 else:
     # kombu's file-system broker: no server needed. In and out must be one folder, and it must
     # exist before the first message is sent; latency is bounded by the polling interval.
@@ -199,6 +203,15 @@ else:
         "store_processed": False,
         "polling_interval": 0.2,
     }
+# Sending a task retries once at once (a pooled connection to a restarted Redis fails once),
+# then gives up: whatever is sent after a commit is also a row the sweep or tick finds
+# (config/broker.py), so a request never waits for a broker that is down.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
