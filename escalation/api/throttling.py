@@ -14,6 +14,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.cache import OUTAGE
 from incidents.models import ApiToken
 
 
@@ -21,10 +22,19 @@ def increment(key: str, seconds: int) -> int:
     """Add one to a counter that lives `seconds`; the new count. One round trip on Redis."""
     backend = caches["default"]  # `cache` is a proxy: ask the backend itself
     if isinstance(backend, RedisCache):
+        # Without Redis (config/cache.py: an outage) nobody is limited: counting resumes after.
+        if not getattr(backend, "available", lambda: True)():
+            return 0
         full_key = backend.make_and_validate_key(key)
-        client = backend._cache.get_client(full_key, write=True)
-        with client.pipeline() as pipe:
-            count, _ = pipe.incr(full_key).expire(full_key, seconds).execute()
+        try:
+            client = backend._cache.get_client(full_key, write=True)
+            with client.pipeline() as pipe:
+                count, _ = pipe.incr(full_key).expire(full_key, seconds).execute()
+        except OUTAGE as exc:
+            if not hasattr(backend, "failed"):
+                raise
+            backend.failed(exc)
+            return 0
         return count
     cache.add(key, 0, seconds)
     try:
