@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -106,3 +107,67 @@ def redis_cache(own_redis, settings, monkeypatch):
     monkeypatch.setattr(cache, "PAUSE_SECONDS", 0.2, raising=False)
     settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": own_redis.url}}
     return own_redis
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary folder, a free port, trust
+    authentication on 127.0.0.1), started and stopped with pg_ctl; never the shared server.
+    initdb refuses root: as root, the cluster belongs to the `postgres` user."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin = bin_dir
+        self.folder = Path(tempfile.mkdtemp(prefix="em-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, user="postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-N")
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin / tool), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c full_page_writes=off -c shared_buffers=16MB"
+        )
+        log = str(self.folder / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        """As in a crash: no checkpoint, clients cut off at once."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def create_database(self, name: str) -> str:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def own_postgres():
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    require(bool(found), "PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    server = OwnPostgres(found[-1].parent)
+    server.start()
+    yield server
+    server.remove()
