@@ -77,7 +77,13 @@ def assert_503(response: httpx.Response, *, json_body: bool) -> None:
 
 
 @pytest.fixture
-def app_server(own_postgres, own_redis, tmp_path):
+def once():
+    if connection.vendor != "sqlite":
+        pytest.skip("runs once, in the SQLite run: it starts its own PostgreSQL and Redis")
+
+
+@pytest.fixture
+def app_server(once, own_postgres, own_redis, tmp_path):
     database = own_postgres.create_database("em")
     env = {
         **os.environ,
@@ -142,8 +148,6 @@ def login(base: str) -> httpx.Client:
 
 
 def test_outages_of_redis_and_postgresql_degrade_every_surface(app_server, own_postgres, own_redis):
-    if connection.vendor != "sqlite":
-        pytest.skip("runs once, in the SQLite run: it starts its own PostgreSQL and Redis")
     base, facts = app_server
     api = httpx.Client(
         base_url=base, timeout=15, headers={"Authorization": f"Bearer {facts['token']}"}
