@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -19,6 +20,16 @@ def _ensure_queue_folder(sender, **kwargs):
         settings.CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
         for folder in ("processed", "control"):
             (settings.CELERY_QUEUE_DIR.parent / folder).mkdir(parents=True, exist_ok=True)
+
+
+@before_task_publish.connect
+def _beat_heartbeat(sender=None, **kwargs):
+    # Beat (the only sender of the heartbeat task) records when it sent it: with the worker's
+    # record of running it, /healthz tells a dead scheduler from a dead worker.
+    if sender == "incidents.tasks.heartbeat":
+        from incidents.heartbeats import beat_sent_heartbeat
+
+        beat_sent_heartbeat()
 
 
 app.conf.beat_schedule = {

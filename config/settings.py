@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Counts and times every answer per surface for /metrics (also those answered early below).
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /status/ is answered from the stored bytes here, before sessions, auth and locale run.
     "incidents.statuspage.middleware.StatusPageMiddleware",
@@ -118,6 +120,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # A database host that does not answer must not hold a request for minutes (the OS default).
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DB_CONNECT_TIMEOUT", 5
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at BEGIN, so
     # concurrent writers queue (up to `timeout` seconds) instead of "database is locked".
@@ -196,7 +203,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_QUEUE_DIR = Path(os.environ.get("CELERY_QUEUE_DIR", VAR_DIR / "celery" / "queue"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": 3600,
+        # A broker that does not answer must not hold a request: connect within this (s).
+        "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2")),
+    }
 else:
     # kombu's file-system broker: no server needed. In and out must be one folder, and it must
     # exist before the first message is sent; latency is bounded by the polling interval.
@@ -209,6 +220,15 @@ else:
         "store_processed": False,
         "polling_interval": 0.2,
     }
+# Sending a task retries once at once (a pooled connection to a restarted Redis fails once),
+# then gives up: whatever is sent after a commit is also a row the sweep or tick finds
+# (config/broker.py), so a request never waits for a broker that is down.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
@@ -284,6 +304,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.models.Impact"},  # impact and urgency
 }
+# /metrics (Prometheus) answers this bearer token, or clients in these networks (config/metrics.py)
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOW_NETWORKS = env_list("METRICS_ALLOW_NETWORKS", "127.0.0.1/32,::1/128")
+# /healthz answers 503 when the worker's or beat's heartbeat is older than this (0: not checked).
+HEARTBEAT_STALE_SECONDS = float(
+    os.environ.get("HEARTBEAT_STALE_SECONDS", str(3 * CELERY_HEARTBEAT_SECONDS))
+)
+# When the database or broker cannot be reached, every surface answers 503 with this Retry-After.
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 5)
 # Request bodies larger than this are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 

@@ -1,23 +1,16 @@
+import sys
+
 from django.contrib import admin
-from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
 
+from config import metrics
+from config.outages import is_outage, outage_response
 from escalation import views as escalation_views
 from incidents.portal import views as portal_views
-
-
-@require_safe
-def healthz(request):
-    """Liveness and database reachability, for load balancers and docker health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
 
 admin.site.site_header = _("Escalation Manager")
 admin.site.site_title = _("Escalation Manager")
@@ -25,9 +18,14 @@ admin.site.index_title = _("Incidents, classification and configuration")
 
 
 def _api_or_html(default):
-    """API paths answer errors in the API's JSON shape; everything else gets the HTML page."""
+    """API paths answer errors in the API's JSON shape; everything else gets the HTML page. A
+    database or broker outage is a 503 with Retry-After (config/outages.py)."""
 
     def handler(request, *args, **kwargs):
+        if default is server_error:
+            exc = sys.exc_info()[1]  # Django calls handler500 inside its `except` block
+            if is_outage(exc):
+                return outage_response(request, exc)
         if request.path.startswith("/api/"):
             status = 404 if default is page_not_found else 500
             detail = "Not found." if status == 404 else "Server error."
@@ -52,7 +50,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", metrics.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("console/", include("escalation.urls")),
     path("ack/<str:token>/", escalation_views.ack_link, name="ack_link"),
     path("oncall/<int:pk>/<str:token>.ics", escalation_views.schedule_ical, name="schedule_ical"),

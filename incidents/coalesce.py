@@ -20,13 +20,13 @@ class Coalesced:
         Coalesced.instances.append(self)
 
     def send(self) -> bool:
-        """Send the task unless one sent earlier covers now; whether it sent. Raises whatever
-        the broker raises (the caller decides what to do without it)."""
+        """Send the task unless one sent earlier covers now; whether it sent. Raises
+        config.broker.BrokerUnavailable (the caller decides what to do without the broker)."""
         now = time.monotonic()
         if now < self.until:
             return False
-        from config.celery import app
+        from config.broker import publish
 
-        app.send_task(self.task, countdown=self.delay)
+        publish(self.task, countdown=self.delay)
         self.until = now + self.delay * 0.75
         return True

@@ -616,3 +616,14 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Heartbeat(models.Model):
+    """When the Celery worker last ran the heartbeat task, and when beat last sent it: /healthz
+    and /metrics report their age (incidents/heartbeats.py). One row per process kind."""
+
+    name = models.CharField(max_length=20, primary_key=True)  # "worker" or "beat"
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at.isoformat()}"

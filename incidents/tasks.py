@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from .heartbeats import heartbeat_record
 from .statuspage.render import request_render
 from .timeline import verify_all
 
@@ -13,10 +14,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task(ignore_result=True)
 def heartbeat() -> str:
-    """Proves that beat and worker both run: beat sends it, the worker logs it."""
-    now = timezone.now().isoformat()
-    logger.info("heartbeat: beat and worker are running (%s)", now)
-    return now
+    """Proves that beat and worker both run: beat sends it (and records when, in
+    config/celery.py), the worker logs it and records when it ran (for /healthz and /metrics)."""
+    now = timezone.now()
+    logger.info("heartbeat: beat and worker are running (%s)", now.isoformat())
+    heartbeat_record(name="worker", at=now)
+    return now.isoformat()
 
 
 @shared_task(ignore_result=True)

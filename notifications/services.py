@@ -66,6 +66,7 @@ def notification_enqueue(
 
 
 HAND_OFF_BATCH = 100
+DELIVER_BATCH = "notifications.tasks.deliver_batch"
 
 
 def _hand_off_after_commit(notification_id: int) -> None:
@@ -73,7 +74,8 @@ def _hand_off_after_commit(notification_id: int) -> None:
 
     One callback per transaction (found again in the connection's on-commit list), so a
     transaction that queues a thousand messages sends ten broker messages, not a thousand. If the
-    callback is discarded (its savepoint rolled back), the sweep picks the rows up later.
+    callback is discarded (its savepoint rolled back) or the broker is down, the sweep picks the
+    rows up later.
     """
     connection = transaction.get_connection()
     for _sids, func, _robust in connection.run_on_commit:
@@ -84,10 +86,12 @@ def _hand_off_after_commit(notification_id: int) -> None:
     ids = [notification_id]
 
     def hand_off() -> None:
-        from .tasks import deliver_batch  # the task module imports this one
+        # Never raises: with the broker away the rows stay pending and the sweep sends them.
+        from config.broker import enqueue
 
         for start in range(0, len(ids), HAND_OFF_BATCH):
-            deliver_batch.delay(ids[start : start + HAND_OFF_BATCH])
+            if not enqueue(DELIVER_BATCH, ids[start : start + HAND_OFF_BATCH]):
+                return
 
     hand_off.outbox_ids = ids
     transaction.on_commit(hand_off)

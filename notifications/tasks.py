@@ -33,7 +33,10 @@ def deliver_batch(notification_ids: list[int]) -> int:
 @shared_task(ignore_result=True)
 def sweep() -> int:
     """Re-queue what is due: retries, lost hand-offs, and rows of workers that died mid-send."""
+    from config.broker import enqueue
+
     ids = notifications_sweep()
     for start in range(0, len(ids), HAND_OFF_BATCH):
-        deliver_batch.delay(ids[start : start + HAND_OFF_BATCH])
+        if not enqueue(deliver_batch, ids[start : start + HAND_OFF_BATCH]):
+            break  # the broker is away: the next sweep finds them again
     return len(ids)

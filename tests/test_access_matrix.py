@@ -59,6 +59,7 @@ from escalation.models import (
     SlaPause,
 )
 from escalation.services import engine
+from incidents.heartbeats import heartbeat_record
 from incidents.models import (
     ApiToken,
     Customer,
@@ -251,6 +252,9 @@ EXPECTED: dict[str, Entry] = {
     # A probe for load balancers: GET only. (The rule holds anonymous users, customers and
     # executives to "no 2xx on a write"; staff are not bound by it here.)
     "healthz": Entry(get=everyone(OK), writers=STAFF),
+    # the test client comes from 127.0.0.1, in METRICS_ALLOW_NETWORKS (tests/test_metrics.py
+    # covers the rest)
+    "metrics": Entry(get=everyone(OK)),
     # --- Triage console ---------------------------------------------------------------------------
     "console:board": Entry(get=console(), writers=STAFF),
     "console:incident_new": Entry(
@@ -651,6 +655,8 @@ def build_world() -> SimpleNamespace:
     rule = CommunicationRule.objects.create(audience="responders", channels=["email"])
     schedule = OnCallSchedule.objects.create(name="ZQ rota")
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
+    heartbeat_record(name="worker")  # worker and beat run (else /healthz is 503)
+    heartbeat_record(name="beat")
     # One session and one write-scoped API token per person, for every case.
     sessions, tokens = {}, {}
     for audience, user in users.items():

@@ -2,7 +2,8 @@
 
 Domain errors (ApplicationError) keep their status (409 for an illegal transition, naming the
 current state and the allowed transitions); DRF's errors keep theirs; an oversized body is 413; a
-throttled client gets 429 with Retry-After and RateLimit-* headers.
+throttled client gets 429 with Retry-After and RateLimit-* headers; an unreachable database or
+broker 503 with Retry-After (config/outages.py).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -12,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.outages import is_outage, outage_response
 from incidents.exceptions import ApplicationError
 
 
@@ -38,6 +40,8 @@ def _flatten(detail) -> dict:
 
 
 def api_exception_handler(exc, context):
+    if is_outage(exc):  # the database or broker is unreachable: 503 with Retry-After
+        return outage_response(context["request"], exc)
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "detail": exc.message, "errors": {}}
         body.update(exc.extra)

@@ -241,9 +241,9 @@ def _rest(directory: Path, seconds: float) -> None:
     resting = directory / RESTING
     resting.write_text(f"{time.time() + seconds:.3f}")  # before the task can start
     try:
-        from config.celery import app
+        from config.broker import publish
 
-        app.send_task(RENDER.task, kwargs={"rested": True}, countdown=seconds)
+        publish(RENDER.task, kwargs={"rested": True}, countdown=seconds)
     except Exception:
         resting.unlink(missing_ok=True)
         logger.warning("status page: broker unavailable, rendering again without a rest")
