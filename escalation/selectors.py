@@ -212,6 +212,33 @@ def incident_communication(incident: Incident) -> dict:
     return {"notifications": list(sent), "scheduled": list(pending)}
 
 
+def audience_links(incident: Incident, recipient: User | None, *, audience: str) -> dict:
+    """The links a message to this audience carries, each to the page that audience may open.
+
+    `incident_url` is the message's main link: the console incident page for the team, the
+    dashboard for executives, the portal's incident page for a customer contact (the status page
+    for an anonymous subscriber). Customers also get `status_url` and `portal_url`.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = settings.BASE_URL
+    if audience == "internal":
+        return {"incident_url": base + reverse("console:incident", args=[incident.pk])}
+    if audience == "executive":
+        dashboard = base + reverse("dashboard:index")
+        return {"incident_url": dashboard, "dashboard_url": dashboard}
+    status_url = base + reverse("statuspage:index")
+    portal_url = ""
+    if recipient is not None and getattr(recipient, "customer_id", None):
+        portal_url = base + reverse("portal:incident", args=[incident.pk])
+    return {
+        "incident_url": portal_url or status_url,
+        "status_url": status_url,
+        "portal_url": portal_url,
+    }
+
+
 # Which written updates each recipient audience may read (customers never see internal text).
 _UPDATE_AUDIENCE_FOR = {"internal": "internal", "executive": "executive", "customer": "customer"}
 
@@ -244,12 +271,7 @@ def message_context(
         "description": incident.description if audience != "customer" else "",
         "priority": incident.priority if audience != "customer" else None,
         "state": state,
-        # The team's link; executives (read-only dashboard) and customers get none.
-        "incident_url": (
-            f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
-            if audience == "internal"
-            else ""
-        ),
+        **audience_links(incident, recipient, audience=audience),
         "services": [s.name for s in incident.services.all()],
         "customers": [c.name for c in incident.customers.all()] if audience != "customer" else [],
         "detected_at": incident.detected_at.isoformat(),

@@ -473,7 +473,6 @@ def _digest_item(incident: Incident, language: str) -> dict:
         "age_minutes",
         "customers",
         "latest_update",
-        "incident_url",
     )
     return {key: context[key] for key in keys} | {
         "next_update_at": next_due.isoformat() if next_due else None
