@@ -6,6 +6,7 @@ minutes before the update is due, and the deadline itself, at which an automatic
 to the audience if nobody wrote an update. Every message promises the time of the next update.
 """
 
+import json
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -55,6 +56,28 @@ def recipients_for(rule: CommunicationRule, incident: Incident, at: datetime) ->
     return [people[pk] for pk in sorted(people)]
 
 
+def rule_message_context(
+    *,
+    incident: Incident,
+    rule: CommunicationRule,
+    person: User | None,
+    next_update_at: datetime | None,
+    language: str = "",
+    **extra,
+) -> dict:
+    """What a matrix row's message to one person shows: the one context the outbox stores and
+    the console's preview renders (see update_preview)."""
+    return selectors.message_context(
+        incident,
+        person,
+        audience=UPDATE_AUDIENCE[rule.audience],
+        language=language,
+        reason=incident.escalation_reason,
+        next_update_at=next_update_at.isoformat() if next_update_at else None,
+        **extra,
+    )
+
+
 def _send(
     *,
     incident: Incident,
@@ -67,18 +90,16 @@ def _send(
 ) -> list[dict]:
     """One message per recipient and channel of the row; returns who was informed how."""
     sent = []
-    audience = UPDATE_AUDIENCE[rule.audience]
     for person in recipients_for(rule, incident, at):
         for channel in rule.channels:
             address = selectors.address_for(person, channel)
             if not address:
                 continue
-            context = selectors.message_context(
-                incident,
-                person,
-                audience=audience,
-                reason=incident.escalation_reason,
-                next_update_at=next_update_at.isoformat() if next_update_at else None,
+            context = rule_message_context(
+                incident=incident,
+                rule=rule,
+                person=person,
+                next_update_at=next_update_at,
                 **extra,
             )
             notification_enqueue(
@@ -390,6 +411,61 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             },
         )
     return update
+
+
+def update_preview(*, incident: Incident, audience: str, body: str) -> dict:
+    """What publishing `body` to `audience` would send now, per language: rendered by the
+    outbox's own function from the context the matrix builds, for the first recipient in that
+    language (the German and English text even when nobody of that language is on the list).
+    Returns {language: {"subject", "text", "html", "recipient"}}."""
+    from notifications.rendering import render_content
+
+    now = timezone.now()
+    rules = [
+        r
+        for r in selectors.communication_rules_for(incident)
+        if UPDATE_AUDIENCE[r.audience] == audience
+    ]
+    rule = next((r for r in rules if "email" in r.channels), None) or (rules[0] if rules else None)
+    previews = {}
+    for language in ("de", "en"):
+        person = None
+        if rule is not None:
+            person = next(
+                (
+                    p
+                    for p in recipients_for(rule, incident, now)
+                    if p.language == language and selectors.address_for(p, "email")
+                ),
+                None,
+            )
+        due = (
+            now + timedelta(minutes=rule.cadence_minutes) if rule and rule.cadence_minutes else None
+        )
+        if rule is not None:
+            context = rule_message_context(
+                incident=incident,
+                rule=rule,
+                person=person,
+                next_update_at=due,
+                language=language,
+                latest_update=body.strip(),
+            )
+        else:
+            context = selectors.message_context(
+                incident, None, audience=audience, language=language, latest_update=body.strip()
+            )
+        if person is None:
+            context["recipient_name"] = "…"
+        content = render_content(
+            channel="email",
+            template=f"{audience}_update",
+            language=language,
+            context=json.loads(json.dumps(context)),
+            time_zone=getattr(person, "time_zone", "") or "",
+        )
+        previews[language] = {**content, "recipient": person}
+    return previews
 
 
 @transaction.atomic
