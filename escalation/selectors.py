@@ -255,11 +255,16 @@ def message_context(
     from django.utils import timezone as tz
     from django.utils import translation
 
+    from incidents.glossary import public_status_label
     from incidents.models import State
 
     language = language or getattr(recipient, "language", None) or settings.LANGUAGE_CODE
     with translation.override(language):
-        state = str(State(incident.state).label)
+        # Customers read the public status, everybody else the internal state (glossary).
+        if audience == "customer":
+            state = public_status_label(incident.state)
+        else:
+            state = str(State(incident.state).label)
     latest = incident.updates.filter(audience=_UPDATE_AUDIENCE_FOR[audience]).order_by(
         "-created_at"
     )

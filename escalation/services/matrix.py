@@ -86,11 +86,15 @@ def _send(
     key: str,
     template: str,
     next_update_at: datetime | None,
+    only: set[int] | None = None,
     **extra,
 ) -> list[dict]:
-    """One message per recipient and channel of the row; returns who was informed how."""
+    """One message per recipient and channel of the row (only the people in `only`, if given);
+    returns who was informed how."""
     sent = []
     for person in recipients_for(rule, incident, at):
+        if only is not None and person.pk not in only:
+            continue
         for channel in rule.channels:
             address = selectors.address_for(person, channel)
             if not address:
@@ -174,6 +178,7 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
             key=occasion,
             template=rule.template,
             next_update_at=due,
+            event="escalated",
         )
         decision = {
             "rule": rule.pk,
@@ -396,6 +401,7 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             key=f"update{update.pk}",
             template=f"{audience}_update",
             next_update_at=next_due,
+            event="update",
         )
         if next_due:
             _schedule(incident=locked, rule=rule, due_at=next_due, seq=seq, occasion=occasion)
@@ -411,6 +417,86 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             },
         )
     return update
+
+
+EV_LIFECYCLE_SENT = "lifecycle_sent"
+# Which audiences hear each lifecycle step in their own words, with which template. (Customers
+# and subscribers hear it through the incident's public face.)
+LIFECYCLE_AUDIENCES = {Audience.EXECUTIVES: "executive_update"}
+
+
+def _informed(incident: Incident, rule: CommunicationRule) -> set[int]:
+    """Who this matrix row has told anything about the incident (the outbox is the record)."""
+    from notifications.models import Notification
+
+    return set(
+        Notification.objects.filter(
+            dedup_key__regex=rf"^comm:{incident.pk}:.*:{rule.pk}:[0-9]+:[a-z]+$"
+        )
+        .exclude(recipient=None)
+        .values_list("recipient_id", flat=True)
+    )
+
+
+def lifecycle_inform(*, incident: Incident, event: str, at: datetime, **extra) -> list[dict]:
+    """A lifecycle step (`workaround`, `resolved`) told to the audiences of LIFECYCLE_AUDIENCES,
+    in each person's language, through the matrix rows that apply: a workaround to everyone the
+    row reaches (the next update is promised and its deadline reset), the all-clear only to those
+    the row has informed before, promising nothing (resolve has cancelled every open deadline).
+    Runs in the caller's transaction on a locked incident; each row's sending is on the timeline."""
+    decisions = []
+    for rule in selectors.communication_rules_for(incident):
+        template = LIFECYCLE_AUDIENCES.get(rule.audience)
+        if template is None:
+            continue
+        audience = UPDATE_AUDIENCE[rule.audience]
+        next_due = None
+        if event == "resolved":
+            informed = _informed(incident, rule)
+            if not informed:
+                continue
+        else:
+            informed = None
+            pending = Clock.objects.filter(
+                incident=incident,
+                status=Clock.Status.PENDING,
+                payload__rule=rule.pk,
+                kind__in=[Clock.Kind.UPDATE_DUE, Clock.Kind.UPDATE_REMINDER],
+            )
+            seq = max([c.payload["seq"] for c in pending] or [0]) + 1
+            occasion = pending.first().payload["occasion"] if pending.exists() else event
+            pending.update(status=Clock.Status.CANCELLED)
+            if rule.cadence_minutes:
+                next_due = at + timedelta(minutes=rule.cadence_minutes)
+        sent = _send(
+            incident=incident,
+            rule=rule,
+            at=at,
+            key=f"{event}-{int(at.timestamp())}",
+            template=template,
+            next_update_at=next_due,
+            event=event,
+            only=informed,
+            **extra,
+        )
+        if next_due:
+            _schedule(incident=incident, rule=rule, due_at=next_due, seq=seq, occasion=occasion)
+        decision = {
+            "event": event,
+            "rule": rule.pk,
+            "audience": audience,
+            "informed": sent,
+            "next_update_due": next_due.isoformat() if next_due else None,
+        }
+        timeline_record(
+            incident=incident,
+            kind=EV_LIFECYCLE_SENT,
+            actor=None,
+            label="system (matrix)",
+            data=decision,
+        )
+        decisions.append(decision)
+    return decisions
 
 
 def update_preview(*, incident: Incident, audience: str, body: str) -> dict:
