@@ -8,12 +8,14 @@ from functools import wraps
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident, User
 
 from . import roles, schedules
 from .classification import Rule
 from .models import (
+    Audience,
     CommunicationRule,
     ContactMethod,
     EscalationPolicy,
@@ -208,8 +210,29 @@ def incident_communication(incident: Incident) -> dict:
         .select_related("recipient")
         .order_by("created_at")
     )
-    pending = incident.clocks.filter(status="pending").order_by("due_at")
-    return {"notifications": list(sent), "scheduled": list(pending)}
+    pending = list(incident.clocks.filter(status="pending").order_by("due_at"))
+    audiences = dict(Audience.choices)
+    for clock in pending:
+        clock.audience_label = audiences.get((clock.payload or {}).get("audience"), "")
+    sent = list(sent)
+    all_clear = None
+    for n in sent:
+        event = (n.context or {}).get("event", "")
+        n.event_label = MESSAGE_EVENTS.get(event, "")
+        promised = (n.context or {}).get("next_update_at")
+        n.promised_at = datetime.fromisoformat(promised) if promised else None
+        if event == "resolved":
+            all_clear = all_clear or n
+    return {"notifications": sent, "scheduled": pending, "all_clear": all_clear}
+
+
+# What each message of the lifecycle is called on the communication plan.
+MESSAGE_EVENTS = {
+    "escalated": gettext_lazy("escalation"),
+    "update": gettext_lazy("update"),
+    "workaround": gettext_lazy("workaround in place"),
+    "resolved": gettext_lazy("all-clear"),
+}
 
 
 def audience_links(incident: Incident, recipient: User | None, *, audience: str) -> dict:

@@ -37,6 +37,7 @@ from .services import (
 from .services.matrix import (
     communication_rule_delete,
     communication_rule_save,
+    lifecycle_plan,
     update_preview,
     update_publish,
 )
@@ -108,7 +109,8 @@ def incident_communication(request, pk: int):
     _require_staff(request.user)
     incident = get_object_or_404(Incident, pk=pk)
     plan = selectors.incident_communication(incident)
-    return render(request, "console/incident_communication.html", {"incident": incident, **plan})
+    context = {"incident": incident, "to_come": lifecycle_plan(incident), **plan}
+    return render(request, "console/incident_communication.html", context)
 
 
 def person_ical_token(user: User) -> str:

@@ -499,6 +499,27 @@ def lifecycle_inform(*, incident: Incident, event: str, at: datetime, **extra) -
     return decisions
 
 
+def lifecycle_plan(incident: Incident) -> list[dict]:
+    """What lifecycle_inform will still send for this incident: the workaround message while
+    none is in place, and the all-clear at resolve to everyone informed so far (per matrix row of
+    LIFECYCLE_AUDIENCES). Empty once resolved: the all-clear has gone out. For the communication
+    plan page."""
+    from incidents.models import State
+
+    if incident.state not in (State.ESCALATED, State.WORKAROUND):
+        return []
+    steps = []
+    for rule in selectors.communication_rules_for(incident):
+        if rule.audience not in LIFECYCLE_AUDIENCES:
+            continue
+        informed = _informed(incident, rule)
+        people = [p for p in recipients_for(rule, incident, timezone.now()) if p.pk in informed]
+        if incident.state == State.ESCALATED:
+            steps.append({"event": "workaround", "rule": rule, "people": people})
+        steps.append({"event": "resolved", "rule": rule, "people": people})
+    return steps
+
+
 def update_preview(*, incident: Incident, audience: str, body: str) -> dict:
     """What publishing `body` to `audience` would send now, per language: rendered by the
     outbox's own function from the context the matrix builds, for the first recipient in that

@@ -113,3 +113,26 @@ def test_no_all_clear_to_executives_never_told(manager, executives):
     incident_resolve(incident=incident, actor=manager, resolution="False alarm.")
     assert not Notification.objects.filter(template="executive_update").exists()
     assert not IncidentEvent.objects.filter(incident=incident, kind="lifecycle_sent").exists()
+
+
+def test_communication_plan_shows_what_was_sent_and_what_is_still_due(
+    client, incident, manager, executives
+):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(manager)
+    url = f"/console/incidents/{incident.pk}/communication/"
+    with time_machine.travel(at(1), tick=False):
+        page = client.get(url).content.decode()
+    # Open: the next update to executives, the workaround message and the all-clear are due.
+    due = page[page.index('id="still-due"') :]
+    assert "Update due" in due and "Executives" in due
+    assert "When a workaround is in place" in due and "At resolve" in due and "All-clear" in due
+    assert "erika.executive" in due and "ed.executive" in due
+    assert "escalation" in page[: page.index('id="still-due"')]
+    with time_machine.travel(at(25), tick=False):
+        incident_resolve(incident=incident, actor=manager, resolution="Server getauscht.")
+        page = client.get(url).content.decode()
+    due = page[page.index('id="still-due"') :]
+    assert "Nothing more is due: the all-clear went out at" in due
+    assert "Update due" not in due and "At resolve" not in due
+    assert "all-clear" in page[: page.index('id="still-due"')]
