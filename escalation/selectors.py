@@ -235,6 +235,17 @@ MESSAGE_EVENTS = {
 }
 
 
+def subscription_scopes_for(incident: Incident) -> list[str]:
+    """Whose subscriptions an incident's customer messages reach: its services, the group of each
+    public one (a private service is nobody's business outside its customers), its customers."""
+    services = list(incident.services.select_related("group"))
+    return (
+        [f"service:{s.slug}" for s in services]
+        + sorted({f"group:{s.group.slug}" for s in services if s.group_id and not s.is_private})
+        + [f"customer:{c.slug}" for c in incident.customers.all()]
+    )
+
+
 def audience_links(incident: Incident, recipient: User | None, *, audience: str) -> dict:
     """The links a message to this audience carries, each to the page that audience may open.
 

@@ -139,11 +139,8 @@ def _send_to_subscribers(
     **extra,
 ) -> list[dict]:
     """Self-service subscribers of an affected service or customer get what customers get."""
-    scopes = [f"service:{s.slug}" for s in incident.services.all()] + [
-        f"customer:{c.slug}" for c in incident.customers.all()
-    ]
     sent = []
-    for subscription in subscribers_for(scopes):
+    for subscription in subscribers_for(selectors.subscription_scopes_for(incident)):
         context = selectors.message_context(
             incident,
             None,

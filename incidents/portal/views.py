@@ -148,9 +148,10 @@ def _subscriptions(request, scopes: list[tuple[str, str, bool]]) -> QuerySet[Sub
     organisations and the public: their subscribers are none of this organisation's business)."""
     customer_scope = scopes[0][0]
     service_scopes = [scope for scope, _name, _private in scopes[1:]]
+    own = Q(user__customer_id=request.user.customer_id)
     return Subscription.objects.filter(
         Q(scope=customer_scope)
-        | Q(scope__in=service_scopes, user__customer_id=request.user.customer_id)
+        | (own & (Q(scope__in=service_scopes) | Q(scope__startswith="set:")))
     ).order_by("scope", "channel", "address")
 
 

@@ -489,6 +489,7 @@ def _context(page: StatusPage, stamps: dict, lang: str) -> dict:
         "atom_url": reverse("statuspage:feed_atom"),
         "rss_url": reverse("statuspage:feed_rss"),
         "api_url": reverse("statuspage:api_summary"),
+        "subscribe_url": reverse("subscribe"),
     }
 
 
