@@ -28,3 +28,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ("address", "channel", "scope_label", "language", "confirmed_at", "is_active")
     list_filter = ("channel", "is_active", "scope")
     search_fields = ("address", "scope")
+
+
+@admin.register(SubscriptionScope)
+class SubscriptionScopeAdmin(admin.ModelAdmin):
+    list_display = ("scope", "subscription")
+    search_fields = ("scope", "subscription__address")
