@@ -243,8 +243,20 @@ CELERY_HEARTBEAT_SECONDS = float(os.environ.get("CELERY_HEARTBEAT_SECONDS", "60"
 # Whether classifying an incident escalates it at once when an escalation rule says so.
 # A rule can still opt out on its own (EscalationRule.auto_escalate).
 ESCALATION_AUTO_ESCALATE = env_bool("ESCALATION_AUTO_ESCALATE", True)
-# Where people reach this installation (links in pages and emails, e.g. one-click acknowledgement).
-BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+# Where people reach this installation (links in pages, emails, feeds and summary.json). Unset, it
+# follows HOST/PORT as `make run` passes them (a wildcard host such as 0.0.0.0 becomes 127.0.0.1).
+def _default_base_url() -> str:
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 (a listen address, not a bind)
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT', '').strip() or '8000'}"
+
+
+BASE_URL = (os.environ.get("BASE_URL", "").strip() or _default_base_url()).rstrip("/")
 # How long a one-click acknowledgement link in a page stays valid.
 ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 # A clock claimed by a tick but not finished within this time is claimed again (crashed worker).

@@ -8,12 +8,14 @@ from functools import wraps
 
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident, User
 
 from . import roles, schedules
 from .classification import Rule
 from .models import (
+    Audience,
     CommunicationRule,
     ContactMethod,
     EscalationPolicy,
@@ -208,8 +210,67 @@ def incident_communication(incident: Incident) -> dict:
         .select_related("recipient")
         .order_by("created_at")
     )
-    pending = incident.clocks.filter(status="pending").order_by("due_at")
-    return {"notifications": list(sent), "scheduled": list(pending)}
+    pending = list(incident.clocks.filter(status="pending").order_by("due_at"))
+    audiences = dict(Audience.choices)
+    for clock in pending:
+        clock.audience_label = audiences.get((clock.payload or {}).get("audience"), "")
+    sent = list(sent)
+    all_clear = None
+    for n in sent:
+        event = (n.context or {}).get("event", "")
+        n.event_label = MESSAGE_EVENTS.get(event, "")
+        promised = (n.context or {}).get("next_update_at")
+        n.promised_at = datetime.fromisoformat(promised) if promised else None
+        if event == "resolved":
+            all_clear = all_clear or n
+    return {"notifications": sent, "scheduled": pending, "all_clear": all_clear}
+
+
+# What each message of the lifecycle is called on the communication plan.
+MESSAGE_EVENTS = {
+    "escalated": gettext_lazy("escalation"),
+    "update": gettext_lazy("update"),
+    "workaround": gettext_lazy("workaround in place"),
+    "resolved": gettext_lazy("all-clear"),
+}
+
+
+def subscription_scopes_for(incident: Incident) -> list[str]:
+    """Whose subscriptions an incident's customer messages reach: its services, the group of each
+    public one (a private service is nobody's business outside its customers), its customers."""
+    services = list(incident.services.select_related("group"))
+    return (
+        [f"service:{s.slug}" for s in services]
+        + sorted({f"group:{s.group.slug}" for s in services if s.group_id and not s.is_private})
+        + [f"customer:{c.slug}" for c in incident.customers.all()]
+    )
+
+
+def audience_links(incident: Incident, recipient: User | None, *, audience: str) -> dict:
+    """The links a message to this audience carries, each to the page that audience may open.
+
+    `incident_url` is the message's main link: the console incident page for the team, the
+    dashboard for executives, the portal's incident page for a customer contact (the status page
+    for an anonymous subscriber). Customers also get `status_url` and `portal_url`.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    base = settings.BASE_URL
+    if audience == "internal":
+        return {"incident_url": base + reverse("console:incident", args=[incident.pk])}
+    if audience == "executive":
+        dashboard = base + reverse("dashboard:index")
+        return {"incident_url": dashboard, "dashboard_url": dashboard}
+    status_url = base + reverse("statuspage:index")
+    portal_url = ""
+    if recipient is not None and getattr(recipient, "customer_id", None):
+        portal_url = base + reverse("portal:incident", args=[incident.pk])
+    return {
+        "incident_url": portal_url or status_url,
+        "status_url": status_url,
+        "portal_url": portal_url,
+    }
 
 
 # Which written updates each recipient audience may read (customers never see internal text).
@@ -228,11 +289,16 @@ def message_context(
     from django.utils import timezone as tz
     from django.utils import translation
 
+    from incidents.glossary import public_status_label
     from incidents.models import State
 
     language = language or getattr(recipient, "language", None) or settings.LANGUAGE_CODE
     with translation.override(language):
-        state = str(State(incident.state).label)
+        # Customers read the public status, everybody else the internal state (glossary).
+        if audience == "customer":
+            state = public_status_label(incident.state)
+        else:
+            state = str(State(incident.state).label)
     latest = incident.updates.filter(audience=_UPDATE_AUDIENCE_FOR[audience]).order_by(
         "-created_at"
     )
@@ -244,12 +310,7 @@ def message_context(
         "description": incident.description if audience != "customer" else "",
         "priority": incident.priority if audience != "customer" else None,
         "state": state,
-        # The team's link; executives (read-only dashboard) and customers get none.
-        "incident_url": (
-            f"{settings.BASE_URL}/admin/incidents/incident/{incident.pk}/change/"
-            if audience == "internal"
-            else ""
-        ),
+        **audience_links(incident, recipient, audience=audience),
         "services": [s.name for s in incident.services.all()],
         "customers": [c.name for c in incident.customers.all()] if audience != "customer" else [],
         "detected_at": incident.detected_at.isoformat(),

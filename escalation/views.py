@@ -34,7 +34,13 @@ from .services import (
     incident_open,
     incident_perform,
 )
-from .services.matrix import communication_rule_delete, communication_rule_save, update_publish
+from .services.matrix import (
+    communication_rule_delete,
+    communication_rule_save,
+    lifecycle_plan,
+    update_preview,
+    update_publish,
+)
 from .services.sla import sla_pause, sla_resume
 
 STAFF_ROLES = (roles.ESCALATION_MANAGER, roles.RESPONDER)
@@ -103,7 +109,8 @@ def incident_communication(request, pk: int):
     _require_staff(request.user)
     incident = _console_incident(request, pk)
     plan = selectors.incident_communication(incident)
-    return render(request, "console/incident_communication.html", {"incident": incident, **plan})
+    context = {"incident": incident, "to_come": lifecycle_plan(incident), **plan}
+    return render(request, "console/incident_communication.html", context)
 
 
 def person_ical_token(user: User) -> str:
@@ -336,7 +343,7 @@ def incident_update(request, pk: int):
         return render(
             request,
             "console/_preview.html",
-            {"preview": update_preview(incident=incident, user=request.user, **form.cleaned_data)},
+            {"preview": update_preview(incident=incident, **form.cleaned_data)},
         )
     try:
         update_publish(incident=incident, actor=request.user, **form.cleaned_data)
@@ -344,32 +351,6 @@ def incident_update(request, pk: int):
         return _error(request, exc.message, status=exc.http_status, incident=incident)
     messages.success(request, _("The update was published."))
     return redirect("console:incident", pk=pk)
-
-
-def update_preview(*, incident: Incident, user, audience: str, body: str) -> dict:
-    """Exactly the text each audience's recipients get (the real template, German and English)."""
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    template = f"{audience}_update"
-    previews = {}
-    for language in ("de", "en"):
-        context = selectors.message_context(
-            incident,
-            None,
-            audience=audience,
-            language=language,
-            latest_update=body,
-            recipient_name="…",
-        )
-        context.pop("next_update_at")
-        with translation.override(language):
-            base = f"notifications/email/{language}/{template}"
-            previews[language] = {
-                "subject": " ".join(render_to_string(f"{base}.subject.txt", context).split()),
-                "text": render_to_string(f"{base}.txt", context).strip(),
-            }
-    return previews
 
 
 def _require_matrix_editor(user) -> None:

@@ -172,7 +172,7 @@ class State(models.TextChoices):
     DETECTED = "detected", _("Detected")
     CLASSIFIED = "classified", _("Classified")
     ESCALATED = "escalated", _("Escalated")
-    WORKAROUND = "workaround", _("Workaround")
+    WORKAROUND = "workaround", _("Workaround in place")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Notification, Subscription
+from .models import Notification, Subscription, SubscriptionScope
 
 
 @admin.register(Notification)
@@ -17,8 +17,20 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
+class SubscriptionScopeInline(admin.TabularInline):
+    model = SubscriptionScope
+    extra = 0
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    inlines = [SubscriptionScopeInline]
     list_display = ("address", "channel", "scope_label", "language", "confirmed_at", "is_active")
     list_filter = ("channel", "is_active", "scope")
     search_fields = ("address", "scope")
+
+
+@admin.register(SubscriptionScope)
+class SubscriptionScopeAdmin(admin.ModelAdmin):
+    list_display = ("scope", "subscription")
+    search_fields = ("scope", "subscription__address")

@@ -6,11 +6,17 @@ from incidents.models import Service
 
 
 def public_scopes() -> list[tuple[str, str]]:
-    """What anyone may subscribe to: the services a status page shows (never private ones)."""
+    """What anyone may subscribe to: each group of the status page as a whole (what it will
+    hold, too), and each service it shows (never private ones)."""
+    services = list(
+        Service.objects.filter(is_private=False)
+        .select_related("group")
+        .order_by("group__position", "group__name", "position", "name")
+    )
+    groups = {s.group.slug: s.group.name for s in services if s.group_id}
     return [
-        (f"service:{s.slug}", s.name)
-        for s in Service.objects.filter(is_private=False).order_by("position", "name")
-    ]
+        (f"group:{slug}", _("All of %(group)s") % {"group": name}) for slug, name in groups.items()
+    ] + [(f"service:{s.slug}", s.name) for s in services]
 
 
 class SubscribeForm(forms.Form):
@@ -18,7 +24,9 @@ class SubscribeForm(forms.Form):
         label=_("How"), choices=[("email", _("Email")), ("webhook", _("Webhook (JSON POST)"))]
     )
     address = forms.CharField(label=_("Email address or webhook URL"), max_length=1000)
-    scope = forms.ChoiceField(label=_("About"))
+    scope = forms.MultipleChoiceField(
+        label=_("About (one or more)"), widget=forms.CheckboxSelectMultiple
+    )
     language = forms.ChoiceField(
         label=_("Language"), choices=[("de", "Deutsch"), ("en", "English")]
     )
@@ -38,5 +46,8 @@ class SubscribeForm(forms.Form):
         except forms.ValidationError:
             self.add_error("address", _("Enter a valid email address or http(s) URL."))
         data["address"] = address
-        data["scope_label"] = dict(self.fields["scope"].choices).get(data.get("scope"), "")
+        names = dict(self.fields["scope"].choices)
+        data["scope_label"] = ", ".join(
+            str(names[s]) for s in data.get("scope") or [] if s in names
+        )
         return data

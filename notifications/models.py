@@ -73,7 +73,9 @@ class Subscription(models.Model):
     )
     address = models.CharField(_("address"), max_length=1000)
     scope = models.CharField(
-        _("about"), max_length=120, help_text="service:<slug> or customer:<slug>"
+        _("about"),
+        max_length=120,
+        help_text="service:<slug>, group:<slug> or customer:<slug>; set:<hash> for several",
     )
     scope_label = models.CharField(_("about (name)"), max_length=200)
     language = models.CharField(_("language"), max_length=5, default="de")
@@ -97,3 +99,25 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} -> {self.scope_label}"
+
+
+class SubscriptionScope(models.Model):
+    """One more thing a subscription covers: a subscription to several services or to a whole
+    group lists each scope here (`service:<slug>`, `group:<slug>`, `customer:<slug>`); its own
+    `scope` is then a key for the set (see subscription_scope_key)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="covers")
+    scope = models.CharField(_("about"), max_length=120)
+
+    class Meta:
+        verbose_name = _("subscription scope")
+        verbose_name_plural = _("subscription scopes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "scope"], name="subscription_scope_once"
+            )
+        ]
+        indexes = [models.Index(fields=["scope"], name="subscription_covers_scope")]
+
+    def __str__(self) -> str:
+        return self.scope

@@ -26,22 +26,41 @@ def _prepare(context: dict) -> dict:
     return prepared
 
 
-def render(notification: Notification) -> Message:
-    language = notification.language if notification.language in LANGUAGES else "en"
-    recipient = notification.recipient
-    zone = getattr(recipient, "time_zone", "") or settings.TIME_ZONE
-    context = _prepare(notification.context)
-    name = notification.template
-    with translation.override(language), timezone.override(zone):
+def render_content(
+    *, channel: str, template: str, language: str, context: dict, time_zone: str = ""
+) -> dict:
+    """Subject, text, html and chat text of one message: what the outbox sends and what the
+    console's preview shows (the same function, so the preview is what is sent).
+
+    `context` is the stored JSON form (as notification_enqueue keeps it)."""
+    language = language if language in LANGUAGES else "en"
+    context = _prepare(context)
+    with translation.override(language), timezone.override(time_zone or settings.TIME_ZONE):
         subject = text = html = chat = ""
-        if notification.channel == "email":
-            base = f"notifications/email/{language}/{name}"
+        if channel == "email":
+            base = f"notifications/email/{language}/{template}"
             subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
             text = render_to_string(f"{base}.txt", context).strip()
             html = render_to_string(f"{base}.html", context)
-        elif notification.channel == "apprise":
-            chat = render_to_string(f"notifications/chat/{language}/{name}.txt", context).strip()
-            subject = chat.splitlines()[0][:200] if chat else name
+        elif channel == "apprise":
+            chat = render_to_string(
+                f"notifications/chat/{language}/{template}.txt", context
+            ).strip()
+            subject = chat.splitlines()[0][:200] if chat else template
+    return {"subject": subject, "text": text, "html": html, "chat": chat}
+
+
+def render(notification: Notification) -> Message:
+    language = notification.language if notification.language in LANGUAGES else "en"
+    recipient = notification.recipient
+    content = render_content(
+        channel=notification.channel,
+        template=notification.template,
+        language=language,
+        context=notification.context,
+        time_zone=getattr(recipient, "time_zone", "") or "",
+    )
+    name = notification.template
     payload = {
         "id": str(notification.delivery_id),
         "event": name,
@@ -54,10 +73,10 @@ def render(notification: Notification) -> Message:
         delivery_id=str(notification.delivery_id),
         address=notification.address,
         language=language,
-        subject=subject,
-        text=text,
-        html=html,
-        chat=chat,
+        subject=content["subject"],
+        text=content["text"],
+        html=content["html"],
+        chat=content["chat"],
         payload=payload,
         unsubscribe_url=notification.context.get("unsubscribe_url") or "",
         signing_secret=notification.signing_secret,

@@ -7,6 +7,7 @@ NOTIFICATION_MAX_ATTEMPTS or a permanent error. A row left in `sending` by a dea
 pending row whose after-commit hand-off to Celery got lost, is picked up by the sweep.
 """
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Notification, Subscription
+from .models import Notification, Subscription, SubscriptionScope
 from .rendering import render
 from .transports import TRANSPORTS, TransportError
 
@@ -237,17 +238,36 @@ def subscription_links(subscription: Subscription) -> dict:
     }
 
 
+def subscription_scope_key(scopes: list[str] | str) -> str:
+    """The `scope` of a subscription to these scopes: the scope itself for one, a stable key of
+    the set for several (the same set in any order gives the same key)."""
+    if isinstance(scopes, str):
+        return scopes
+    unique = sorted(set(scopes))
+    if len(unique) == 1:
+        return unique[0]
+    digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:24]
+    return f"set:{digest}"
+
+
 @transaction.atomic
 def subscription_request(
-    *, channel: str, address: str, scope: str, scope_label: str, language: str
+    *, channel: str, address: str, scope: list[str] | str, scope_label: str, language: str
 ) -> Subscription:
     """Self-service: record the wish and send the confirmation (double opt-in). Asking again
-    re-sends the confirmation; it never reveals whether the address was subscribed before."""
+    re-sends the confirmation; it never reveals whether the address was subscribed before.
+    `scope` is one scope or a list of them (several services, a whole group): one subscription,
+    one confirmation, one unsubscribe link for all of them."""
+    scopes = sorted({scope} if isinstance(scope, str) else set(scope))
     subscription, _ = Subscription.objects.get_or_create(
         channel=channel,
         address=address,
-        scope=scope,
+        scope=subscription_scope_key(scopes),
         defaults={"scope_label": scope_label, "language": language},
+    )
+    SubscriptionScope.objects.bulk_create(
+        [SubscriptionScope(subscription=subscription, scope=s) for s in scopes],
+        ignore_conflicts=True,
     )
     if subscription.confirmed_at and subscription.is_active:
         return subscription
@@ -287,14 +307,24 @@ def subscription_unsubscribe(*, token: str) -> Subscription:
 
 @transaction.atomic
 def subscription_request_for_contact(
-    *, contact: User, channel: str, address: str, scope: str, scope_label: str, language: str
+    *,
+    contact: User,
+    channel: str,
+    address: str,
+    scope: list[str] | str,
+    scope_label: str,
+    language: str,
 ) -> Subscription:
     """A customer contact asks for a subscription in the portal: the same double opt-in as
     self-service, and the contact is recorded as its owner, so that their organisation, and no
     other, sees it among its subscriptions. A running subscription of somebody else (confirmed and
     active) is never taken over: knowing an address is no right to manage it."""
     running = Subscription.objects.filter(
-        channel=channel, address=address, scope=scope, is_active=True, confirmed_at__isnull=False
+        channel=channel,
+        address=address,
+        scope=subscription_scope_key(scope),
+        is_active=True,
+        confirmed_at__isnull=False,
     ).exists()
     subscription = subscription_request(
         channel=channel, address=address, scope=scope, scope_label=scope_label, language=language
@@ -323,8 +353,9 @@ def subscription_set_language(*, token: str, language: str) -> Subscription:
 
 def subscribers_for(scopes: list[str]) -> list[Subscription]:
     """Confirmed, active subscriptions to any of the scopes (one per channel and address)."""
+    covering = SubscriptionScope.objects.filter(scope__in=scopes).values("subscription_id")
     found = Subscription.objects.filter(
-        scope__in=scopes, is_active=True, confirmed_at__isnull=False
+        Q(scope__in=scopes) | Q(pk__in=covering), is_active=True, confirmed_at__isnull=False
     ).order_by("pk")
     unique = {}
     for subscription in found:

@@ -30,7 +30,9 @@ def _invalid(request):
 
 @require_http_methods(["GET", "POST"])
 def subscribe(request):
-    form = SubscribeForm(request.POST or None)
+    language = request.GET.get("lang", "")
+    initial = {"language": language} if language in ("de", "en") else {}
+    form = SubscribeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         subscription_request(

@@ -6,6 +6,7 @@ minutes before the update is due, and the deadline itself, at which an automatic
 to the audience if nobody wrote an update. Every message promises the time of the next update.
 """
 
+import json
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -55,6 +56,28 @@ def recipients_for(rule: CommunicationRule, incident: Incident, at: datetime) ->
     return [people[pk] for pk in sorted(people)]
 
 
+def rule_message_context(
+    *,
+    incident: Incident,
+    rule: CommunicationRule,
+    person: User | None,
+    next_update_at: datetime | None,
+    language: str = "",
+    **extra,
+) -> dict:
+    """What a matrix row's message to one person shows: the one context the outbox stores and
+    the console's preview renders (see update_preview)."""
+    return selectors.message_context(
+        incident,
+        person,
+        audience=UPDATE_AUDIENCE[rule.audience],
+        language=language,
+        reason=incident.escalation_reason,
+        next_update_at=next_update_at.isoformat() if next_update_at else None,
+        **extra,
+    )
+
+
 def _send(
     *,
     incident: Incident,
@@ -63,22 +86,24 @@ def _send(
     key: str,
     template: str,
     next_update_at: datetime | None,
+    only: set[int] | None = None,
     **extra,
 ) -> list[dict]:
-    """One message per recipient and channel of the row; returns who was informed how."""
+    """One message per recipient and channel of the row (only the people in `only`, if given);
+    returns who was informed how."""
     sent = []
-    audience = UPDATE_AUDIENCE[rule.audience]
     for person in recipients_for(rule, incident, at):
+        if only is not None and person.pk not in only:
+            continue
         for channel in rule.channels:
             address = selectors.address_for(person, channel)
             if not address:
                 continue
-            context = selectors.message_context(
-                incident,
-                person,
-                audience=audience,
-                reason=incident.escalation_reason,
-                next_update_at=next_update_at.isoformat() if next_update_at else None,
+            context = rule_message_context(
+                incident=incident,
+                rule=rule,
+                person=person,
+                next_update_at=next_update_at,
                 **extra,
             )
             notification_enqueue(
@@ -114,11 +139,8 @@ def _send_to_subscribers(
     **extra,
 ) -> list[dict]:
     """Self-service subscribers of an affected service or customer get what customers get."""
-    scopes = [f"service:{s.slug}" for s in incident.services.all()] + [
-        f"customer:{c.slug}" for c in incident.customers.all()
-    ]
     sent = []
-    for subscription in subscribers_for(scopes):
+    for subscription in subscribers_for(selectors.subscription_scopes_for(incident)):
         context = selectors.message_context(
             incident,
             None,
@@ -153,6 +175,7 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
             key=occasion,
             template=rule.template,
             next_update_at=due,
+            event="escalated",
         )
         decision = {
             "rule": rule.pk,
@@ -375,6 +398,7 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             key=f"update{update.pk}",
             template=f"{audience}_update",
             next_update_at=next_due,
+            event="update",
         )
         if next_due:
             _schedule(incident=locked, rule=rule, due_at=next_due, seq=seq, occasion=occasion)
@@ -390,6 +414,162 @@ def update_publish(*, incident: Incident, actor: User | None, audience: str, bod
             },
         )
     return update
+
+
+EV_LIFECYCLE_SENT = "lifecycle_sent"
+# Which audiences hear each lifecycle step in their own words, with which template. (Customers
+# and subscribers hear it through the incident's public face.)
+LIFECYCLE_AUDIENCES = {Audience.EXECUTIVES: "executive_update"}
+
+
+def _informed(incident: Incident, rule: CommunicationRule) -> set[int]:
+    """Who this matrix row has told anything about the incident (the outbox is the record)."""
+    from notifications.models import Notification
+
+    return set(
+        Notification.objects.filter(
+            dedup_key__regex=rf"^comm:{incident.pk}:.*:{rule.pk}:[0-9]+:[a-z]+$"
+        )
+        .exclude(recipient=None)
+        .values_list("recipient_id", flat=True)
+    )
+
+
+def lifecycle_inform(*, incident: Incident, event: str, at: datetime, **extra) -> list[dict]:
+    """A lifecycle step (`workaround`, `resolved`) told to the audiences of LIFECYCLE_AUDIENCES,
+    in each person's language, through the matrix rows that apply: a workaround to everyone the
+    row reaches (the next update is promised and its deadline reset), the all-clear only to those
+    the row has informed before, promising nothing (resolve has cancelled every open deadline).
+    Runs in the caller's transaction on a locked incident; each row's sending is on the timeline."""
+    decisions = []
+    for rule in selectors.communication_rules_for(incident):
+        template = LIFECYCLE_AUDIENCES.get(rule.audience)
+        if template is None:
+            continue
+        audience = UPDATE_AUDIENCE[rule.audience]
+        next_due = None
+        if event == "resolved":
+            informed = _informed(incident, rule)
+            if not informed:
+                continue
+        else:
+            informed = None
+            pending = Clock.objects.filter(
+                incident=incident,
+                status=Clock.Status.PENDING,
+                payload__rule=rule.pk,
+                kind__in=[Clock.Kind.UPDATE_DUE, Clock.Kind.UPDATE_REMINDER],
+            )
+            seq = max([c.payload["seq"] for c in pending] or [0]) + 1
+            occasion = pending.first().payload["occasion"] if pending.exists() else event
+            pending.update(status=Clock.Status.CANCELLED)
+            if rule.cadence_minutes:
+                next_due = at + timedelta(minutes=rule.cadence_minutes)
+        sent = _send(
+            incident=incident,
+            rule=rule,
+            at=at,
+            key=f"{event}-{int(at.timestamp())}",
+            template=template,
+            next_update_at=next_due,
+            event=event,
+            only=informed,
+            **extra,
+        )
+        if next_due:
+            _schedule(incident=incident, rule=rule, due_at=next_due, seq=seq, occasion=occasion)
+        decision = {
+            "event": event,
+            "rule": rule.pk,
+            "audience": audience,
+            "informed": sent,
+            "next_update_due": next_due.isoformat() if next_due else None,
+        }
+        timeline_record(
+            incident=incident,
+            kind=EV_LIFECYCLE_SENT,
+            actor=None,
+            label="system (matrix)",
+            data=decision,
+        )
+        decisions.append(decision)
+    return decisions
+
+
+def lifecycle_plan(incident: Incident) -> list[dict]:
+    """What lifecycle_inform will still send for this incident: the workaround message while
+    none is in place, and the all-clear at resolve to everyone informed so far (per matrix row of
+    LIFECYCLE_AUDIENCES). Empty once resolved: the all-clear has gone out. For the communication
+    plan page."""
+    from incidents.models import State
+
+    if incident.state not in (State.ESCALATED, State.WORKAROUND):
+        return []
+    steps = []
+    for rule in selectors.communication_rules_for(incident):
+        if rule.audience not in LIFECYCLE_AUDIENCES:
+            continue
+        informed = _informed(incident, rule)
+        people = [p for p in recipients_for(rule, incident, timezone.now()) if p.pk in informed]
+        if incident.state == State.ESCALATED:
+            steps.append({"event": "workaround", "rule": rule, "people": people})
+        steps.append({"event": "resolved", "rule": rule, "people": people})
+    return steps
+
+
+def update_preview(*, incident: Incident, audience: str, body: str) -> dict:
+    """What publishing `body` to `audience` would send now, per language: rendered by the
+    outbox's own function from the context the matrix builds, for the first recipient in that
+    language (the German and English text even when nobody of that language is on the list).
+    Returns {language: {"subject", "text", "html", "recipient"}}."""
+    from notifications.rendering import render_content
+
+    now = timezone.now()
+    rules = [
+        r
+        for r in selectors.communication_rules_for(incident)
+        if UPDATE_AUDIENCE[r.audience] == audience
+    ]
+    rule = next((r for r in rules if "email" in r.channels), None) or (rules[0] if rules else None)
+    previews = {}
+    for language in ("de", "en"):
+        person = None
+        if rule is not None:
+            person = next(
+                (
+                    p
+                    for p in recipients_for(rule, incident, now)
+                    if p.language == language and selectors.address_for(p, "email")
+                ),
+                None,
+            )
+        due = (
+            now + timedelta(minutes=rule.cadence_minutes) if rule and rule.cadence_minutes else None
+        )
+        if rule is not None:
+            context = rule_message_context(
+                incident=incident,
+                rule=rule,
+                person=person,
+                next_update_at=due,
+                language=language,
+                latest_update=body.strip(),
+            )
+        else:
+            context = selectors.message_context(
+                incident, None, audience=audience, language=language, latest_update=body.strip()
+            )
+        if person is None:
+            context["recipient_name"] = "…"
+        content = render_content(
+            channel="email",
+            template=f"{audience}_update",
+            language=language,
+            context=json.loads(json.dumps(context)),
+            time_zone=getattr(person, "time_zone", "") or "",
+        )
+        previews[language] = {**content, "recipient": person}
+    return previews
 
 
 @transaction.atomic
@@ -473,7 +653,6 @@ def _digest_item(incident: Incident, language: str) -> dict:
         "age_minutes",
         "customers",
         "latest_update",
-        "incident_url",
     )
     return {key: context[key] for key in keys} | {
         "next_update_at": next_due.isoformat() if next_due else None

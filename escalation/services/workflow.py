@@ -333,6 +333,7 @@ def incident_provide_workaround(
         kind=EventKind.WORKAROUND,
         data={"workaround": workaround},
     )
+    matrix.lifecycle_inform(incident=locked, event="workaround", at=timezone.now())
     sla.sla_sync(incident=locked)
     return locked
 
@@ -357,6 +358,9 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
     )
     engine.escalation_stop(incident=locked, reason="resolved", status=EscalationRun.Status.STOPPED)
     engine.clocks_cancel_all(incident=locked)
+    matrix.lifecycle_inform(
+        incident=locked, event="resolved", at=timezone.now(), resolution=resolution
+    )
     sla.sla_sync(incident=locked)
     return locked
 

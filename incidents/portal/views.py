@@ -18,12 +18,11 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from config.cache import increment
 from config.proxy import client_ip
-from incidents.models import Customer, Incident, ServiceStatus, State
+from incidents.models import Customer, Incident, ServiceStatus
 from incidents.selectors import (
     portal_incident_for,
     portal_overview_for,
@@ -35,20 +34,9 @@ from notifications.models import Subscription
 from notifications.services import subscription_deactivate as deactivate
 from notifications.services import subscription_request_for_contact
 
-from ..statuspage.render import INCIDENT_STATUS_LABELS
+from ..glossary import public_status_label
 from . import notice
 from .forms import PortalSubscribeForm
-
-# What customers read about an incident's state: what it means for them, not our process; in
-# the public status page's words, and one step more (escalated) for the affected organisation.
-STATE_LABELS = {
-    State.DETECTED: INCIDENT_STATUS_LABELS["investigating"],
-    State.CLASSIFIED: INCIDENT_STATUS_LABELS["investigating"],
-    State.ESCALATED: gettext_lazy("Being worked on"),
-    State.WORKAROUND: INCIDENT_STATUS_LABELS["identified"],
-    State.RESOLVED: INCIDENT_STATUS_LABELS["resolved"],
-    State.CLOSED: INCIDENT_STATUS_LABELS["resolved"],
-}
 
 
 class LoginView(auth_views.LoginView):
@@ -104,7 +92,7 @@ def customer_contact_required(view):
 
 
 def _label(incident: Incident) -> Incident:
-    incident.state_label = STATE_LABELS.get(incident.state, incident.get_state_display())
+    incident.state_label = public_status_label(incident.state)
     incident.heading = incident.customer_title or _("Incident %(number)s") % {"number": incident.pk}
     return incident
 
@@ -190,9 +178,10 @@ def _subscriptions(request, scopes: list[tuple[str, str, bool]]) -> QuerySet[Sub
     organisations and the public: their subscribers are none of this organisation's business)."""
     customer_scope = scopes[0][0]
     service_scopes = [scope for scope, _name, _private in scopes[1:]]
+    own = Q(user__customer_id=request.user.customer_id)
     return Subscription.objects.filter(
         Q(scope=customer_scope)
-        | Q(scope__in=service_scopes, user__customer_id=request.user.customer_id)
+        | (own & (Q(scope__in=service_scopes) | Q(scope__startswith="set:")))
     ).order_by("scope", "channel", "address")
 
 

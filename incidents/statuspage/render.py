@@ -45,6 +45,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from incidents.glossary import PUBLIC_STATUS_LABELS
+
 from ..coalesce import Coalesced
 from ..models import ServiceStatus
 from .build import (
@@ -110,11 +112,8 @@ INDICATOR_DESCRIPTIONS = {
     "major": "Partial System Outage",
     "critical": "Major Service Outage",
 }
-INCIDENT_STATUS_LABELS = {
-    "investigating": gettext_lazy("Investigating"),
-    "identified": gettext_lazy("Workaround in place"),
-    "resolved": gettext_lazy("Resolved"),
-}
+# The public statuses' words come from the one glossary (incidents/glossary.py).
+INCIDENT_STATUS_LABELS = PUBLIC_STATUS_LABELS
 # The text of the automatic updates at the public milestones of an incident.
 MILESTONE_TEXTS = {
     "investigating": gettext_lazy(
@@ -490,6 +489,7 @@ def _context(page: StatusPage, stamps: dict, lang: str) -> dict:
         "atom_url": reverse("statuspage:feed_atom"),
         "rss_url": reverse("statuspage:feed_rss"),
         "api_url": reverse("statuspage:api_summary"),
+        "subscribe_url": reverse("subscribe"),
     }
 
 

@@ -55,7 +55,8 @@ def test_first_customer_message_promises_the_next_update(escalated, customer_con
     [first] = messages("customer_update")
     assert first.recipient == customer_contact
     assert first.context["next_update_at"] == at(30).isoformat()
-    assert first.context["priority"] is None and first.context["incident_url"] == ""
+    assert first.context["priority"] is None
+    assert first.context["incident_url"].endswith(f"/portal/incidents/{escalated.pk}/")
 
 
 def test_reminder_then_digest_then_the_promise_is_kept(escalated, manager, customer_contact):

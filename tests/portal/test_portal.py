@@ -169,7 +169,7 @@ def test_overview_shows_own_services_with_status_and_own_incidents(client, custo
     assert "Lagerverwaltung Süd" not in page and "Logistik Süd" not in page
     assert world["theirs"].title not in page
     assert world["ours"].title in page and WORKAROUND in page
-    assert "Being worked on" in page
+    assert "Investigating" in page and "Being worked on" not in page  # public status
     assert "03/12/2026 2:30 p.m." in page  # next update, in the contact's time zone (Berlin)
     assert "Gestern: E-Rechnung langsam" in page and "Vor Monaten" not in page
     assert DESCRIPTION not in page and INTERNAL not in page
@@ -321,7 +321,7 @@ def test_notice_without_workaround_or_next_update_and_after_resolution(
     )
     client.force_login(customer_contact)
     text = notice(client, ours, "de")
-    assert "Eine Umgehungslösung gibt es noch nicht." in text
+    assert "Einen Workaround gibt es noch nicht." in text
     assert "Wir informieren Sie, sobald es Neuigkeiten gibt." in text
     assert "nutzbar, aber eingeschränkt" in text
     english = notice(client, ours, "en")
@@ -523,19 +523,19 @@ def test_incident_page_runs_a_fixed_number_of_queries(client, customer_contact, 
 
 
 def test_the_portal_names_states_in_the_status_pages_words():
-    """Customers read the same words for the same state in the portal and on the status page
-    (only "being worked on", an escalation, is the portal's own)."""
+    """Customers read the same words for the same state in the portal and on the status page:
+    the public statuses of the one glossary."""
     from django.utils import translation
 
+    from incidents.glossary import public_status_label
     from incidents.models import State
-    from incidents.portal.views import STATE_LABELS
     from incidents.statuspage.render import INCIDENT_STATUS_LABELS as PUBLIC
 
-    assert set(STATE_LABELS) == set(State.values)
-    with translation.override("en"):
-        assert str(STATE_LABELS[State.WORKAROUND]) == "Workaround in place"
+    with translation.override("de"):
+        assert public_status_label(State.ESCALATED) == "Wird untersucht"
+        assert public_status_label(State.WORKAROUND) == "Ursache gefunden"
     for lang in ("en", "de"):
         with translation.override(lang):
-            assert str(STATE_LABELS[State.DETECTED]) == str(PUBLIC["investigating"])
-            assert str(STATE_LABELS[State.WORKAROUND]) == str(PUBLIC["identified"])
-            assert str(STATE_LABELS[State.CLOSED]) == str(PUBLIC["resolved"])
+            assert public_status_label(State.DETECTED) == str(PUBLIC["investigating"])
+            assert public_status_label(State.WORKAROUND) == str(PUBLIC["identified"])
+            assert public_status_label(State.CLOSED) == str(PUBLIC["resolved"])

@@ -612,12 +612,12 @@ INCIDENTS = [
                 "PLZ ab. Fix ist im Review."
             ),
             executive(
-                "P1 Sendungsverfolgung AT: Übergangslösung per stündlichem Statusexport läuft, "
+                "P1 Sendungsverfolgung AT: Workaround per stündlichem Statusexport läuft, "
                 "Fix für heute Nachmittag erwartet."
             ),
             customer(
                 "Die Sendungsverfolgung für Sendungen nach Österreich ist gestört. Als "
-                "Übergangslösung erhält Ihre Disposition stündlich eine Statusliste per SFTP. "
+                "Workaround erhält Ihre Disposition stündlich eine Statusliste per SFTP. "
                 "Wir melden uns, sobald die Störung behoben ist."
             ),
         ),
