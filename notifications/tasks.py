@@ -4,7 +4,13 @@ timeline and alerts the escalation manager."""
 
 from celery import shared_task
 
-from .services import HAND_OFF_BATCH, Outcome, notifications_deliver, notifications_sweep
+from .services import (
+    HAND_OFF_BATCH,
+    Outcome,
+    notifications_by_queue,
+    notifications_deliver,
+    notifications_sweep,
+)
 
 
 def _report(outcomes: list[Outcome]) -> None:
@@ -34,6 +40,7 @@ def deliver_batch(notification_ids: list[int]) -> int:
 def sweep() -> int:
     """Re-queue what is due: retries, lost hand-offs, and rows of workers that died mid-send."""
     ids = notifications_sweep()
-    for start in range(0, len(ids), HAND_OFF_BATCH):
-        deliver_batch.delay(ids[start : start + HAND_OFF_BATCH])
+    for queue, queue_ids in notifications_by_queue(ids=ids).items():  # pages first
+        for start in range(0, len(queue_ids), HAND_OFF_BATCH):
+            deliver_batch.apply_async((queue_ids[start : start + HAND_OFF_BATCH],), queue=queue)
     return len(ids)
