@@ -156,5 +156,10 @@ class Transport(filesystem.Transport):
     # a state of its own: kombu's filesystem transport keeps one per class
     global_state = filesystem.virtual.BrokerState()
 
+    @property
+    def default_connection_params(self):
+        # No host: without this, every process logs "No hostname was supplied" at start.
+        return {"port": self.default_port, "hostname": ""}
+
 
 TRANSPORT_ALIASES.setdefault(ALIAS, "config.broker:Transport")
