@@ -5,6 +5,8 @@ SIGTERM stops them all. The embedded default only (SQLite, file-system broker, o
 import os
 import re
 import signal
+import sys
+import time
 
 import pytest
 
@@ -48,3 +50,26 @@ def test_a_killed_child_is_restarted_and_sigterm_stops_everything(embedded):
     assert embedded.stop() == 0
     assert [pid for pid in children if alive(pid)] == []
     assert "stopping web, workers and beat" in embedded.log()
+
+
+def test_backoff_doubles_for_quick_failures_and_starts_anew_after_a_stable_run():
+    from config import embedded as supervisor
+
+    child = supervisor.Child("failing", [sys.executable, "-c", "raise SystemExit(3)"])
+    delays = []
+    for _ in range(supervisor.MAX_QUICK_FAILURES):
+        child.start()
+        child.proc.wait(timeout=30)
+        now = time.monotonic()
+        assert child.exited(now)
+        assert not child.exited(now)  # reported once
+        delays.append(child.restart_at - now)
+    assert delays == [1, 2, 4, 8, 16, 30]
+    assert child.quick_failures == supervisor.MAX_QUICK_FAILURES  # main() stops everything now
+
+    child.start()
+    child.proc.wait(timeout=30)
+    later = child.started_at + supervisor.STABLE_SECONDS  # as if it had run for a while
+    assert child.exited(later)
+    assert child.restart_at - later == supervisor.BACKOFF_FIRST
+    assert child.quick_failures == 0
