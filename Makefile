@@ -18,8 +18,9 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 
-## make run: set up and start web + Celery worker + Celery beat on the embedded default
-## (SQLite in WAL mode, file-system broker) at http://127.0.0.1:8000. Ctrl-C stops all three.
+## make run: set up and start web, two Celery workers (default and pages queue) and Celery beat on
+## the embedded default (SQLite in WAL mode, file-system broker) at http://127.0.0.1:8000, under a
+## supervisor that restarts a crashed one (config/embedded.py). Ctrl-C stops all.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0

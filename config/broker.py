@@ -38,8 +38,11 @@ def reset() -> None:
     state.paused_until = 0.0
 
 
-def publish(task: str, *, args=(), kwargs=None, countdown: float | None = None) -> None:
-    """Send task `task` (its name) now; raises BrokerUnavailable if the broker cannot take it."""
+def publish(
+    task: str, *, args=(), kwargs=None, countdown: float | None = None, queue: str | None = None
+) -> None:
+    """Send task `task` (its name) now, to `queue` or where CELERY_TASK_ROUTES sends it; raises
+    BrokerUnavailable if the broker cannot take it."""
     if time.monotonic() < state.paused_until:
         state.failures += 1
         raise BrokerUnavailable("the broker failed moments ago; not trying again yet")
@@ -51,6 +54,8 @@ def publish(task: str, *, args=(), kwargs=None, countdown: float | None = None) 
             options["kwargs"] = kwargs
         if countdown is not None:
             options["countdown"] = countdown
+        if queue is not None:
+            options["queue"] = queue
         app.send_task(task, **options)  # retries as CELERY_TASK_PUBLISH_RETRY_POLICY says
     except Exception as exc:  # kombu/redis/OS errors of every kind: the caller carries on
         state.failures += 1
@@ -58,12 +63,13 @@ def publish(task: str, *, args=(), kwargs=None, countdown: float | None = None) 
         raise BrokerUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
 
-def enqueue(task, *args, **kwargs) -> bool:
-    """Send a Celery task (the task object or its name) with these arguments; whether it was
-    handed over. Never raises: a failure is logged, and the sweep or tick does the work later."""
+def enqueue(task, *args, queue: str | None = None, **kwargs) -> bool:
+    """Send a Celery task (the task object or its name) with these arguments (to `queue`, else
+    where the routes send it); whether it was handed over. Never raises: a failure is logged, and
+    the sweep or tick does the work later."""
     name = task if isinstance(task, str) else task.name
     try:
-        publish(name, args=args, kwargs=kwargs)
+        publish(name, args=args, kwargs=kwargs, queue=queue)
     except BrokerUnavailable as exc:
         logger.warning("broker unavailable, %s left for the sweep: %s", name, exc)
         return False

@@ -6,6 +6,8 @@ from celery import Celery
 from celery.signals import before_task_publish
 from django.conf import settings
 
+from . import safefs  # noqa: F401 (registers the embedded default's safefs:// transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("escalation_manager")
@@ -15,8 +17,8 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _ensure_queue_folder(sender, **kwargs):
-    # kombu's file-system broker needs its folder before the first message is sent.
-    if sender.conf.broker_url.startswith("filesystem://"):
+    # The file-system broker (config/safefs.py) needs its folders before the first message.
+    if sender.conf.broker_url.startswith(("safefs://", "filesystem://")):
         settings.CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
         for folder in ("processed", "control"):
             (settings.CELERY_QUEUE_DIR.parent / folder).mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
-"""Start web, Celery worker and Celery beat together for the embedded default (`make run`).
+"""Start and supervise the embedded default (`make run`): the web server, a Celery worker for the
+default queue, a Celery worker for the pages queue, and Celery beat, each as its own process.
 
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too, so the
-user never keeps a half-running system.
+A child that exits is started again after a backoff (1 s, doubling up to 30 s; logged), so a
+crashed worker or beat never stops paging and never takes the web server down with it. A child
+that keeps failing right after its start (MAX_QUICK_FAILURES times in a row, e.g. the port is
+taken) stops everything with a message: that needs a person. Ctrl-C (or SIGTERM) stops all.
 """
 
 import os
@@ -9,54 +12,119 @@ import signal
 import subprocess  # this app's own processes # nosec B404
 import sys
 import time
+from dataclasses import dataclass, field
+
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
+# A child that ran this long before exiting was working: its next restart starts the backoff anew.
+STABLE_SECONDS = 30.0
+MAX_QUICK_FAILURES = 6
+STOP_GRACE_SECONDS = 20.0
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} embedded: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen | None = None
+    started_at: float = 0.0
+    restart_at: float | None = None
+    quick_failures: int = 0
+    restarts: int = field(default=0)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv)  # noqa: S603 # nosec B603 (our own argv)
+        self.started_at, self.restart_at = time.monotonic(), None
+        log(f"started {self.name} (pid {self.proc.pid})")
+
+    def exited(self, now: float) -> bool:
+        """Whether the child has just been found dead; schedules its restart."""
+        if self.proc is None or self.restart_at is not None or self.proc.poll() is None:
+            return False
+        ran = now - self.started_at
+        self.quick_failures = 0 if ran >= STABLE_SECONDS else self.quick_failures + 1
+        delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, self.quick_failures - 1))
+        self.restart_at = now + delay
+        self.restarts += 1
+        log(
+            f"{self.name} (pid {self.proc.pid}) exited with {self.proc.returncode} after "
+            f"{ran:.0f} s; restarting it in {delay:.0f} s (restart {self.restarts})"
+        )
+        return True
+
+
+def children(host: str, port: str) -> list[Child]:
+    from django.conf import settings  # after DJANGO_SETTINGS_MODULE is set
+
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
+    return [
+        Child("web", [sys.executable, "manage.py", "runserver", "--noreload", f"{host}:{port}"]),
+        # The default queue: subscriber and customer mail, webhooks, digests, status page renders.
+        Child("worker", [
+            *celery, "worker", "--loglevel=info", "--concurrency=2", "-n", "default@%h",
+            "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+        ]),
+        # Pages and what starts or stops paging (clock tick, sweep): never behind other mail.
+        Child("worker-pages", [
+            *celery, "worker", "--loglevel=info", "--concurrency=2", "-n", "pages@%h",
+            "-Q", settings.CELERY_PAGES_QUEUE,
+        ]),
+        Child("beat", [*celery, "beat", "--loglevel=info"]),
+    ]  # fmt: skip
 
 
 def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
-    python = sys.executable
-    commands = {
-        "web": [python, "manage.py", "runserver", "--noreload", f"{host}:{port}"],
-        # One process runs worker and beat (-B): fine for one machine; production runs them apart.
-        "worker+beat": [
-            python, "-m", "celery", "-A", "config", "worker", "--beat",
-            "--loglevel=info", "--concurrency=2",
-        ],
-    }  # fmt: skip
-    procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603 (own argv) # nosec B603
-    print(
-        f"\nEscalation Manager is starting at http://{host}:{port}/ "
-        "(web, Celery worker and Celery beat). Ctrl-C stops all three.\n",
-        flush=True,
-    )
+    procs = children(host, port)
     stopping = False
 
     def stop(signum=None, frame=None):
         nonlocal stopping
-        if stopping:
-            return
         stopping = True
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(proc.poll() is None for proc in procs.values()):
-            time.sleep(0.5)
-    finally:
-        for name, proc in procs.items():
-            if proc.poll() is not None and not stopping:
-                print(f"{name} exited with {proc.returncode}; stopping the others.", flush=True)
-        stop()
-        deadline = time.monotonic() + 20
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    return 0 if stopping else 1
+    for child in procs:
+        child.start()
+    print(
+        f"\nEscalation Manager is starting at http://{host}:{port}/ (web, two Celery workers "
+        "and Celery beat; a crashed one is restarted). Ctrl-C stops all.\n",
+        flush=True,
+    )
+    failed = None
+    while not stopping:
+        now = time.monotonic()
+        for child in procs:
+            if child.exited(now) and child.quick_failures >= MAX_QUICK_FAILURES:
+                failed = child
+            elif child.restart_at is not None and now >= child.restart_at and failed is None:
+                child.start()
+        if failed is not None:
+            log(
+                f"{failed.name} failed {failed.quick_failures} times right after starting; stopping"
+            )
+            break
+        time.sleep(0.3)
+    log("stopping web, workers and beat")
+    for child in procs:
+        if child.proc is not None and child.proc.poll() is None:
+            child.proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for child in procs:
+        if child.proc is None:
+            continue
+        try:
+            child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"{child.name} did not stop within {STOP_GRACE_SECONDS:.0f} s; killing it")
+            child.proc.kill()
+            child.proc.wait()
+    return 1 if failed is not None else 0
 
 
 if __name__ == "__main__":

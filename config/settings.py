@@ -113,6 +113,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = VAR_DIR / "db.sqlite3"
+if not os.environ.get("DATABASE_URL"):
+    # SQLite cannot create the folder of its file ("unable to open database file")
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
@@ -209,14 +212,16 @@ if REDIS_URL:
         "socket_connect_timeout": float(os.environ.get("BROKER_CONNECT_TIMEOUT", "2")),
     }
 else:
-    # kombu's file-system broker: no server needed. In and out must be one folder, and it must
-    # exist before the first message is sent; latency is bounded by the polling interval.
-    CELERY_BROKER_URL = "filesystem://"
+    # A file-system broker: no server needed. `safefs` is kombu's file-system transport with
+    # atomic writes and claims (config/safefs.py; kombu's own loses messages under load). In and
+    # out must be one folder on one file system with `processed`; latency is bounded by polling.
+    CELERY_BROKER_URL = "safefs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_QUEUE_DIR),
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "processed_folder": str(CELERY_QUEUE_DIR.parent / "processed"),
         "control_folder": str(CELERY_QUEUE_DIR.parent / "control"),
+        "bad_folder": str(CELERY_QUEUE_DIR.parent / "bad"),
         "store_processed": False,
         "polling_interval": 0.2,
     }
@@ -230,6 +235,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+# Pages, and everything that starts or stops paging (the clock tick, the outbox sweep), travel on
+# a queue of their own with a worker of its own, so no volume of subscriber mail or webhooks can
+# delay a page. A worker started without -Q consumes both (CELERY_TASK_QUEUES below).
+CELERY_PAGES_QUEUE = os.environ.get("CELERY_PAGES_QUEUE", "pages")
+CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, CELERY_PAGES_QUEUE: {}}
+CELERY_TASK_ROUTES = {
+    "escalation.tasks.clock_tick": {"queue": CELERY_PAGES_QUEUE},
+    "notifications.tasks.sweep": {"queue": CELERY_PAGES_QUEUE},
+}
+# Outbox messages with these templates are handed to the pages queue (the rest to the default).
+NOTIFICATION_PAGE_TEMPLATES = env_list("NOTIFICATION_PAGE_TEMPLATES", "page,notification_dead")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

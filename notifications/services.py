@@ -62,26 +62,44 @@ def notification_enqueue(
         },
     )
     if created:
-        _hand_off_after_commit(notification.pk)
+        _hand_off_after_commit(notification.pk, queue=notification_queue(template))
     return notification, created
+
+
+def notification_queue(template: str) -> str:
+    """The Celery queue a message travels on: pages (and the alert about a dead message) on a
+    queue of their own, so that no volume of other messages can delay them."""
+    if template in settings.NOTIFICATION_PAGE_TEMPLATES:
+        return settings.CELERY_PAGES_QUEUE
+    return settings.CELERY_TASK_DEFAULT_QUEUE
+
+
+def notifications_by_queue(*, ids: list[int]) -> dict[str, list[int]]:
+    """Split outbox ids by their queue (the pages queue first), keeping their order."""
+    templates = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "template"))
+    queues: dict[str, list[int]] = {settings.CELERY_PAGES_QUEUE: []}
+    for pk in ids:
+        if pk in templates:
+            queues.setdefault(notification_queue(templates[pk]), []).append(pk)
+    return {queue: queue_ids for queue, queue_ids in queues.items() if queue_ids}
 
 
 HAND_OFF_BATCH = 100
 DELIVER_BATCH = "notifications.tasks.deliver_batch"
 
 
-def _hand_off_after_commit(notification_id: int) -> None:
+def _hand_off_after_commit(notification_id: int, *, queue: str) -> None:
     """Collect the transaction's new rows; after commit, hand them to Celery in batches.
 
-    One callback per transaction (found again in the connection's on-commit list), so a
-    transaction that queues a thousand messages sends ten broker messages, not a thousand. If the
-    callback is discarded (its savepoint rolled back) or the broker is down, the sweep picks the
-    rows up later.
+    One callback per transaction and queue (found again in the connection's on-commit list), so
+    a transaction that queues a thousand messages sends ten broker messages, not a thousand. If
+    the callback is discarded (its savepoint rolled back) or the broker is down, the sweep picks
+    the rows up later.
     """
     connection = transaction.get_connection()
     for _sids, func, _robust in connection.run_on_commit:
         ids = getattr(func, "outbox_ids", None)
-        if ids is not None:
+        if ids is not None and func.outbox_queue == queue:
             ids.append(notification_id)
             return
     ids = [notification_id]
@@ -91,10 +109,10 @@ def _hand_off_after_commit(notification_id: int) -> None:
         from config.broker import enqueue
 
         for start in range(0, len(ids), HAND_OFF_BATCH):
-            if not enqueue(DELIVER_BATCH, ids[start : start + HAND_OFF_BATCH]):
+            if not enqueue(DELIVER_BATCH, ids[start : start + HAND_OFF_BATCH], queue=queue):
                 return
 
-    hand_off.outbox_ids = ids
+    hand_off.outbox_ids, hand_off.outbox_queue = ids, queue
     transaction.on_commit(hand_off)
 
 

@@ -4,7 +4,13 @@ timeline and alerts the escalation manager."""
 
 from celery import shared_task
 
-from .services import HAND_OFF_BATCH, Outcome, notifications_deliver, notifications_sweep
+from .services import (
+    HAND_OFF_BATCH,
+    Outcome,
+    notifications_by_queue,
+    notifications_deliver,
+    notifications_sweep,
+)
 
 
 def _report(outcomes: list[Outcome]) -> None:
@@ -36,7 +42,9 @@ def sweep() -> int:
     from config.broker import enqueue
 
     ids = notifications_sweep()
-    for start in range(0, len(ids), HAND_OFF_BATCH):
-        if not enqueue(deliver_batch, ids[start : start + HAND_OFF_BATCH]):
-            break  # the broker is away: the next sweep finds them again
+    for queue, queue_ids in notifications_by_queue(ids=ids).items():  # pages first
+        for start in range(0, len(queue_ids), HAND_OFF_BATCH):
+            batch = queue_ids[start : start + HAND_OFF_BATCH]
+            if not enqueue(deliver_batch, batch, queue=queue):
+                return len(ids)  # the broker is away: the next sweep finds them again
     return len(ids)

@@ -21,6 +21,7 @@ def test_beat_and_worker_run_the_heartbeat(tmp_path):
         "VAR_DIR": str(tmp_path),  # own broker folder: never steals a dev worker's tasks
         "CELERY_HEARTBEAT_SECONDS": "1",
         "CELERY_QUEUE": f"test-{uuid.uuid4().hex}",
+        "CELERY_PAGES_QUEUE": f"test-pages-{uuid.uuid4().hex}",
         "PYTHONUNBUFFERED": "1",
     }
     log = tmp_path / "celery.log"

@@ -44,7 +44,7 @@ def test_embedded_default(tmp_path):
     assert s["debug"] is False
     assert s["tz"] == "Europe/Berlin"
     assert s["hosts"] == ["127.0.0.1", "localhost", "[::1]"]
-    assert s["broker"] == "filesystem://"
+    assert s["broker"] == "safefs://"  # config/safefs.py
     folder = s["broker_options"]["data_folder_in"]
     assert folder == s["broker_options"]["data_folder_out"]
 
@@ -78,3 +78,16 @@ def test_production_values_from_environment(tmp_path, debug):
     assert s["tz"] == "Europe/Vienna"
     assert s["email"] == ["smtp.example.org", 587, True]
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_var_dir_that_does_not_exist_yet_is_created(tmp_path):
+    """`VAR_DIR=/somewhere/new make run` with SECRET_KEY set: SQLite can open its file."""
+    var = tmp_path / "not" / "yet"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(var), SECRET_KEY="x" * 50)
+    script = "import django; django.setup(); from django.db import connection; connection.cursor()"
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert (var / "db.sqlite3").exists()

@@ -105,7 +105,8 @@ def redis_cache(own_redis, settings, monkeypatch):
     from config import cache
 
     monkeypatch.setattr(cache, "PAUSE_SECONDS", 0.2, raising=False)
-    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": own_redis.url}}
+    redis = {"BACKEND": "config.cache.RedisCache", "LOCATION": own_redis.url}
+    settings.CACHES = {"default": redis, "shared": redis}  # as config/settings.py with REDIS_URL
     return own_redis
 
 

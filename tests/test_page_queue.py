@@ -1,0 +1,169 @@
+"""No volume of subscriber webhooks can delay a page (issue 15, High 1): real Celery workers, one
+per queue as `make run` and docker-compose.yml start them, and a tarpit on 127.0.0.1 that holds
+every webhook for HOLD seconds. While the default worker's every slot hangs in the tarpit, a P1
+page (from a real classification) reaches the SMTP server within seconds, long before any tarpit
+request is answered. With pages on the default queue (NOTIFICATION_PAGE_TEMPLATES=none) the page
+does not arrive within HOLD seconds (the issue measured 0.6 s -> 30 s before the pages queue).
+
+Embedded default only (SQLite file, file-system broker, own VAR_DIR): the queue choice does not
+depend on the broker, and the routing itself is tested on every backend in
+tests/notifications/test_queues.py."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.servers import SMTPRecorder, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HOLD = 40.0  # seconds the tarpit holds each request
+SUBSCRIBER_MESSAGES = 8  # one task each: more than the default worker's two slots
+
+SETUP = """
+from django.db import transaction
+from notifications.services import notification_enqueue
+for n in range({count}):
+    with transaction.atomic():  # one hand-off (one task) per message
+        notification_enqueue(
+            dedup_key=f"subscriber:{{n}}", channel="webhook", address="{url}",
+            template="customer_update", context={{"title": "Wartung"}},
+        )
+"""
+
+PAGE = """
+import time
+from django.contrib.auth.models import Group
+from django.db import transaction
+from escalation import roles
+from escalation.services import incident_classify
+from tests.factories import IncidentFactory, UserFactory
+manager = UserFactory(username="mara.manager", email="mara@example.org", is_staff=True)
+manager.groups.add(Group.objects.get(name=roles.ESCALATION_MANAGER))
+with transaction.atomic():
+    incident_classify(
+        incident=IncidentFactory(title="Kundenportal down"), actor=manager,
+        impact="high", urgency="high",
+    )
+print("committed", time.time())
+"""
+
+
+class Tarpit:
+    def __init__(self):
+        self.started: list[float] = []
+        self.answered: list[float] = []
+        tarpit = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                tarpit.started.append(time.time())
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(HOLD)
+                self.send_response(200)
+                self.end_headers()
+                tarpit.answered.append(time.time())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="the embedded default runs in the SQLite pass"
+)
+def test_a_p1_page_leaves_while_subscriber_webhooks_hang_in_a_tarpit(tmp_path):
+    tarpit = Tarpit()
+    smtp = SMTPRecorder()
+    arrivals: list[float] = []
+    original = smtp.handle_DATA
+
+    async def handle_data(server, session, envelope):
+        arrivals.append(time.time())
+        return await original(server, session, envelope)
+
+    smtp.handle_DATA = handle_data
+    controller = Controller(smtp, hostname="127.0.0.1", port=free_port())
+    controller.start()
+
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path / "var"),
+        PYTHONUNBUFFERED="1", WEBHOOK_TIMEOUT_SECONDS=str(HOLD + 30),
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(controller.port),
+        OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",  # the tarpit is on loopback
+    )  # fmt: skip
+
+    def manage(*args: str) -> str:
+        out = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    manage("migrate", "--noinput")
+    logs, workers = [], []
+    for name, queue, concurrency in (("default", "celery", 2), ("pages", "pages", 1)):
+        log = (tmp_path / f"{name}.log").open("w")
+        logs.append(log)
+        workers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    queue,
+                    "-n",
+                    f"{name}@%h",
+                    f"--concurrency={concurrency}",
+                    "--loglevel=info",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        )
+    try:
+        manage("shell", "-c", SETUP.format(count=SUBSCRIBER_MESSAGES, url=tarpit.url))
+        deadline = time.monotonic() + 60
+        while len(tarpit.started) < 2:  # both slots of the default worker are held
+            assert time.monotonic() < deadline, (tmp_path / "default.log").read_text()[-3000:]
+            time.sleep(0.2)
+
+        committed = float(manage("shell", "-c", PAGE).split("committed")[-1])
+        deadline = time.monotonic() + HOLD
+        while not arrivals and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert arrivals, (tmp_path / "pages.log").read_text()[-3000:]
+        [page] = smtp.messages
+        assert "Kundenportal down" in page["Subject"]
+        assert arrivals[0] - committed < 15  # its normal time: a poll, a render, an SMTP dialogue
+        assert tarpit.answered == []  # ... while every subscriber webhook still hangs
+        assert len(tarpit.started) == 2  # the default worker is still stuck on the first two
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+        for log in logs:
+            log.close()
+        controller.stop()
+        tarpit.server.shutdown()
