@@ -33,6 +33,7 @@ def test_worker_and_beat_record_their_heartbeats(tmp_path):
              "--loglevel=info", "--pool=solo", "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
+
     def rows() -> dict:
         with sqlite3.connect(tmp_path / "db.sqlite3", timeout=10) as db:
             return dict(db.execute("SELECT name, at FROM incidents_heartbeat").fetchall())
