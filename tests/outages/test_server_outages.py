@@ -195,6 +195,8 @@ def test_outages_of_redis_and_postgresql_degrade_every_surface(app_server, own_p
     )
     healthz = anonymous.get("/healthz")
     assert healthz.status_code == 503 and healthz.json()["database"] == "unreachable"
+    metrics = anonymous.get("/metrics")  # Prometheus still scrapes, and hears of the outage
+    assert metrics.status_code == 200 and "escalation_database_up 0.0" in metrics.text
     status = anonymous.get("/status/")  # the last rendered copy
     assert status.status_code == 200 and status.content == status_before
     assert anonymous.get("/status/api/v2/summary.json").status_code == 200
