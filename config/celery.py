@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import before_task_publish
+from celery.signals import beat_init, before_task_publish, worker_ready
 from django.conf import settings
 
 from . import safefs  # noqa: F401 (registers the embedded default's safefs:// transport)
@@ -29,9 +29,24 @@ def _beat_heartbeat(sender=None, **kwargs):
     # Beat (the only sender of the heartbeat task) records when it sent it: with the worker's
     # record of running it, /healthz tells a dead scheduler from a dead worker.
     if sender == "incidents.tasks.heartbeat":
-        from incidents.heartbeats import beat_sent_heartbeat
+        from incidents.heartbeats import heartbeat_note
 
-        beat_sent_heartbeat()
+        heartbeat_note("beat")
+
+
+@beat_init.connect
+def _beat_started(sender=None, **kwargs):
+    # A first heartbeat at start: beat sends the heartbeat task only a period later.
+    from incidents.heartbeats import heartbeat_note
+
+    heartbeat_note("beat")
+
+
+@worker_ready.connect
+def _worker_started(sender=None, **kwargs):
+    from incidents.heartbeats import heartbeat_note
+
+    heartbeat_note("worker")
 
 
 app.conf.beat_schedule = {

@@ -10,7 +10,8 @@ Two kinds of figures:
   mode) and any of them answers a scrape with the sum. Without it each process counts alone,
   which is exact for one process (`make run`) and a sample otherwise.
 - Read from the database at scrape time (DatabaseCollector, four indexed queries): outbox backlog
-  per status and the age of the oldest pending message, dead messages, clock lateness (the oldest
+  per status, the age of the oldest pending message (and of the oldest waiting for a retry), dead
+  messages, clock lateness (the oldest
   due clock not fired yet), pages, and the age of the worker's and beat's heartbeats. They are the
   same whichever process answers, and need no worker to export anything.
 
@@ -148,11 +149,23 @@ class DatabaseCollector:
         for name in (*waiting, status.DEAD):
             backlog.add_metric([name], rows.get(name, {}).get("n", 0))
         yield backlog
-        oldest = [rows[name]["oldest"] for name in waiting if name in rows]
+
+        def age(*names) -> float:
+            oldest = [rows[name]["oldest"] for name in names if name in rows]
+            return (now - min(oldest)).total_seconds() if oldest else 0
+
+        # Pending or being sent: the delivery machinery (workers, broker) should take it within
+        # seconds. Failed: waiting for a retry, usually a receiver that is down (backoff up to
+        # NOTIFICATION_BACKOFF_MAX_SECONDS), which is the recipient's problem more than ours.
         yield GaugeMetricFamily(
             "escalation_outbox_oldest_pending_age_seconds",
-            "Age of the oldest message not yet delivered (0: none waiting).",
-            value=(now - min(oldest)).total_seconds() if oldest else 0,
+            "Age of the oldest message not sent yet and not waiting for a retry (0: none).",
+            value=age(status.PENDING, status.SENDING),
+        )
+        yield GaugeMetricFamily(
+            "escalation_outbox_oldest_failed_age_seconds",
+            "Age of the oldest message waiting for a retry after a failed attempt (0: none).",
+            value=age(status.FAILED),
         )
 
         due = Clock.objects.filter(status=Clock.Status.PENDING, due_at__lte=now).aggregate(

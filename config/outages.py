@@ -75,7 +75,9 @@ def outage_response(request, exc: BaseException) -> HttpResponse:
             status=503,
         )
     else:
-        body = render_to_string("503.html", {"retry_after": seconds})  # no request: no database
+        # Without the request: no context processor may ask the database for the user.
+        context = {"retry_after": seconds, "reload": request.method in ("GET", "HEAD")}
+        body = render_to_string("503.html", context)
         response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = seconds
     response["Cache-Control"] = "no-store"

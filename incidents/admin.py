@@ -7,7 +7,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Customer, IncidentEvent, Service, ServiceGroup, Update, User
+from .models import (
+    ApiToken,
+    Customer,
+    Heartbeat,
+    IncidentEvent,
+    Service,
+    ServiceGroup,
+    Update,
+    User,
+)
 from .services import api_token_revoke, service_save
 
 
@@ -97,3 +106,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             api_token_revoke(token=token)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """When the Celery worker and beat last gave a sign of life (also /healthz and /metrics)."""
+
+    list_display = ("name", "at")

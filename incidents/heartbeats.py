@@ -6,7 +6,7 @@ noticed within minutes."""
 import logging
 from datetime import datetime
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from .models import Heartbeat
@@ -20,15 +20,20 @@ def heartbeat_record(*, name: str, at: datetime | None = None) -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"at": at or timezone.now()})
 
 
-def beat_sent_heartbeat() -> None:
-    """Called in beat's process as it sends the heartbeat task. Never raises (beat must go on
-    scheduling the clock tick whatever happens to this note); beat has no request cycle, so a
-    connection broken by a database restart is dropped here first."""
+def heartbeat_note(name: str) -> None:
+    """Record a heartbeat from a Celery process's signal handler: when beat sends the heartbeat
+    task, and when the worker or beat has just started (so a fresh installation is healthy at
+    once, not a heartbeat period later). Never raises: the process must go on whatever happens
+    to this note. Outside a request nobody closes broken or old connections, so this does, before
+    (a database restart) and after (a worker's parent process must not hand one to its children).
+    """
     try:
         close_old_connections()
-        heartbeat_record(name="beat")
+        heartbeat_record(name=name)
     except DatabaseError as exc:
-        logger.warning("heartbeat: beat could not record its heartbeat: %s", exc)
+        logger.warning("heartbeat: %s could not record its heartbeat: %s", name, exc)
+    finally:
+        connections.close_all()
 
 
 def heartbeat_ages(now: datetime | None = None) -> dict[str, float | None]:

@@ -622,8 +622,12 @@ class Heartbeat(models.Model):
     """When the Celery worker last ran the heartbeat task, and when beat last sent it: /healthz
     and /metrics report their age (incidents/heartbeats.py). One row per process kind."""
 
-    name = models.CharField(max_length=20, primary_key=True)  # "worker" or "beat"
-    at = models.DateTimeField()
+    name = models.CharField(_("process"), max_length=20, primary_key=True)  # worker, beat
+    at = models.DateTimeField(_("last heartbeat"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
 
     def __str__(self) -> str:
         return f"{self.name} {self.at.isoformat()}"

@@ -92,6 +92,12 @@ def test_database_figures(client, manager, django_assert_max_num_queries):
             dedup_key=f"m-{n}",
         )
     Notification.objects.filter(dedup_key="m-0").update(created_at=now - timedelta(minutes=10))
+    notification_enqueue(
+        channel="webhook", address="http://x/", template="t", context={}, dedup_key="f"
+    )
+    Notification.objects.filter(dedup_key="f").update(
+        status="failed", created_at=now - timedelta(hours=2)
+    )
     Clock.objects.create(
         incident=incident, kind=Clock.Kind.UPDATE_DUE, due_at=now - timedelta(seconds=90), key="x"
     )
@@ -104,6 +110,8 @@ def test_database_figures(client, manager, django_assert_max_num_queries):
     dead = Notification.objects.filter(status="dead").count()
     assert value(samples, "escalation_outbox_messages", status="dead") == dead >= 1
     assert 590 < value(samples, "escalation_outbox_oldest_pending_age_seconds") < 700
+    assert 7190 < value(samples, "escalation_outbox_oldest_failed_age_seconds") < 7300
+    assert value(samples, "escalation_outbox_messages", status="failed") == 1
     assert 85 < value(samples, "escalation_clock_lateness_seconds") < 200
     assert value(samples, "escalation_clocks_overdue") >= 1
     assert value(samples, "escalation_pages_total") >= Page.objects.count()

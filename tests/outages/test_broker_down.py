@@ -72,3 +72,16 @@ def test_the_sweep_task_survives_a_broker_that_is_down(dead_broker, settings):
     broker.reset()  # the hand-off after that commit failed too; try again in the sweep
     assert sweep() == 1
     assert sweep() == 1  # still pending, found again
+
+
+@pytest.mark.django_db
+def test_enqueue_after_commit_logs_instead_of_raising(
+    dead_broker, django_capture_on_commit_callbacks, caplog
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        broker.enqueue_after_commit("notifications.tasks.deliver_batch", [1, 2])
+    assert len(callbacks) == 1
+    assert "left for the sweep" in caplog.text
+    started = time.monotonic()
+    assert broker.enqueue("notifications.tasks.deliver_batch", [3]) is False  # paused: at once
+    assert time.monotonic() - started < 0.1
