@@ -46,7 +46,13 @@ def _beat_started(sender=None, **kwargs):
 def _worker_started(sender=None, **kwargs):
     from incidents.heartbeats import heartbeat_note
 
-    heartbeat_note("worker")
+    consumed = (
+        set(sender.app.amqp.queues.consume_from or sender.app.amqp.queues) if sender else set()
+    )
+    if not consumed or settings.CELERY_TASK_DEFAULT_QUEUE in consumed:
+        heartbeat_note("worker")
+    if not consumed or settings.CELERY_PAGES_QUEUE in consumed:
+        heartbeat_note("worker-pages")
 
 
 app.conf.beat_schedule = {
@@ -56,6 +62,14 @@ app.conf.beat_schedule = {
     "heartbeat": {
         "task": "incidents.tasks.heartbeat",
         "schedule": settings.CELERY_HEARTBEAT_SECONDS,
+        "options": {"queue": settings.CELERY_TASK_DEFAULT_QUEUE},
+    },
+    # The same for the pages queue's worker: a dead pages worker means nobody is paged.
+    "heartbeat-pages": {
+        "task": "incidents.tasks.heartbeat",
+        "schedule": settings.CELERY_HEARTBEAT_SECONDS,
+        "args": ("worker-pages",),
+        "options": {"queue": settings.CELERY_PAGES_QUEUE},
     },
     # The clocks: next escalation level, ladder steps, updates due. The database rows are the
     # truth; this tick only looks for what is due. Every 2 s keeps a clock's lateness within about

@@ -13,7 +13,9 @@ from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
 
-NAMES = ("worker", "beat")
+# The default queue's worker, the pages queue's worker (a worker without -Q consumes both and
+# records both), and beat.
+NAMES = ("worker", "worker-pages", "beat")
 
 
 def heartbeat_record(*, name: str, at: datetime | None = None) -> None:

@@ -13,12 +13,13 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
-def heartbeat() -> str:
-    """Proves that beat and worker both run: beat sends it (and records when, in
-    config/celery.py), the worker logs it and records when it ran (for /healthz and /metrics)."""
+def heartbeat(name: str = "worker") -> str:
+    """Proves that beat and a worker both run: beat sends it once per queue (and records when, in
+    config/celery.py), the worker of that queue logs it and records when it ran, as `name`
+    (worker, worker-pages), for /healthz and /metrics."""
     now = timezone.now()
-    logger.info("heartbeat: beat and worker are running (%s)", now.isoformat())
-    heartbeat_record(name="worker", at=now)
+    logger.info("heartbeat: beat and %s are running (%s)", name, now.isoformat())
+    heartbeat_record(name=name, at=now)
     return now.isoformat()
 
 

@@ -655,7 +655,8 @@ def build_world() -> SimpleNamespace:
     rule = CommunicationRule.objects.create(audience="responders", channels=["email"])
     schedule = OnCallSchedule.objects.create(name="ZQ rota")
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
-    heartbeat_record(name="worker")  # worker and beat run (else /healthz is 503)
+    heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
+    heartbeat_record(name="worker-pages")
     heartbeat_record(name="beat")
     # One session and one write-scoped API token per person, for every case.
     sessions, tokens = {}, {}

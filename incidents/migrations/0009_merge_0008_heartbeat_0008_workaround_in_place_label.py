@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_heartbeat'),
-        ('incidents', '0008_workaround_in_place_label'),
+        ("incidents", "0008_heartbeat"),
+        ("incidents", "0008_workaround_in_place_label"),
     ]
 
-    operations = [
-    ]
+    operations = []
