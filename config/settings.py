@@ -415,4 +415,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # runserver's request lines (the embedded default) through the same masking handler, instead
+    # of Django's own unfiltered one.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

@@ -151,6 +151,15 @@ def test_keys_in_urls_are_masked_in_the_log(client, db, app_log, path):
     assert "***" in written
 
 
+def test_runserver_request_lines_are_masked(app_log):
+    """The embedded default serves through runserver, which logs every request line."""
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', "POST /api/v1/integrations/alertmanager/am-ZQSECRETKEY/ HTTP/1.1", 202, 57
+    )
+    assert "alertmanager/***/" in app_log.getvalue()
+    assert "ZQSECRETKEY" not in app_log.getvalue()
+
+
 # --- Password reset is throttled --------------------------------------------------------------
 
 
