@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.admin import ReadOnlyAdmin
 from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
+from notifications.admin import SigningSecretAdmin
 
 from .forms import ACTION_FORMS, ACTION_LABELS, PublishUpdateForm
 from .models import (
@@ -347,9 +348,10 @@ class EscalationLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(SigningSecretAdmin):
     list_display = ("user", "channel", "address", "label", "is_active")
     list_filter = ("channel",)
+    readonly_fields = ("secret_hint",)
 
 
 @admin.register(NotificationRule)
@@ -398,9 +400,11 @@ class IdempotencyRecordAdmin(_ReadOnly):
 
 
 @admin.register(EventWebhook)
-class EventWebhookAdmin(admin.ModelAdmin):
+class EventWebhookAdmin(SigningSecretAdmin):
     list_display = ("name", "url", "events", "is_active")
     filter_horizontal = ("services",)
+    exclude = ("secret",)
+    readonly_fields = ("secret_hint",)
 
 
 @admin.register(Integration)

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .signing_secrets import RotatableSecret, new_signing_secret
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
@@ -38,6 +40,9 @@ class Notification(models.Model):
     signing_secret = models.CharField(
         max_length=100, blank=True, help_text="webhooks: sign with this instead of WEBHOOK_SECRET"
     )
+    previous_signing_secret = models.CharField(
+        max_length=100, blank=True, help_text="webhooks: a rotated secret, also signed with"
+    )
     subject = models.CharField(
         max_length=100, blank=True, help_text="what the message is about, e.g. incident:42"
     )
@@ -62,9 +67,10 @@ class Notification(models.Model):
         return f"{self.template} -> {self.address} ({self.status})"
 
 
-class Subscription(models.Model):
+class Subscription(RotatableSecret):
     """Someone who wants customer-facing updates about a service or a customer: a customer's
-    contact or a self-service subscriber (email with double opt-in, or a webhook)."""
+    contact or a self-service subscriber (email with double opt-in, or a webhook). An anonymous
+    webhook subscription waits for an administrator's approval before anything is sent to it."""
 
     channel = models.CharField(
         _("channel"),
@@ -82,6 +88,22 @@ class Subscription(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    needs_approval = models.BooleanField(
+        _("awaiting approval"),
+        default=False,
+        help_text=_("An anonymous webhook: nothing is sent until an administrator approves it."),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    client_address = models.GenericIPAddressField(
+        _("requested from"), null=True, blank=True, editable=False
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=100,
+        default=new_signing_secret,
+        editable=False,
+        help_text=_("Webhooks: the receiver verifies X-Escalation-Signature with this secret."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -97,3 +119,23 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} -> {self.scope_label}"
+
+
+class SubscriptionRequest(models.Model):
+    """One anonymous or portal request for a subscription: counted to throttle confirmation
+    messages per address and per client (SUBSCRIBE_PER_ADDRESS_HOUR, SUBSCRIBE_PER_CLIENT_HOUR).
+    The database counts, so the limit holds across processes and without a cache."""
+
+    address_digest = models.CharField(max_length=64)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address_digest", "created_at"], name="subreq_address"),
+            models.Index(fields=["client_address", "created_at"], name="subreq_client"),
+            models.Index(fields=["created_at"], name="subreq_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_address} {self.created_at:%Y-%m-%d %H:%M}"

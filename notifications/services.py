@@ -7,6 +7,7 @@ NOTIFICATION_MAX_ATTEMPTS or a permanent error. A row left in `sending` by a dea
 pending row whose after-commit hand-off to Celery got lost, is picked up by the sweep.
 """
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Notification, Subscription
+from .models import Notification, Subscription, SubscriptionRequest
 from .rendering import render
 from .transports import TRANSPORTS, TransportError
 
@@ -41,6 +42,7 @@ def notification_enqueue(
     language: str = "de",
     subject: str = "",
     signing_secret: str = "",
+    previous_signing_secret: str = "",
 ) -> tuple[Notification, bool]:
     """Queue one message in the caller's transaction; it is handed to Celery after commit.
 
@@ -58,6 +60,7 @@ def notification_enqueue(
             "language": language,
             "subject": subject,
             "signing_secret": signing_secret,
+            "previous_signing_secret": previous_signing_secret,
         },
     )
     if created:
@@ -233,42 +236,110 @@ def subscription_links(subscription: Subscription) -> dict:
     }
 
 
+class SubscriptionThrottled(Exception):
+    """Too many subscription requests for this address or from this client in the last hour."""
+
+
+def subscription_signing_secrets(subscription: Subscription) -> dict:
+    """The signing arguments of notification_enqueue for a subscription (webhooks only)."""
+    if subscription.channel != "webhook":
+        return {}
+    secret, previous = subscription.secrets_to_sign()
+    return {"signing_secret": secret, "previous_signing_secret": previous}
+
+
+def _throttle(*, address: str, client_address: str | None) -> None:
+    """Count this request; refuse it when the address or the client asked too often within the
+    hour (each confirmation is a message to somebody who may never have asked for it)."""
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    recent = SubscriptionRequest.objects.filter(created_at__gte=hour_ago)
+    if recent.filter(address_digest=digest).count() >= settings.SUBSCRIBE_PER_ADDRESS_HOUR:
+        raise SubscriptionThrottled
+    if client_address and (
+        recent.filter(client_address=client_address).count() >= settings.SUBSCRIBE_PER_CLIENT_HOUR
+    ):
+        raise SubscriptionThrottled
+    SubscriptionRequest.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    SubscriptionRequest.objects.create(
+        address_digest=digest, client_address=client_address, created_at=now
+    )
+
+
 @transaction.atomic
 def subscription_request(
-    *, channel: str, address: str, scope: str, scope_label: str, language: str
+    *,
+    channel: str,
+    address: str,
+    scope: str,
+    scope_label: str,
+    language: str,
+    client_address: str | None = None,
+    anonymous: bool = True,
 ) -> Subscription:
     """Self-service: record the wish and send the confirmation (double opt-in). Asking again
-    re-sends the confirmation; it never reveals whether the address was subscribed before."""
-    subscription, _ = Subscription.objects.get_or_create(
+    re-sends the confirmation; it never reveals whether the address was subscribed before.
+
+    An anonymous webhook waits for an administrator's approval (subscription_approve) before
+    even its confirmation is sent: nobody can make this installation POST to any URL they like.
+    Raises SubscriptionThrottled when the address or the client asked too often this hour."""
+    _throttle(address=address, client_address=client_address)
+    subscription, created = Subscription.objects.get_or_create(
         channel=channel,
         address=address,
         scope=scope,
-        defaults={"scope_label": scope_label, "language": language},
+        defaults={
+            "scope_label": scope_label,
+            "language": language,
+            "client_address": client_address,
+            "needs_approval": anonymous and channel == "webhook",
+        },
     )
     if subscription.confirmed_at and subscription.is_active:
         return subscription
     Subscription.objects.filter(pk=subscription.pk).update(is_active=True, language=language)
+    subscription.refresh_from_db()
+    if not subscription.needs_approval:
+        _send_confirmation(subscription)
+    return subscription
+
+
+def _send_confirmation(subscription: Subscription) -> None:
     links = subscription_links(subscription)
     notification_enqueue(
         dedup_key=f"subconfirm:{subscription.pk}:{int(timezone.now().timestamp() // 600)}",
-        channel=channel,
-        address=address,
+        channel=subscription.channel,
+        address=subscription.address,
         template="subscription_confirm",
-        language=language,
+        language=subscription.language,
         context={
             "confirm_url": links["confirm_url"],
-            "scope_name": scope_label,
+            "scope_name": subscription.scope_label,
             "recipient_name": "",
         },
+        **subscription_signing_secrets(subscription),
     )
+
+
+@transaction.atomic
+def subscription_approve(*, subscription: Subscription) -> Subscription:
+    """An administrator lets an anonymous webhook subscription go ahead: its confirmation (with
+    the link that confirms it) is sent now. Approving twice sends nothing new."""
+    updated = Subscription.objects.filter(pk=subscription.pk, needs_approval=True).update(
+        needs_approval=False, approved_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    if updated and subscription.is_active and not subscription.confirmed_at:
+        _send_confirmation(subscription)
     return subscription
 
 
 def subscription_confirm(*, token: str) -> Subscription:
     subscription = subscription_from_token(token)
-    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
-        confirmed_at=timezone.now()
-    )
+    Subscription.objects.filter(
+        pk=subscription.pk, confirmed_at__isnull=True, needs_approval=False
+    ).update(confirmed_at=timezone.now())
     Subscription.objects.filter(pk=subscription.pk).update(is_active=True)
     subscription.refresh_from_db()
     return subscription
@@ -283,7 +354,14 @@ def subscription_unsubscribe(*, token: str) -> Subscription:
 
 @transaction.atomic
 def subscription_request_for_contact(
-    *, contact: User, channel: str, address: str, scope: str, scope_label: str, language: str
+    *,
+    contact: User,
+    channel: str,
+    address: str,
+    scope: str,
+    scope_label: str,
+    language: str,
+    client_address: str | None = None,
 ) -> Subscription:
     """A customer contact asks for a subscription in the portal: the same double opt-in as
     self-service, and the contact is recorded as its owner, so that their organisation, and no
@@ -293,7 +371,13 @@ def subscription_request_for_contact(
         channel=channel, address=address, scope=scope, is_active=True, confirmed_at__isnull=False
     ).exists()
     subscription = subscription_request(
-        channel=channel, address=address, scope=scope, scope_label=scope_label, language=language
+        channel=channel,
+        address=address,
+        scope=scope,
+        scope_label=scope_label,
+        language=language,
+        client_address=client_address,
+        anonymous=False,
     )
     if not running:
         Subscription.objects.filter(pk=subscription.pk, user__isnull=True).update(user=contact)
@@ -320,7 +404,7 @@ def subscription_set_language(*, token: str, language: str) -> Subscription:
 def subscribers_for(scopes: list[str]) -> list[Subscription]:
     """Confirmed, active subscriptions to any of the scopes (one per channel and address)."""
     found = Subscription.objects.filter(
-        scope__in=scopes, is_active=True, confirmed_at__isnull=False
+        scope__in=scopes, is_active=True, confirmed_at__isnull=False, needs_approval=False
     ).order_by("pk")
     unique = {}
     for subscription in found:

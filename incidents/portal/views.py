@@ -27,8 +27,9 @@ from incidents.selectors import (
     updates_for,
 )
 from notifications.models import Subscription
+from notifications.services import SubscriptionThrottled, subscription_request_for_contact
 from notifications.services import subscription_deactivate as deactivate
-from notifications.services import subscription_request_for_contact
+from notifications.views import THROTTLED, client_address
 
 from ..statuspage.render import INCIDENT_STATUS_LABELS
 from . import notice
@@ -176,16 +177,23 @@ def subscriptions(request):
     form = PortalSubscribeForm(
         request.POST or None, scopes=choices, initial={"language": request.user.language}
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        subscription_request_for_contact(
-            contact=request.user,
-            channel=data["channel"],
-            address=data["address"],
-            scope=data["scope"],
-            scope_label=data["scope_label"],
-            language=data["language"],
-        )
+        try:
+            subscription_request_for_contact(
+                contact=request.user,
+                channel=data["channel"],
+                address=data["address"],
+                scope=data["scope"],
+                scope_label=data["scope_label"],
+                language=data["language"],
+                client_address=client_address(request),
+            )
+        except SubscriptionThrottled:
+            form.add_error(None, THROTTLED)
+            status = 429
+    if request.method == "POST" and form.is_valid():
         messages.success(
             request,
             _(
@@ -200,7 +208,7 @@ def subscriptions(request):
         "subscriptions": _subscriptions(request, scopes),
         "form": form,
     }
-    return render(request, "portal/subscriptions.html", context)
+    return render(request, "portal/subscriptions.html", context, status=status)
 
 
 @customer_contact_required
