@@ -412,6 +412,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "service", "is_active", "last_event_at")
     list_filter = ("kind", "is_active")
     readonly_fields = ("key", "last_event_at")
+    filter_horizontal = ("routable_services",)
 
 
 class SlaTargetInline(admin.TabularInline):
