@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -249,10 +250,13 @@ SUBSCRIBE_PER_CLIENT_HOUR = env_int("SUBSCRIBE_PER_CLIENT_HOUR", 10)
 # Outbound URL policy (notifications/outbound.py): webhooks and Apprise URLs may reach only
 # public addresses; these CIDR networks are allowed in addition (e.g. "10.20.0.0/16,fd00::/8"
 # for an internal chat server). `make run` allows loopback; production allows nothing extra.
-OUTBOUND_ALLOW_NETWORKS = [
-    str(ipaddress.ip_network(item, strict=False))
-    for item in env_list("OUTBOUND_ALLOW_NETWORKS", "")
-]
+try:
+    OUTBOUND_ALLOW_NETWORKS = [
+        str(ipaddress.ip_network(net, strict=False))
+        for net in env_list("OUTBOUND_ALLOW_NETWORKS", "")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OUTBOUND_ALLOW_NETWORKS: {exc}") from exc
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # Attempts before a message is dead (and the escalation manager is alerted); backoff between tries.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)

@@ -3,6 +3,7 @@ services (the same ones the console and the API call)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -405,6 +406,7 @@ class EventWebhookAdmin(SigningSecretAdmin):
     filter_horizontal = ("services",)
     exclude = ("secret",)
     readonly_fields = ("secret_hint",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Integration)

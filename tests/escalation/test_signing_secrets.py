@@ -6,7 +6,11 @@ period in which the previous secret signs too."""
 import hashlib
 import hmac
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -35,6 +39,7 @@ from notifications.tasks import deliver
 from tests.factories import IncidentFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def verifies(secret: str, request: dict) -> bool:
@@ -140,18 +145,30 @@ def test_no_secret_a_receiver_sees_forges_a_signed_link(receivers, client, manag
     assert len(seen) == 3  # and one secret per receiver
 
 
-def test_the_fallback_secret_is_never_derived_from_secret_key(monkeypatch):
-    import importlib
+def settings_in_a_fresh_interpreter(tmp_path, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path)}, **env)
+    clean.pop("WEBHOOK_SECRET", None)
+    code = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.WEBHOOK_SECRET, settings.OUTBOUND_ALLOW_NETWORKS]))"
+    )
+    return subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
+    )
 
-    import config.settings as module
 
-    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
-    monkeypatch.setenv("SECRET_KEY", "k" * 50)
-    try:
-        assert importlib.reload(module).WEBHOOK_SECRET == ""
-    finally:
-        monkeypatch.undo()
-        importlib.reload(module)
+def test_the_fallback_secret_is_never_derived_from_secret_key(tmp_path):
+    out = settings_in_a_fresh_interpreter(tmp_path, SECRET_KEY="k" * 50)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[-1]) == ["", []]
+
+
+def test_allowed_networks_come_from_the_environment_and_are_checked(tmp_path):
+    out = settings_in_a_fresh_interpreter(tmp_path, OUTBOUND_ALLOW_NETWORKS="10.1.2.3/16, ::1")
+    assert json.loads(out.stdout.splitlines()[-1])[1] == ["10.1.0.0/16", "::1/128"]
+    out = settings_in_a_fresh_interpreter(tmp_path, OUTBOUND_ALLOW_NETWORKS="10.0.0.0/33")
+    assert out.returncode != 0 and "OUTBOUND_ALLOW_NETWORKS" in out.stderr
 
 
 def test_each_receiver_gets_its_own_random_secret(manager):
