@@ -285,7 +285,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     # Whose keys dedup_key is one of: the id of the monitoring integration that opened the
     # incident (0: none). Keys are unique per integration, as PagerDuty scopes them per service,
     # so one integration's alerts never count onto, acknowledge or resolve another's incident.
-    dedup_scope = models.PositiveIntegerField(_("deduplication scope"), default=0, editable=False)
+    dedup_scope = models.PositiveIntegerField(
+        _("deduplication scope"), default=0, db_default=0, editable=False
+    )
     alert_count = models.PositiveIntegerField(_("alerts received"), default=0)
     last_alert_at = models.DateTimeField(_("last alert"), null=True, blank=True)
 

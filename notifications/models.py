@@ -5,10 +5,13 @@ worker, retried with backoff, and swept up again if a broker message or a worker
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .outbound import validate_outbound_url
 from .signing_secrets import RotatableSecret, new_signing_secret
 
 
@@ -119,6 +122,14 @@ class Subscription(RotatableSecret):
 
     def __str__(self) -> str:
         return f"{self.address} -> {self.scope_label}"
+
+    def clean(self) -> None:
+        """An address edited in the admin obeys the same rules as one from the forms."""
+        validate = validate_outbound_url if self.channel == Channel.WEBHOOK else EmailValidator()
+        try:
+            validate((self.address or "").strip())
+        except ValidationError as exc:
+            raise ValidationError({"address": exc.messages}) from exc
 
 
 class SubscriptionRequest(models.Model):

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             model_name="incident",
             name="dedup_scope",
             field=models.PositiveIntegerField(
-                default=0, editable=False, verbose_name="deduplication scope"
+                db_default=0, default=0, editable=False, verbose_name="deduplication scope"
             ),
         ),
         migrations.AddConstraint(

@@ -12,7 +12,7 @@ from django.utils import translation
 
 from escalation.models import ContactMethod, EventWebhook
 from notifications.forms import SubscribeForm
-from notifications.models import Notification
+from notifications.models import Notification, Subscription
 from notifications.outbound import address_allowed, validate_apprise_url, validate_outbound_url
 from notifications.services import notification_enqueue
 from notifications.tasks import deliver
@@ -112,6 +112,10 @@ def test_outbound_webhooks_and_contact_methods_are_validated(no_allow_list, mana
             method.full_clean()
         assert "address" in error.value.message_dict, address
     ContactMethod(user=manager, channel="apprise", address="slack://T1/B2/C3").full_clean()
+    subscription = Subscription(channel="webhook", address="http://[::1]/", scope="service:x")
+    with pytest.raises(ValidationError) as error:
+        subscription.full_clean()
+    assert "address" in error.value.message_dict
     ContactMethod(user=manager, channel="email", address="mara@example.org").full_clean()
 
 
