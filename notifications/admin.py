@@ -34,12 +34,17 @@ class SigningSecretAdmin(admin.ModelAdmin):
             self._show_secret(request, obj, signing_secret_rotate(row=obj))
 
 
+# A receiver's signing secret is shown once where it is managed, never beside each message.
+SECRETS = ("signing_secret", "previous_signing_secret")
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "template", "channel", "address", "status", "attempts")
     list_filter = ("status", "channel", "template")
     search_fields = ("address", "dedup_key")
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    exclude = SECRETS
+    readonly_fields = [f.name for f in Notification._meta.fields if f.name not in SECRETS]
 
     def has_add_permission(self, request):
         return False

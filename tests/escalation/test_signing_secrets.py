@@ -34,7 +34,7 @@ from escalation.services.engine import ACK_SALT
 from escalation.services.webhooks import incident_event_emit
 from escalation.views import ICAL_PERSON_SALT
 from notifications.models import Notification, Subscription
-from notifications.services import SUBSCRIPTION_SALT
+from notifications.services import SUBSCRIPTION_SALT, notification_enqueue
 from notifications.tasks import deliver
 from tests.factories import IncidentFactory, ServiceFactory
 
@@ -232,3 +232,15 @@ def test_unknown_receiver_is_a_clear_command_error():
 
     with pytest.raises(CommandError):
         call_command("rotate_signing_secret", "subscription", "999")
+
+
+def test_the_notification_admin_does_not_show_signing_secrets(client, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(root)
+    with transaction.atomic():
+        notification, _ = notification_enqueue(
+            dedup_key="x", channel="webhook", address="https://hooks.example.org/x",
+            template="page", context={}, signing_secret="whsec_visible?",
+        )  # fmt: skip
+    page = client.get(f"/admin/notifications/notification/{notification.pk}/change/")
+    assert page.status_code == 200 and "whsec_visible?" not in page.content.decode()
