@@ -142,3 +142,32 @@ def test_the_portal_is_throttled_too(client, customer_contact, settings):
     )
     assert response.status_code == 429
     assert not Notification.objects.exists()
+
+
+def test_webhook_subscribers_get_updates_signed_with_their_own_secret(
+    portal, manager, customer, http_receiver
+):
+    from escalation.models import CommunicationRule
+    from escalation.services import incident_classify
+    from tests.factories import IncidentFactory
+
+    portal.customers.add(customer)
+    confirmed = {"scope": "service:portal", "confirmed_at": "2026-11-01T00:00:00Z"}
+    approved = Subscription.objects.create(
+        channel="webhook", address=f"{http_receiver.url}/a", **confirmed
+    )
+    Subscription.objects.create(  # confirmed by a leaked link, never approved: gets nothing
+        channel="webhook", address=f"{http_receiver.url}/b", needs_approval=True, **confirmed
+    )
+    CommunicationRule.objects.create(
+        priority=1, audience="customers", channels=["email"], cadence_minutes=30,
+        template="customer_update",
+    )  # fmt: skip
+    incident_classify(
+        incident=IncidentFactory(services=[portal]), actor=manager, impact="high", urgency="high"
+    )
+    [message] = Notification.objects.filter(channel="webhook")
+    assert message.address == approved.address
+    assert deliver(message.pk) == "sent"
+    [request] = http_receiver.requests
+    assert verifies(approved.secret, request)
