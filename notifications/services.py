@@ -285,7 +285,7 @@ def subscription_request(
     even its confirmation is sent: nobody can make this installation POST to any URL they like.
     Raises SubscriptionThrottled when the address or the client asked too often this hour."""
     _throttle(address=address, client_address=client_address)
-    subscription, created = Subscription.objects.get_or_create(
+    subscription, _created = Subscription.objects.get_or_create(
         channel=channel,
         address=address,
         scope=scope,

@@ -193,16 +193,16 @@ def subscriptions(request):
         except SubscriptionThrottled:
             form.add_error(None, THROTTLED)
             status = 429
-    if request.method == "POST" and form.is_valid():
-        messages.success(
-            request,
-            _(
-                "We sent a confirmation to %(address)s. The subscription to “%(about)s” starts "
-                "when it is confirmed."
+        else:
+            messages.success(
+                request,
+                _(
+                    "We sent a confirmation to %(address)s. The subscription to “%(about)s” "
+                    "starts when it is confirmed."
+                )
+                % {"address": data["address"], "about": data["scope_label"]},
             )
-            % {"address": data["address"], "about": data["scope_label"]},
-        )
-        return redirect("portal:subscriptions")
+            return redirect("portal:subscriptions")
     context = {
         "customer": _customer(request),
         "subscriptions": _subscriptions(request, scopes),
