@@ -11,12 +11,16 @@ clear form error) and when a message is sent. For webhooks the second check happ
 time: `GuardedBackend` resolves the host, checks every address and connects to a checked address
 itself, so a name that resolves to a public address at save time and to 127.0.0.1 later (DNS
 rebinding) is refused, and there is no gap between check and connect. Redirects are not followed.
-Apprise talks to its services through its own HTTP client, so its hosts are resolved and checked
-right before each send (`check_apprise_url`).
+Apprise talks to its services through requests (urllib3): every host its URL names is resolved
+and checked right before each send (`check_apprise_url`), and while it sends, the sending
+thread's urllib3 connections go through the same resolve-check-connect step (`guarded_urllib3`),
+so a redirect or a changed DNS answer cannot lead it inside either.
 """
 
 import ipaddress
 import socket
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -232,3 +236,51 @@ def _guarded_backend_class():
             raise error
 
     return GuardedBackend
+
+
+# --- Connect time (urllib3, for Apprise) -----------------------------------------------------
+
+_urllib3 = threading.local()
+
+
+@contextmanager
+def guarded_urllib3():
+    """Within the block, this thread's new urllib3 connections (requests, hence Apprise) are made
+    only to checked addresses; yields a list that names the refused ones. Other threads and
+    code outside the block are untouched: the guard is installed once and checks a flag."""
+    _install_urllib3_guard()
+    refused: list[str] = []
+    outer = getattr(_urllib3, "refused", None)
+    _urllib3.refused = refused
+    try:
+        yield refused
+    finally:
+        _urllib3.refused = outer
+
+
+@lru_cache(maxsize=1)
+def _install_urllib3_guard() -> None:
+    from urllib3.util import connection
+
+    original = connection.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        refused = getattr(_urllib3, "refused", None)
+        if refused is None:  # not inside guarded_urllib3
+            return original(address, *args, **kwargs)
+        host, port = address
+        addresses = resolve(host, port)
+        for ip in addresses:
+            if not address_allowed(ip):
+                message = refused_message(host, ip)
+                refused.append(message)
+                raise ConnectionRefusedError(message)
+        error: OSError = OSError(f"no address for {host}")
+        for ip in addresses:
+            try:
+                return original((ip, port), *args, **kwargs)
+            except OSError as exc:
+                error = exc
+        raise error
+
+    connection.create_connection = create_connection

@@ -219,3 +219,65 @@ def test_an_apprise_url_to_an_internal_host_is_refused_before_sending(settings, 
     notification.refresh_from_db()
     assert "not allowed" in notification.last_error
     assert http_receiver.requests == []
+
+
+def test_apprise_is_refused_at_connect_time_when_the_name_rebinds(
+    settings, http_receiver, monkeypatch
+):
+    """The name resolves to a public address for the check before sending and to 127.0.0.1 when
+    Apprise connects: the connection is refused, and the message is dead."""
+    settings.OUTBOUND_ALLOW_NETWORKS = []
+    real, answers = socket.getaddrinfo, iter(["93.184.216.34", "127.0.0.1", "127.0.0.1"])
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "chat.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), 0))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    address = f"json://chat.example.test:{http_receiver.url.rsplit(':', 1)[1]}/chat"
+    notification = _enqueue(channel="apprise", address=address, recipient=UserFactory())
+    assert deliver(notification.pk) == "dead"
+    notification.refresh_from_db()
+    assert "127.0.0.1" in notification.last_error
+    assert http_receiver.requests == []
+
+
+@pytest.fixture
+def redirector():
+    """An HTTP server on 127.0.0.1 that redirects every POST to 127.0.0.2 (also loopback)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.servers import free_port
+
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            hits.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.2:{self.server.server_port}/inside")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port, hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_apprise_following_a_redirect_inside_is_refused(settings, redirector):
+    settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.1/32"]  # the first hop is allowed, 127.0.0.2 not
+    port, hits = redirector
+    address = f"json://127.0.0.1:{port}/chat?redirect=yes"  # the URL asks Apprise to follow
+    notification = _enqueue(channel="apprise", address=address, recipient=UserFactory())
+    assert deliver(notification.pk) == "dead"
+    notification.refresh_from_db()
+    assert "127.0.0.2" in notification.last_error
+    assert hits == ["/chat"]
