@@ -61,7 +61,7 @@ class SubscriptionAdmin(SigningSecretAdmin):
     )  # fmt: skip
     list_filter = ("needs_approval", "channel", "is_active", "scope")
     search_fields = ("address", "scope")
-    readonly_fields = ("secret_hint", "client_address", "approved_at")
+    readonly_fields = ("secret_hint", "client_address", "needs_approval", "approved_at")
     actions = ["approve", "rotate_signing_secret"]
 
     @admin.action(description=_("Approve (send the confirmation request)"))
