@@ -27,7 +27,10 @@ run: $(STAMP)
 	$(PY) manage.py load_demo
 	@echo "Outgoing email of the embedded default is written to var/mail/ (set EMAIL_HOST and"
 	@echo "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend to send real mail)."
+	@echo "Webhooks and chat URLs may reach loopback (OUTBOUND_ALLOW_NETWORKS=127.0.0.0/8,::1/128)"
+	@echo "for trying things out locally; production allows public addresses only."
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	OUTBOUND_ALLOW_NETWORKS=$${OUTBOUND_ALLOW_NETWORKS-127.0.0.0/8,::1/128} \
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m config.embedded
 
 ## make test: the whole suite (SQLite by default; PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set)

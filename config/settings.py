@@ -4,12 +4,14 @@ Embedded default (no variables set): SQLite in WAL mode under ./var and Celery o
 file-system broker, so `make run` needs no servers. Production: set DATABASE_URL and REDIS_URL.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -291,8 +293,28 @@ STATUS_PAGE_MAX_AGE = env_int("STATUS_PAGE_MAX_AGE", 5)
 STATUS_PAGE_RENDER_ASYNC = env_bool("STATUS_PAGE_RENDER_ASYNC", True)
 
 # --- Notifications --------------------------------------------------------------------------
-# The shared secret webhook receivers use to verify X-Escalation-Signature.
-WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET") or f"whsec-{SECRET_KEY}"
+# Every webhook, subscription and contact method signs with its own random secret (stored on
+# its row, rotatable). This is only a fallback for outbox rows without one; it is never derived
+# from SECRET_KEY (a receiver could attack SECRET_KEY from it and forge links). Empty: such rows
+# fail permanently instead of going out signed with a guessable secret.
+WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
+# After a secret is rotated, messages carry the old secret's signature too for this long
+# (X-Escalation-Signature-Previous), so receivers can switch without losing a message.
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
+# Subscription requests (public /subscribe/ and the portal) per hour, per address and per client
+# address: each sends a confirmation to an address that may never have asked for it.
+SUBSCRIBE_PER_ADDRESS_HOUR = env_int("SUBSCRIBE_PER_ADDRESS_HOUR", 3)
+SUBSCRIBE_PER_CLIENT_HOUR = env_int("SUBSCRIBE_PER_CLIENT_HOUR", 10)
+# Outbound URL policy (notifications/outbound.py): webhooks and Apprise URLs may reach only
+# public addresses; these CIDR networks are allowed in addition (e.g. "10.20.0.0/16,fd00::/8"
+# for an internal chat server). `make run` allows loopback; production allows nothing extra.
+try:
+    OUTBOUND_ALLOW_NETWORKS = [
+        str(ipaddress.ip_network(net, strict=False))
+        for net in env_list("OUTBOUND_ALLOW_NETWORKS", "")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"OUTBOUND_ALLOW_NETWORKS: {exc}") from exc
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # Attempts before a message is dead (and the escalation manager is alerted); backoff between tries.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)

@@ -3,6 +3,7 @@ services (the same ones the console and the API call)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import models
 from django.db.models import Value
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.admin import IncidentEventAdmin, ReadOnlyAdmin, UpdateAdmin
 from incidents.exceptions import ApplicationError
 from incidents.models import Incident, IncidentEvent, Update
-from notifications.admin import NotificationAdmin, SubscriptionAdmin
+from notifications.admin import NotificationAdmin, SigningSecretAdmin, SubscriptionAdmin
 from notifications.models import Notification, Subscription
 
 from . import roles
@@ -429,9 +430,10 @@ class EscalationLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactMethod)
-class ContactMethodAdmin(admin.ModelAdmin):
+class ContactMethodAdmin(SigningSecretAdmin):
     list_display = ("user", "channel", "address", "label", "is_active")
     list_filter = ("channel",)
+    readonly_fields = ("secret_hint",)
 
 
 @admin.register(NotificationRule)
@@ -480,9 +482,12 @@ class IdempotencyRecordAdmin(_ReadOnly):
 
 
 @admin.register(EventWebhook)
-class EventWebhookAdmin(admin.ModelAdmin):
+class EventWebhookAdmin(SigningSecretAdmin):
     list_display = ("name", "url", "events", "is_active")
     filter_horizontal = ("services",)
+    exclude = ("secret",)
+    readonly_fields = ("secret_hint",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Integration)
@@ -490,6 +495,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "service", "is_active", "last_event_at")
     list_filter = ("kind", "is_active")
     readonly_fields = ("key", "last_event_at")
+    filter_horizontal = ("routable_services",)
 
 
 class SlaTargetInline(admin.TabularInline):

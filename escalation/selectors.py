@@ -160,6 +160,22 @@ def ladder_for(user: User) -> list[NotificationRule]:
     return [default]
 
 
+def signing_secrets_for(user: User, channel: str, address: str) -> dict:
+    """The `signing_secret`/`previous_signing_secret` arguments of notification_enqueue for a
+    person's webhook contact method (empty for other channels)."""
+    if channel != "webhook":
+        return {}
+    method = (
+        ContactMethod.objects.filter(user=user, channel=channel, address=address)
+        .order_by("-is_active", "pk")
+        .first()
+    )
+    if method is None:
+        return {}
+    secret, previous = method.secrets_to_sign()
+    return {"signing_secret": secret, "previous_signing_secret": previous}
+
+
 def address_for(user: User, channel: str) -> str | None:
     method = (
         ContactMethod.objects.filter(user=user, channel=channel, is_active=True)

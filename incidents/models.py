@@ -282,6 +282,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         _("source"), max_length=20, choices=Source.choices, default=Source.MANUAL
     )
     dedup_key = models.CharField(_("deduplication key"), max_length=255, blank=True)
+    # Whose keys dedup_key is one of: the id of the monitoring integration that opened the
+    # incident (0: none). Keys are unique per integration, as PagerDuty scopes them per service,
+    # so one integration's alerts never count onto, acknowledge or resolve another's incident.
+    dedup_scope = models.PositiveIntegerField(
+        _("deduplication scope"), default=0, db_default=0, editable=False
+    )
     alert_count = models.PositiveIntegerField(_("alerts received"), default=0)
     last_alert_at = models.DateTimeField(_("last alert"), null=True, blank=True)
 
@@ -338,11 +344,11 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             ),
         ]
         constraints = [
-            # One open incident per alert key: repeats of an alert add to it, not open more.
+            # One open incident per alert key and integration: repeats add to it, not open more.
             models.UniqueConstraint(
-                fields=["dedup_key"],
+                fields=["dedup_scope", "dedup_key"],
                 condition=~Q(dedup_key="") & Q(state__in=[s.value for s in OPEN_STATES]),
-                name="incident_open_dedup_key_unique",
+                name="incident_open_scoped_dedup_key_unique",
             ),
         ]
 

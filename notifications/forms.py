@@ -1,8 +1,10 @@
 from django import forms
-from django.core.validators import EmailValidator, URLValidator
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Service
+
+from .outbound import validate_outbound_url
 
 
 def public_scopes() -> list[tuple[str, str]]:
@@ -41,10 +43,16 @@ class SubscribeForm(forms.Form):
         try:
             if data.get("channel") == "email":
                 EmailValidator()(address)
-            elif data.get("channel") == "webhook":
-                URLValidator(schemes=["http", "https"])(address)
         except forms.ValidationError:
             self.add_error("address", _("Enter a valid email address or http(s) URL."))
+        if data.get("channel") == "webhook":
+            try:
+                validate_outbound_url(address)  # the outbound URL policy, with its own message
+            except forms.ValidationError as exc:
+                if exc.code == "outbound_refused":
+                    self.add_error("address", exc)
+                else:
+                    self.add_error("address", _("Enter a valid email address or http(s) URL."))
         data["address"] = address
         names = dict(self.fields["scope"].choices)
         data["scope_label"] = ", ".join(

@@ -5,9 +5,14 @@ worker, retried with backoff, and swept up again if a broker message or a worker
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .outbound import validate_outbound_url
+from .signing_secrets import RotatableSecret, new_signing_secret
 
 
 class Channel(models.TextChoices):
@@ -38,6 +43,9 @@ class Notification(models.Model):
     signing_secret = models.CharField(
         max_length=100, blank=True, help_text="webhooks: sign with this instead of WEBHOOK_SECRET"
     )
+    previous_signing_secret = models.CharField(
+        max_length=100, blank=True, help_text="webhooks: a rotated secret, also signed with"
+    )
     subject = models.CharField(
         max_length=100, blank=True, help_text="what the message is about, e.g. incident:42"
     )
@@ -62,9 +70,10 @@ class Notification(models.Model):
         return f"{self.template} -> {self.address} ({self.status})"
 
 
-class Subscription(models.Model):
+class Subscription(RotatableSecret):
     """Someone who wants customer-facing updates about a service or a customer: a customer's
-    contact or a self-service subscriber (email with double opt-in, or a webhook)."""
+    contact or a self-service subscriber (email with double opt-in, or a webhook). An anonymous
+    webhook subscription waits for an administrator's approval before anything is sent to it."""
 
     channel = models.CharField(
         _("channel"),
@@ -84,6 +93,22 @@ class Subscription(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    needs_approval = models.BooleanField(
+        _("awaiting approval"),
+        default=False,
+        help_text=_("An anonymous webhook: nothing is sent until an administrator approves it."),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    client_address = models.GenericIPAddressField(
+        _("requested from"), null=True, blank=True, editable=False
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=100,
+        default=new_signing_secret,
+        editable=False,
+        help_text=_("Webhooks: the receiver verifies X-Escalation-Signature with this secret."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -99,6 +124,14 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} -> {self.scope_label}"
+
+    def clean(self) -> None:
+        """An address edited in the admin obeys the same rules as one from the forms."""
+        validate = validate_outbound_url if self.channel == Channel.WEBHOOK else EmailValidator()
+        try:
+            validate((self.address or "").strip())
+        except ValidationError as exc:
+            raise ValidationError({"address": exc.messages}) from exc
 
 
 class SubscriptionScope(models.Model):
@@ -121,3 +154,23 @@ class SubscriptionScope(models.Model):
 
     def __str__(self) -> str:
         return self.scope
+
+
+class SubscriptionRequest(models.Model):
+    """One anonymous or portal request for a subscription: counted to throttle confirmation
+    messages per address and per client (SUBSCRIBE_PER_ADDRESS_HOUR, SUBSCRIBE_PER_CLIENT_HOUR).
+    The database counts, so the limit holds across processes and without a cache."""
+
+    address_digest = models.CharField(max_length=64)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address_digest", "created_at"], name="subreq_address"),
+            models.Index(fields=["client_address", "created_at"], name="subreq_client"),
+            models.Index(fields=["created_at"], name="subreq_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_address} {self.created_at:%Y-%m-%d %H:%M}"

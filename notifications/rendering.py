@@ -80,4 +80,5 @@ def render(notification: Notification) -> Message:
         payload=payload,
         unsubscribe_url=notification.context.get("unsubscribe_url") or "",
         signing_secret=notification.signing_secret,
+        previous_signing_secret=notification.previous_signing_secret,
     )

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Notification, Subscription, SubscriptionScope
+from .models import Notification, Subscription, SubscriptionRequest, SubscriptionScope
 from .rendering import render
 from .transports import TRANSPORTS, TransportError
 
@@ -42,6 +42,7 @@ def notification_enqueue(
     language: str = "de",
     subject: str = "",
     signing_secret: str = "",
+    previous_signing_secret: str = "",
 ) -> tuple[Notification, bool]:
     """Queue one message in the caller's transaction; it is handed to Celery after commit.
 
@@ -59,6 +60,7 @@ def notification_enqueue(
             "language": language,
             "subject": subject,
             "signing_secret": signing_secret,
+            "previous_signing_secret": previous_signing_secret,
         },
     )
     if created:
@@ -266,22 +268,68 @@ def subscription_scope_key(scopes: list[str] | str) -> str:
         return unique[0]
     digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:24]
     return f"set:{digest}"
+class SubscriptionThrottled(Exception):
+    """Too many subscription requests for this address or from this client in the last hour."""
+
+
+def subscription_signing_secrets(subscription: Subscription) -> dict:
+    """The signing arguments of notification_enqueue for a subscription (webhooks only)."""
+    if subscription.channel != "webhook":
+        return {}
+    secret, previous = subscription.secrets_to_sign()
+    return {"signing_secret": secret, "previous_signing_secret": previous}
+
+
+def _throttle(*, address: str, client_address: str | None) -> None:
+    """Count this request; refuse it when the address or the client asked too often within the
+    hour (each confirmation is a message to somebody who may never have asked for it)."""
+    now = timezone.now()
+    hour_ago = now - timedelta(hours=1)
+    digest = hashlib.sha256(address.strip().lower().encode()).hexdigest()
+    recent = SubscriptionRequest.objects.filter(created_at__gte=hour_ago)
+    if recent.filter(address_digest=digest).count() >= settings.SUBSCRIBE_PER_ADDRESS_HOUR:
+        raise SubscriptionThrottled
+    if client_address and (
+        recent.filter(client_address=client_address).count() >= settings.SUBSCRIBE_PER_CLIENT_HOUR
+    ):
+        raise SubscriptionThrottled
+    SubscriptionRequest.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    SubscriptionRequest.objects.create(
+        address_digest=digest, client_address=client_address, created_at=now
+    )
 
 
 @transaction.atomic
 def subscription_request(
-    *, channel: str, address: str, scope: list[str] | str, scope_label: str, language: str
+    *,
+    channel: str,
+    address: str,
+    scope: list[str] | str,
+    scope_label: str,
+    language: str,
+    client_address: str | None = None,
+    anonymous: bool = True,
 ) -> Subscription:
     """Self-service: record the wish and send the confirmation (double opt-in). Asking again
     re-sends the confirmation; it never reveals whether the address was subscribed before.
     `scope` is one scope or a list of them (several services, a whole group): one subscription,
-    one confirmation, one unsubscribe link for all of them."""
+    one confirmation, one unsubscribe link for all of them.
+
+    An anonymous webhook waits for an administrator's approval (subscription_approve) before
+    even its confirmation is sent: nobody can make this installation POST to any URL they like.
+    Raises SubscriptionThrottled when the address or the client asked too often this hour."""
+    _throttle(address=address, client_address=client_address)
     scopes = sorted({scope} if isinstance(scope, str) else set(scope))
-    subscription, _ = Subscription.objects.get_or_create(
+    subscription, _created = Subscription.objects.get_or_create(
         channel=channel,
         address=address,
         scope=subscription_scope_key(scopes),
-        defaults={"scope_label": scope_label, "language": language},
+        defaults={
+            "scope_label": scope_label,
+            "language": language,
+            "client_address": client_address,
+            "needs_approval": anonymous and channel == "webhook",
+        },
     )
     SubscriptionScope.objects.bulk_create(
         [SubscriptionScope(subscription=subscription, scope=s) for s in scopes],
@@ -290,27 +338,47 @@ def subscription_request(
     if subscription.confirmed_at and subscription.is_active:
         return subscription
     Subscription.objects.filter(pk=subscription.pk).update(is_active=True, language=language)
+    subscription.refresh_from_db()
+    if not subscription.needs_approval:
+        _send_confirmation(subscription)
+    return subscription
+
+
+def _send_confirmation(subscription: Subscription) -> None:
     links = subscription_links(subscription)
     notification_enqueue(
         dedup_key=f"subconfirm:{subscription.pk}:{int(timezone.now().timestamp() // 600)}",
-        channel=channel,
-        address=address,
+        channel=subscription.channel,
+        address=subscription.address,
         template="subscription_confirm",
-        language=language,
+        language=subscription.language,
         context={
             "confirm_url": links["confirm_url"],
-            "scope_name": scope_label,
+            "scope_name": subscription.scope_label,
             "recipient_name": "",
         },
+        **subscription_signing_secrets(subscription),
     )
+
+
+@transaction.atomic
+def subscription_approve(*, subscription: Subscription) -> Subscription:
+    """An administrator lets an anonymous webhook subscription go ahead: its confirmation (with
+    the link that confirms it) is sent now. Approving twice sends nothing new."""
+    updated = Subscription.objects.filter(pk=subscription.pk, needs_approval=True).update(
+        needs_approval=False, approved_at=timezone.now()
+    )
+    subscription.refresh_from_db()
+    if updated and subscription.is_active and not subscription.confirmed_at:
+        _send_confirmation(subscription)
     return subscription
 
 
 def subscription_confirm(*, token: str) -> Subscription:
     subscription = subscription_from_token(token)
-    Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(
-        confirmed_at=timezone.now()
-    )
+    Subscription.objects.filter(
+        pk=subscription.pk, confirmed_at__isnull=True, needs_approval=False
+    ).update(confirmed_at=timezone.now())
     Subscription.objects.filter(pk=subscription.pk).update(is_active=True)
     subscription.refresh_from_db()
     return subscription
@@ -332,6 +400,7 @@ def subscription_request_for_contact(
     scope: list[str] | str,
     scope_label: str,
     language: str,
+    client_address: str | None = None,
 ) -> Subscription:
     """A customer contact asks for a subscription in the portal: the same double opt-in as
     self-service, and the contact is recorded as its owner, so that their organisation, and no
@@ -345,7 +414,13 @@ def subscription_request_for_contact(
         confirmed_at__isnull=False,
     ).exists()
     subscription = subscription_request(
-        channel=channel, address=address, scope=scope, scope_label=scope_label, language=language
+        channel=channel,
+        address=address,
+        scope=scope,
+        scope_label=scope_label,
+        language=language,
+        client_address=client_address,
+        anonymous=False,
     )
     if not running:
         Subscription.objects.filter(pk=subscription.pk, user__isnull=True).update(user=contact)
@@ -373,7 +448,10 @@ def subscribers_for(scopes: list[str]) -> list[Subscription]:
     """Confirmed, active subscriptions to any of the scopes (one per channel and address)."""
     covering = SubscriptionScope.objects.filter(scope__in=scopes).values("subscription_id")
     found = Subscription.objects.filter(
-        Q(scope__in=scopes) | Q(pk__in=covering), is_active=True, confirmed_at__isnull=False
+        Q(scope__in=scopes) | Q(pk__in=covering),
+        is_active=True,
+        confirmed_at__isnull=False,
+        needs_approval=False,
     ).order_by("pk")
     unique = {}
     for subscription in found:

@@ -103,6 +103,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _outbound_to_loopback(settings):
+    """The suite's own receivers (webhooks, SMTP, chat) listen on 127.0.0.1: allow loopback, as
+    `make run` does. Tests of the outbound URL policy set OUTBOUND_ALLOW_NETWORKS themselves."""
+    settings.OUTBOUND_ALLOW_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (dashboard KPIs, API throttling, ...)."""
     from django.core.cache import caches

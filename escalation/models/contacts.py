@@ -1,13 +1,17 @@
 """How each person wants to be reached, and their ladder while a page stays unacknowledged."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Channel
+from notifications.outbound import validate_apprise_url, validate_outbound_url
+from notifications.signing_secrets import RotatableSecret, new_signing_secret
 
 
-class ContactMethod(models.Model):
+class ContactMethod(RotatableSecret):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
     )
@@ -19,6 +23,13 @@ class ContactMethod(models.Model):
     )
     label = models.CharField(_("label"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=100,
+        default=new_signing_secret,
+        editable=False,
+        help_text=_("Webhooks: the receiver verifies X-Escalation-Signature with this secret."),
+    )
 
     class Meta:
         ordering = ["user", "channel", "id"]
@@ -27,6 +38,21 @@ class ContactMethod(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.get_channel_display()}: {self.address}"
+
+    def clean(self) -> None:
+        """Each channel's address must be valid, and URLs must obey the outbound URL policy."""
+        validators = {
+            Channel.EMAIL: EmailValidator(),
+            Channel.WEBHOOK: validate_outbound_url,
+            Channel.APPRISE: validate_apprise_url,
+        }
+        validate = validators.get(self.channel)
+        if validate is None or not self.address:
+            return
+        try:
+            validate(self.address.strip())
+        except ValidationError as exc:
+            raise ValidationError({"address": exc.messages}) from exc
 
 
 class NotificationRule(models.Model):

@@ -53,7 +53,19 @@ class Integration(models.Model):
         _("service label"),
         max_length=100,
         default="service",
-        help_text=_("Alertmanager: a label naming another service's slug routes there."),
+        help_text=_(
+            "Alertmanager: a label naming the slug of one of the services below routes there."
+        ),
+    )
+    routable_services = models.ManyToManyField(
+        Service,
+        verbose_name=_("may also route to"),
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Services the service label may name besides the integration's own. An alert naming "
+            "any other service opens its incident on the integration's own service."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_event_at = models.DateTimeField(_("last event"), null=True, blank=True)

@@ -1,26 +1,26 @@
 """Outbound webhooks: ops tools subscribe to incident events and get signed JSON POSTs."""
 
-import secrets
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Service
+from notifications.outbound import validate_outbound_url
+from notifications.signing_secrets import RotatableSecret, new_signing_secret
 
 EVENTS = ["created", "transitioned", "updated", "acknowledged"]
 
 
 def _secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    return new_signing_secret()
 
 
 def _all_events() -> list[str]:
     return list(EVENTS)
 
 
-class EventWebhook(models.Model):
+class EventWebhook(RotatableSecret):
     name = models.CharField(_("name"), max_length=200)
-    url = models.URLField(_("URL"), max_length=1000)
+    url = models.URLField(_("URL"), max_length=1000, validators=[validate_outbound_url])
     secret = models.CharField(
         _("signing secret"),
         max_length=100,

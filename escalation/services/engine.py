@@ -277,6 +277,7 @@ def page_send(
         context=selectors.message_context(
             incident, user, audience="internal", level=page.level_index + 1, ack_url=ack_url
         ),
+        **selectors.signing_secrets_for(user, channel, address),
     )
     timeline_record(
         incident=incident,

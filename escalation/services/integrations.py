@@ -4,6 +4,13 @@ A trigger with the dedup key of an open incident adds to it (a counter, one stat
 count_repeat); a new key opens an incident, stored first and classified right after by a worker
 (a clock due at once, its tick queued at commit) with the integration's severity rules, so
 escalation starts on arrival. Acknowledge and resolve act on the incident of that key.
+
+Dedup keys belong to the integration that sent them (Incident.dedup_scope, as PagerDuty scopes
+keys per service): integration B can neither count onto, acknowledge nor resolve integration A's
+incident, whatever key it sends. An integration opens incidents on its own service, or on one of
+the services an administrator lets it route to (Integration.routable_services) when an
+Alertmanager label names one; a label naming any other service opens the incident on the
+integration's own service, with a note in its description (an alert is never dropped).
 """
 
 import hashlib
@@ -39,10 +46,13 @@ class Event:
     severity: str = ""
     details: dict | None = None
     service: Service | None = None
+    note: str = ""
 
 
-def _open_incident(dedup_key: str) -> Incident | None:
-    return Incident.objects.filter(dedup_key=dedup_key, state__in=OPEN_STATES).first()
+def _open_incident(integration: Integration, dedup_key: str) -> Incident | None:
+    return Incident.objects.filter(
+        dedup_scope=integration.pk, dedup_key=dedup_key, state__in=OPEN_STATES
+    ).first()
 
 
 _touched: dict[str, float] = {}  # integration key -> when this process last set last_event_at
@@ -57,11 +67,11 @@ def _touch(key: str, now) -> None:
 
 
 def count_repeat(*, key: str, kind: str, dedup_key: str, now=None) -> bool:
-    """Count a repeated trigger on the open incident of its dedup key, if the integration key is
-    an active integration of this kind: one statement, the hot path of an alert storm (nine of
-    ten events repeat a key). False if it counted nothing (a new key, or no such integration):
-    the caller takes the full path, which says which. Raw SQL because the ORM's compilation of
-    this UPDATE costs more than the database's work."""
+    """Count a repeated trigger on the open incident that this integration opened with the dedup
+    key, if the integration key is an active integration of this kind: one statement, the hot
+    path of an alert storm (nine of ten events repeat a key). False if it counted nothing (a new
+    key, or no such integration): the caller takes the full path, which says which. Raw SQL
+    because the ORM's compilation of this UPDATE costs more than the database's work."""
     if not dedup_key:  # incidents opened by hand have an empty key: never count onto those
         return False
     now = now or timezone.now()
@@ -71,8 +81,8 @@ def count_repeat(*, key: str, kind: str, dedup_key: str, now=None) -> bool:
     # Only table and column names are formatted in (from the models); every value is a parameter.
     sql = (
         f"UPDATE {quote(Incident._meta.db_table)} SET alert_count = alert_count + 1, "  # noqa: S608 # nosec B608
-        f"last_alert_at = %s WHERE dedup_key = %s AND state IN ({placeholders}) AND EXISTS "
-        f"(SELECT 1 FROM {quote(Integration._meta.db_table)} WHERE {quote('key')} = %s "
+        f"last_alert_at = %s WHERE dedup_key = %s AND state IN ({placeholders}) AND dedup_scope = "
+        f"(SELECT id FROM {quote(Integration._meta.db_table)} WHERE {quote('key')} = %s "
         "AND kind = %s AND is_active)"
     )
     params = [connection.ops.adapt_datetimefield_value(now), dedup_key, *states, key, str(kind)]
@@ -94,7 +104,7 @@ def event_ingest(
     _touch(integration.key, now)
     if event.action == "trigger":
         return _trigger(integration, event, now, known_new=known_new)
-    incident = _open_incident(event.dedup_key)
+    incident = _open_incident(integration, event.dedup_key)
     if incident is None:
         return None
     try:
@@ -127,6 +137,7 @@ def _trigger(integration: Integration, event: Event, now, *, known_new: bool) ->
             services=[event.service or integration.service],
             source=SOURCES[integration.kind],
             dedup_key=event.dedup_key,
+            dedup_scope=integration.pk,
             detected_at=now,
             alert_count=1,
             last_alert_at=now,
@@ -137,11 +148,13 @@ def _trigger(integration: Integration, event: Event, now, *, known_new: bool) ->
     except IntegrityError:
         # A concurrent trigger with the same key opened it first: count this one there.
         count_repeat(**repeat, now=now)
-        return _open_incident(event.dedup_key)
+        return _open_incident(integration, event.dedup_key)
 
 
 def _description(event: Event) -> str:
     parts = [f"Source: {event.source}" if event.source else "", f"Severity: {event.severity}"]
+    if event.note:
+        parts.append(event.note)
     if event.details:
         parts.append(json.dumps(event.details, indent=2, ensure_ascii=False, sort_keys=True)[:5000])
     return "\n".join(p for p in parts if p)
@@ -149,8 +162,10 @@ def _description(event: Event) -> str:
 
 def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
     """Alertmanager webhook (version 4) -> one event per alert, keyed by fingerprint (or by the
-    integration's group labels), routed by the service label when it names a service."""
-    services = {}
+    integration's group labels), routed by the service label when it names a service this
+    integration may route to (its own, or one of its routable services)."""
+    services = {integration.service.slug: integration.service}
+    services.update((s.slug, s) for s in integration.routable_services.all())
     events = []
     for alert in payload.get("alerts", []):
         labels = alert.get("labels") or {}
@@ -162,8 +177,12 @@ def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
             labels_hash = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
             key = f"am:{alert.get('fingerprint') or labels_hash[:16]}"
         slug = labels.get(integration.service_label)
+        note = ""
         if slug and slug not in services:
-            services[slug] = Service.objects.filter(slug=slug).first()
+            note = (
+                f"The {integration.service_label} label names {slug!r}, a service this "
+                "integration may not route to: opened on its own service."
+            )
         summary = annotations.get("summary") or labels.get("alertname") or key
         events.append(
             Event(
@@ -174,6 +193,7 @@ def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
                 severity=labels.get("severity", ""),
                 details={"labels": labels, "annotations": annotations},
                 service=services.get(slug) if slug else None,
+                note=note,
             )
         )
     return events

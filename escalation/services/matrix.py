@@ -15,7 +15,12 @@ from django.utils import timezone
 from incidents.models import Audience as UpdateAudience
 from incidents.models import Incident, Update, User
 from incidents.services import incident_lock, timeline_record, update_post
-from notifications.services import notification_enqueue, subscribers_for, subscription_links
+from notifications.services import (
+    notification_enqueue,
+    subscribers_for,
+    subscription_links,
+    subscription_signing_secrets,
+)
 
 from .. import roles, selectors
 from ..models import Audience, Clock, CommunicationRule
@@ -115,6 +120,7 @@ def _send(
                 language=person.language,
                 context=context,
                 subject=f"incident:{incident.pk}",
+                **selectors.signing_secrets_for(person, channel, address),
             )
             sent.append({"to": person.username, "channel": channel})
     if rule.audience == Audience.CUSTOMERS and not rule.customer_id:
@@ -158,6 +164,7 @@ def _send_to_subscribers(
             language=subscription.language,
             context=context,
             subject=f"incident:{incident.pk}",
+            **subscription_signing_secrets(subscription),
         )
         sent.append({"to": f"subscriber {subscription.pk}", "channel": subscription.channel})
     return sent

@@ -36,6 +36,7 @@ def incident_event_emit(*, incident: Incident, event: str, data: dict | None = N
         wanted = {s.pk for s in hook.services.all()}
         if wanted and not wanted & service_ids:
             continue
+        secret, previous = hook.secrets_to_sign()
         notification_enqueue(
             dedup_key=f"hook:{hook.pk}:{incident.pk}:{event}:{incident.timeline_length}",
             channel="webhook",
@@ -43,7 +44,8 @@ def incident_event_emit(*, incident: Incident, event: str, data: dict | None = N
             template=f"incident.{event}",
             context=body,
             subject=f"incident:{incident.pk}",
-            signing_secret=hook.secret,
+            signing_secret=secret,
+            previous_signing_secret=previous,
         )
         sent += 1
     return sent

@@ -31,8 +31,9 @@ from incidents.selectors import (
     updates_for,
 )
 from notifications.models import Subscription
+from notifications.services import SubscriptionThrottled, subscription_request_for_contact
 from notifications.services import subscription_deactivate as deactivate
-from notifications.services import subscription_request_for_contact
+from notifications.views import THROTTLED, client_address
 
 from ..glossary import public_status_label
 from . import notice
@@ -195,31 +196,38 @@ def subscriptions(request):
     form = PortalSubscribeForm(
         request.POST or None, scopes=choices, initial={"language": request.user.language}
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        subscription_request_for_contact(
-            contact=request.user,
-            channel=data["channel"],
-            address=data["address"],
-            scope=data["scope"],
-            scope_label=data["scope_label"],
-            language=data["language"],
-        )
-        messages.success(
-            request,
-            _(
-                "We sent a confirmation to %(address)s. The subscription to “%(about)s” starts "
-                "when it is confirmed."
+        try:
+            subscription_request_for_contact(
+                contact=request.user,
+                channel=data["channel"],
+                address=data["address"],
+                scope=data["scope"],
+                scope_label=data["scope_label"],
+                language=data["language"],
+                client_address=client_address(request),
             )
-            % {"address": data["address"], "about": data["scope_label"]},
-        )
-        return redirect("portal:subscriptions")
+        except SubscriptionThrottled:
+            form.add_error(None, THROTTLED)
+            status = 429
+        else:
+            messages.success(
+                request,
+                _(
+                    "We sent a confirmation to %(address)s. The subscription to “%(about)s” "
+                    "starts when it is confirmed."
+                )
+                % {"address": data["address"], "about": data["scope_label"]},
+            )
+            return redirect("portal:subscriptions")
     context = {
         "customer": _customer(request),
         "subscriptions": _subscriptions(request, scopes),
         "form": form,
     }
-    return render(request, "portal/subscriptions.html", context)
+    return render(request, "portal/subscriptions.html", context, status=status)
 
 
 @customer_contact_required

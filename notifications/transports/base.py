@@ -26,6 +26,7 @@ class Message:
     payload: dict = field(default_factory=dict)
     unsubscribe_url: str = ""
     signing_secret: str = ""
+    previous_signing_secret: str = ""
 
 
 class Transport:

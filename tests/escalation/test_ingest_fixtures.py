@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from escalation.models import Integration
 from incidents.models import Incident, Source, State
 from tests.conftest import require
 from tests.factories import ServiceFactory
@@ -84,10 +85,11 @@ def test_firing_webhook_opens_one_incident_per_fingerprint(api_client, service, 
     assert Incident.objects.count() == 1
 
 
-def test_webhook_service_label_naming_another_service_routes_there(
+def test_webhook_service_label_naming_an_allowed_service_routes_there(
     api_client, service, alertmanager_key
 ):
     checkout = ServiceFactory(name="Checkout", slug="checkout")
+    Integration.objects.get(key=alertmanager_key).routable_services.add(checkout)
     body = load("webhook_firing.json")
 
     response = post(api_client, webhook_url(alertmanager_key), body)

@@ -47,6 +47,7 @@ def enqueue(**kwargs) -> Notification:
                 "address": "http://127.0.0.1:9/",
                 "template": "page",
                 "context": {"title": "x"},
+                "signing_secret": "whsec_test",
                 **kwargs,
             }
         )
@@ -106,9 +107,10 @@ def test_temporary_smtp_failure_is_retried_with_backoff(smtp_server, page):
     assert len(smtp_server.messages) == 1
 
 
-def test_webhook_is_signed_and_carries_the_delivery_id(settings, http_receiver):
-    settings.WEBHOOK_SECRET = "s3cret"
-    notification = enqueue(address=f"{http_receiver.url}/hook", context={"title": "Portal"})
+def test_webhook_is_signed_and_carries_the_delivery_id(http_receiver):
+    notification = enqueue(
+        address=f"{http_receiver.url}/hook", context={"title": "Portal"}, signing_secret="s3cret"
+    )
     assert deliver(notification.pk) == "sent"
     [request] = http_receiver.requests
     headers, body = request["headers"], request["body"]
