@@ -34,6 +34,7 @@ for n in range({count}):
         notification_enqueue(
             dedup_key=f"subscriber:{{n}}", channel="webhook", address="{url}",
             template="customer_update", context={{"title": "Wartung"}},
+            signing_secret="whsec_tarpit",
         )
 """
 
