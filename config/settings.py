@@ -218,7 +218,8 @@ BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long a one-click acknowledgement link in a page stays valid.
 ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 # A clock claimed by a tick but not finished within this time is claimed again (crashed worker).
-CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
+# The tick renews its claims while it works, so this only bounds how late a crash makes a clock.
+CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 30)
 CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
 # A commit that makes a clock due now (an alert's incident to classify) queues a tick at once.
 CLOCK_TICK_KICK = env_bool("CLOCK_TICK_KICK", True)

@@ -230,3 +230,12 @@ def portal_scopes_for(user: User) -> list[tuple[str, str, bool]]:
     return [(f"customer:{customer.slug}", customer.name, False)] + [
         (f"service:{s.slug}", s.name, s.is_private) for s in services_for(user)
     ]
+
+
+def public_subscription_scopes() -> list[tuple[str, str]]:
+    """What anyone may subscribe to, as (scope, name): the services a status page shows (never
+    private ones). The subscription form gets it through notifications.hooks."""
+    return [
+        (f"service:{s.slug}", s.name)
+        for s in Service.objects.filter(is_private=False).order_by("position", "name")
+    ]

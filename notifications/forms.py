@@ -2,15 +2,7 @@ from django import forms
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Service
-
-
-def public_scopes() -> list[tuple[str, str]]:
-    """What anyone may subscribe to: the services a status page shows (never private ones)."""
-    return [
-        (f"service:{s.slug}", s.name)
-        for s in Service.objects.filter(is_private=False).order_by("position", "name")
-    ]
+from . import hooks
 
 
 class SubscribeForm(forms.Form):
@@ -25,7 +17,8 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = public_scopes()
+        # What anyone may subscribe to (the public services), from the registered providers.
+        self.fields["scope"].choices = hooks.subscription_scopes()
 
     def clean(self):
         data = super().clean()
