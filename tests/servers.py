@@ -4,6 +4,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from collections import Counter
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,7 +60,7 @@ class Receiver:
     `secrets`: signing secrets accepted besides settings.WEBHOOK_SECRET (e.g. an outbound
     webhook's own). `deliveries` counts verified requests per delivery id. `hold = (n, event)`
     makes the n-th verified request (1-based) wait for `event` before it is answered (a sender
-    can then be killed while its request is in flight).
+    can then be killed while its request is in flight); `delay` seconds slow every answer.
     """
 
     def __init__(self, secrets: list[str] | None = None, *, use_settings: bool = True):
@@ -70,6 +71,7 @@ class Receiver:
         self.use_settings = use_settings
         self.deliveries: Counter = Counter()
         self.hold: tuple[int, threading.Event] | None = None
+        self.delay = 0.0
         self.url = ""
         self.lock = threading.Lock()
 
@@ -87,7 +89,7 @@ class Receiver:
 
     def receive(self, path: str, headers, body: bytes) -> tuple[int, threading.Event | None]:
         """Verify, then record; returns the status to answer and an event to wait for first."""
-        record = {"path": path, "headers": dict(headers), "body": body}
+        record = {"path": path, "headers": dict(headers), "body": body, "at": time.monotonic()}
         with self.lock:
             if "X-Escalation-Signature" in headers:
                 complete = len(body) == int(headers.get("Content-Length", 0))
@@ -113,6 +115,8 @@ def start_receiver(receiver: Receiver) -> ThreadingHTTPServer:
             status, wait = receiver.receive(self.path, self.headers, body)
             if wait is not None:
                 wait.wait(60)
+            if receiver.delay:
+                time.sleep(receiver.delay)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
