@@ -161,7 +161,7 @@ def notifications_deliver(*, ids: list[int]) -> list[Outcome]:
     outcomes = []
     for start in range(0, len(ids), CLAIM_GROUP):
         group = notifications_claim(ids=ids[start : start + CLAIM_GROUP], now=timezone.now())
-        lease = Lease(Notification, "sending_since", Status.SENDING, [n.pk for n in group])
+        lease = Lease([n.pk for n in group])
         for notification in group:
             outcomes.append(_send(notification))
             lease.release(notification.pk)
@@ -175,28 +175,27 @@ CLAIM_GROUP = 10
 
 
 class Lease:
-    """The rows a worker holds in `status`, kept alive by renewing `field` between sends.
+    """The rows this worker holds in `sending`, kept alive by renewing `sending_since` between
+    sends: every third of NOTIFICATION_LEASE_SECONDS, so a lease survives two missed renewals (a
+    slow send, a busy machine) and costs one short UPDATE per third of a lease, not one per
+    message. One send is bounded by its transport's timeout (WEBHOOK_TIMEOUT_SECONDS,
+    EMAIL_TIMEOUT), which must stay below the lease."""
 
-    A row's lease runs out `lease_seconds` after its `field`; renewing at a third of that keeps it
-    alive through two missed renewals (a slow send, a busy machine), and costs one short UPDATE
-    per third of a lease, not one per message. One send is bounded by the transport's timeout
-    (WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT), which must stay below the lease.
-    """
-
-    def __init__(self, model, field: str, status: str, ids: list[int], *, seconds: float = 0):
-        self.model, self.field, self.status = model, field, status
+    def __init__(self, ids: list[int]):
         self.held = set(ids)
-        self.seconds = seconds or settings.NOTIFICATION_LEASE_SECONDS
         self.renewed = time.monotonic()
 
     def release(self, pk: int) -> None:
         self.held.discard(pk)
 
-    def renew_if_due(self, *, at: datetime | None = None) -> None:
-        if not self.held or time.monotonic() - self.renewed < self.seconds / 3:
+    def renew_if_due(self) -> None:
+        if (
+            not self.held
+            or time.monotonic() - self.renewed < settings.NOTIFICATION_LEASE_SECONDS / 3
+        ):
             return
-        self.model.objects.filter(pk__in=self.held, status=self.status).update(
-            **{self.field: at or timezone.now()}
+        Notification.objects.filter(pk__in=self.held, status=Status.SENDING).update(
+            sending_since=timezone.now()
         )
         self.renewed = time.monotonic()
 

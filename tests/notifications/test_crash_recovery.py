@@ -164,3 +164,44 @@ def test_a_body_cut_short_is_rejected_and_the_real_message_still_counts(http_rec
         )
     )
     assert http_receiver.deliveries[delivery_id] == 1  # the real message is not taken for a repeat
+
+
+@pytest.mark.django_db
+def test_a_worker_renews_the_lease_of_the_rows_it_holds(settings, http_receiver, monkeypatch):
+    """Six slow sends outlast a 1 s lease; the rows still waiting in the worker's hands are
+    renewed meanwhile, so the sweep never takes them for a dead worker's."""
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from notifications import services
+    from notifications.models import Notification
+
+    settings.NOTIFICATION_LEASE_SECONDS = 1
+    http_receiver.delay = 0.4
+    with transaction.atomic():
+        ids = [
+            services.notification_enqueue(
+                dedup_key=f"lease:{i}",
+                channel="webhook",
+                address=f"{http_receiver.url}/hook",
+                template="page",
+                context={"title": f"Lease {i}"},
+            )[0].pk
+            for i in range(6)
+        ]
+    stale_seen, send = [], services._send
+
+    def checking(notification):
+        lease_over = timezone.now() - timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+        held = Notification.objects.filter(status="sending", sending_since__lt=lease_over)
+        stale_seen.append(held.count())
+        return send(notification)
+
+    monkeypatch.setattr(services, "_send", checking)
+    started = time.monotonic()
+    outcomes = services.notifications_deliver(ids=ids)
+    assert [o.status for o in outcomes] == ["sent"] * 6
+    assert time.monotonic() - started > 2 * settings.NOTIFICATION_LEASE_SECONDS
+    assert stale_seen == [0] * 6
