@@ -187,10 +187,10 @@ def test_nothing_lost_nothing_doubled_through_kills_and_outages(cluster):
             worker.kill()
         claimed = [row[0] for row in pg.query(claiming)]
         canary("workers-kill")
-        recovered["both workers SIGKILL mid-tick"] = recovery("workers-kill", killed_at)
         held = "SELECT 1 FROM escalation_clock WHERE id = ANY(%s) AND status = 'claimed'"
         wait_for("the killed tick's clocks fired", lambda: not pg.query(held, (claimed,)), 120)
         clocks_seconds = time.monotonic() - killed_at
+        recovered["both workers SIGKILL mid-tick"] = recovery("workers-kill", killed_at)
         figure(f"both workers SIGKILL mid-tick: the {len(claimed)} clocks claimed at the kill all "
                f"fired {clocks_seconds:.1f} s after it")  # fmt: skip
         # The claim timeout, and the ticks queued behind the delivery backlog on the one queue.
