@@ -12,6 +12,8 @@ The database in DATABASE_URL is dropped and recreated: never point it at real da
 """
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -32,16 +34,30 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from clock_lateness import percentile, recreate_database  # noqa: E402
 
 received: dict[str, float] = {}
+rejected: list[str] = []
+# The workers sign with this (they get it through the environment); the sink verifies with it.
+SECRET = os.environ.setdefault("WEBHOOK_SECRET", f"whsec-bench-{uuid.uuid4().hex}")
+
+
+def verified(headers, body: bytes) -> bool:
+    """The signature over the body as received (README: Receiving webhooks), before the id."""
+    signed = headers.get("X-Escalation-Timestamp", "").encode() + b"." + body
+    expected = "v1=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, headers.get("X-Escalation-Signature", ""))
 
 
 class Sink(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        received.setdefault(self.headers["X-Escalation-Delivery"], time.time())
-        del body
-        self.send_response(204)
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length)
+        if len(body) != length or not verified(self.headers, body):
+            rejected.append(self.headers.get("X-Escalation-Delivery", ""))
+            self.send_response(401)
+        else:  # only a verified message counts, and only its first arrival
+            received.setdefault(self.headers["X-Escalation-Delivery"], time.time())
+            self.send_response(204)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -142,6 +158,7 @@ def main() -> None:
                 "messages": args.messages,
                 "received": len(received),
                 "rows_sent": sent,
+                "rejected_by_sink": len(rejected),
                 "workers": args.workers,
                 "threads_each": args.concurrency,
             }

@@ -46,7 +46,7 @@ def publish(
     if time.monotonic() < state.paused_until:
         state.failures += 1
         raise BrokerUnavailable("the broker failed moments ago; not trying again yet")
-    from config.celery import app
+    from celery import current_app as app  # config.celery's app (config/__init__.py loads it)
 
     try:
         options = {"args": list(args)} if args else {}

@@ -278,7 +278,8 @@ BASE_URL = (os.environ.get("BASE_URL", "").strip() or _default_base_url()).rstri
 # How long a one-click acknowledgement link in a page stays valid.
 ACK_LINK_HOURS = env_int("ACK_LINK_HOURS", 24)
 # A clock claimed by a tick but not finished within this time is claimed again (crashed worker).
-CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 120)
+# The tick renews its claims while it works, so this only bounds how late a crash makes a clock.
+CLOCK_CLAIM_TIMEOUT_SECONDS = env_int("CLOCK_CLAIM_TIMEOUT_SECONDS", 30)
 CLOCK_TICK_SECONDS = float(os.environ.get("CLOCK_TICK_SECONDS", "2"))
 # A commit that makes a clock due now (an alert's incident to classify) queues a tick at once.
 CLOCK_TICK_KICK = env_bool("CLOCK_TICK_KICK", True)
@@ -321,7 +322,9 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 NOTIFICATION_BACKOFF_SECONDS = float(os.environ.get("NOTIFICATION_BACKOFF_SECONDS", "30"))
 NOTIFICATION_BACKOFF_MAX_SECONDS = float(os.environ.get("NOTIFICATION_BACKOFF_MAX_SECONDS", "3600"))
 # A message claimed for sending but not finished within this time is swept back (dead worker).
-NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120)
+# The worker renews the lease of the rows it holds between sends; one send must take less than
+# this (WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT), so it only bounds how late a crash makes a message.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 30)
 # The sweep re-queues pending messages whose after-commit hand-off seems lost after this long.
 NOTIFICATION_REQUEUE_AFTER_SECONDS = env_int("NOTIFICATION_REQUEUE_AFTER_SECONDS", 30)
 NOTIFICATION_SWEEP_SECONDS = float(os.environ.get("NOTIFICATION_SWEEP_SECONDS", "15"))

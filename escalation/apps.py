@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class EscalationConfig(AppConfig):
     name = "escalation"
     verbose_name = _("Escalation")
+
+    def ready(self) -> None:
+        # The hooks through which lower layers reach the escalation process without importing
+        # it (the import graph stays acyclic; import-linter checks it, see pyproject.toml).
+        from incidents.selectors import public_subscription_scopes
+        from notifications import hooks
+
+        from .models import Clock
+        from .services import clocks, delivery, workflow
+
+        clocks.clock_handler_register(Clock.Kind.CLASSIFY, workflow.incident_classify_from_clock)
+        hooks.delivery_problem_register(delivery.delivery_problem)
+        hooks.subscription_scopes_register(public_subscription_scopes)

@@ -25,9 +25,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,16 +34,12 @@ from incidents.models import Customer, Incident, Service
 
 from . import calendars, penalties, selectors
 from .models import Contract, SlaClock, Target
-from .schedules import wall_clock_to_utc
+from .schedules import InvalidMonth, month_bounds, zone_of  # noqa: F401 (reports.InvalidMonth)
 from .sla import TARGET_ORDER, Exposure
 
 OUTAGE_PRIORITIES = (1, 2)  # the priorities whose incidents count as a service's outage
 MET, MISSED, RUNNING = "met", "missed", "running"
 PERCENT_PLACES = Decimal("0.001")
-
-
-class InvalidMonth(ValueError):
-    """Year/month do not name a calendar month."""
 
 
 # --- What the report holds ---------------------------------------------------------------------
@@ -171,22 +166,7 @@ class SlaReport:
 # --- Month boundaries ----------------------------------------------------------------------------
 
 
-def zone_of(customer: Customer) -> str:
-    try:
-        ZoneInfo(customer.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return settings.TIME_ZONE
-    return customer.time_zone
-
-
-def month_bounds(time_zone: str, year: int, month: int) -> tuple[datetime, datetime]:
-    """[start, end) of the month in `time_zone`, as aware UTC instants; InvalidMonth if none."""
-    try:
-        first = datetime(year, month, 1)  # noqa: DTZ001 (a wall-clock time, made aware below)
-        following = datetime(year + month // 12, month % 12 + 1, 1)  # noqa: DTZ001
-        return wall_clock_to_utc(time_zone, first), wall_clock_to_utc(time_zone, following)
-    except (ValueError, OverflowError, TypeError) as exc:
-        raise InvalidMonth(f"no such month: {year}-{month}") from exc
+# zone_of, month_bounds and InvalidMonth live in schedules.py (selectors use them too).
 
 
 # --- The report ----------------------------------------------------------------------------------

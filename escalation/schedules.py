@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
 
 Interval = tuple[datetime, datetime]
 
@@ -323,3 +325,29 @@ def next_shift(schedule: ScheduleSpec, at: datetime, horizon_days: int = 60) -> 
         if shift.start > at and shift.user_id != current:
             return shifts_between(schedule, shift.start, shift.start + horizon)[0]
     return None
+
+
+# --- Months (the SLA report's and the live exposure's month) ---------------------------------
+
+
+class InvalidMonth(ValueError):
+    """Year/month do not name a calendar month."""
+
+
+def zone_of(customer) -> str:
+    """The customer's time zone, or ours if theirs is unknown."""
+    try:
+        ZoneInfo(customer.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return settings.TIME_ZONE
+    return customer.time_zone
+
+
+def month_bounds(time_zone: str, year: int, month: int) -> tuple[datetime, datetime]:
+    """[start, end) of the month in `time_zone`, as aware UTC instants; InvalidMonth if none."""
+    try:
+        first = datetime(year, month, 1)  # noqa: DTZ001 (a wall-clock time, made aware below)
+        following = datetime(year + month // 12, month % 12 + 1, 1)  # noqa: DTZ001
+        return wall_clock_to_utc(time_zone, first), wall_clock_to_utc(time_zone, following)
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise InvalidMonth(f"no such month: {year}-{month}") from exc

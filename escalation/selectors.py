@@ -488,8 +488,7 @@ def sla_exposure(incident: Incident, at: datetime) -> list:
 
 
 def _exposures(priority, clocks: list, pauses: list, at: datetime) -> list:
-    from .services.sla import pauses_for
-    from .sla import contract_exposure
+    from .sla import contract_exposure, pauses_for
 
     by_contract: dict[int, list] = {}
     for clock in clocks:
@@ -521,7 +520,7 @@ def customer_exposure(customer, at: datetime) -> dict:
     from incidents.models import OPEN_STATES
 
     from . import penalties
-    from .reports import month_bounds, zone_of
+    from .schedules import month_bounds, zone_of
 
     # The month as the monthly SLA report bounds it (the customer's zone, or ours if theirs is
     # unknown), so the credits here are the report's credits so far.

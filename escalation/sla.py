@@ -16,6 +16,16 @@ Pause = tuple[datetime, datetime | None]
 WARN_PERCENTS = (50, 75, 90)
 
 
+def pauses_for(pauses: Iterable, contract) -> list[Pause]:
+    """The pauses (SlaPause rows) that hold a contract's clocks: automatic ones always, agreed
+    ones where the contract allows pausing (for every contract, or this one)."""
+    return [
+        (p.started_at, p.ended_at)
+        for p in pauses
+        if p.automatic or (contract.allows_pauses and p.contract_id in (None, contract.pk))
+    ]
+
+
 def merge_pauses(pauses: Iterable[Pause], *, until: datetime) -> list[tuple[datetime, datetime]]:
     """Sorted, non-overlapping pause intervals; an open pause lasts until `until`."""
     spans = sorted((start, end or until) for start, end in pauses if (end or until) > start)

@@ -230,3 +230,20 @@ def portal_scopes_for(user: User) -> list[tuple[str, str, bool]]:
     return [(f"customer:{customer.slug}", customer.name, False)] + [
         (f"service:{s.slug}", s.name, s.is_private) for s in services_for(user)
     ]
+
+
+def public_subscription_scopes() -> list[tuple[str, str]]:
+    """What anyone may subscribe to, as (scope, name): each group of the status page as a whole
+    (what it will hold, too), and each service it shows (never private ones). The subscription
+    form gets it through notifications.hooks."""
+    from django.utils.translation import gettext as _
+
+    services = list(
+        Service.objects.filter(is_private=False)
+        .select_related("group")
+        .order_by("group__position", "group__name", "position", "name")
+    )
+    groups = {s.group.slug: s.group.name for s in services if s.group_id}
+    return [
+        (f"group:{slug}", _("All of %(group)s") % {"group": name}) for slug, name in groups.items()
+    ] + [(f"service:{s.slug}", s.name) for s in services]

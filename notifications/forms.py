@@ -2,23 +2,8 @@ from django import forms
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Service
-
+from . import hooks
 from .outbound import validate_outbound_url
-
-
-def public_scopes() -> list[tuple[str, str]]:
-    """What anyone may subscribe to: each group of the status page as a whole (what it will
-    hold, too), and each service it shows (never private ones)."""
-    services = list(
-        Service.objects.filter(is_private=False)
-        .select_related("group")
-        .order_by("group__position", "group__name", "position", "name")
-    )
-    groups = {s.group.slug: s.group.name for s in services if s.group_id}
-    return [
-        (f"group:{slug}", _("All of %(group)s") % {"group": name}) for slug, name in groups.items()
-    ] + [(f"service:{s.slug}", s.name) for s in services]
 
 
 class SubscribeForm(forms.Form):
@@ -35,7 +20,8 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scope"].choices = public_scopes()
+        # What anyone may subscribe to (the public services), from the registered providers.
+        self.fields["scope"].choices = hooks.subscription_scopes()
 
     def clean(self):
         data = super().clean()

@@ -1,15 +1,17 @@
 """Writes on the outbox. Callers hand over a recipient, a channel, a template and a context; this
 module knows nothing of incidents' rules.
 
-Lifecycle of a row: pending -> sending (claimed by one worker with a conditional UPDATE) -> sent, or
--> failed (retry at next_attempt_at, exponential backoff with jitter) -> ... -> dead after
-NOTIFICATION_MAX_ATTEMPTS or a permanent error. A row left in `sending` by a dead worker, or a
-pending row whose after-commit hand-off to Celery got lost, is picked up by the sweep.
+Lifecycle of a row: pending -> sending (claimed by one worker with a conditional UPDATE, a lease
+renewed while the worker holds it) -> sent (recorded right after its own send), or -> failed (retry
+at next_attempt_at, exponential backoff with jitter) -> ... -> dead after NOTIFICATION_MAX_ATTEMPTS
+or a permanent error. A row left in `sending` by a dead worker (its lease ran out), or a pending
+row whose after-commit hand-off to Celery got lost, is picked up by the sweep.
 """
 
 import hashlib
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -171,26 +173,74 @@ def notification_deliver(*, notification_id: int) -> Outcome:
 
 
 def notifications_deliver(*, ids: list[int]) -> list[Outcome]:
-    """Deliver every due row of `ids` that this worker wins; others are skipped (not listed)."""
-    outcomes, sent = [], []
-    for notification in notifications_claim(ids=ids, now=timezone.now()):
-        try:
-            message = render(notification)
-            TRANSPORTS[notification.channel]().send(message)
-        except TransportError as exc:
-            outcomes.append(_failed(notification, exc.message, permanent=exc.permanent))
-            continue
-        except (TemplateDoesNotExist, TemplateSyntaxError, KeyError) as exc:
-            outcomes.append(_failed(notification, f"cannot render: {exc!r}", permanent=True))
-            continue
-        notification.status = Status.SENT
-        sent.append(notification.pk)
-        outcomes.append(Outcome(notification, Status.SENT))
-    if sent:  # one UPDATE for every success of the batch
-        Notification.objects.filter(pk__in=sent, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=timezone.now(), last_error="", sending_since=None
-        )
+    """Deliver every due row of `ids` that this worker wins; others are skipped (not listed).
+
+    Rows are claimed a few at a time (CLAIM_GROUP), just before they are sent, and each row is
+    recorded as sent by its own short UPDATE right after its send (autocommit, outside any long
+    transaction). While it works, the worker renews the lease of the rows it holds (Lease). So a
+    worker killed mid-batch leaves behind: rows already sent (recorded), the one message in flight
+    (the only one a receiver may get twice, with the same delivery id), the rest of its group
+    (claimed: released by the sweep once their lease of NOTIFICATION_LEASE_SECONDS runs out) and
+    rows it never claimed (still pending: requeued by the sweep).
+    """
+    outcomes = []
+    for start in range(0, len(ids), CLAIM_GROUP):
+        group = notifications_claim(ids=ids[start : start + CLAIM_GROUP], now=timezone.now())
+        lease = Lease([n.pk for n in group])
+        for notification in group:
+            outcomes.append(_send(notification))
+            lease.release(notification.pk)
+            lease.renew_if_due()
     return outcomes
+
+
+# Rows claimed by one UPDATE: small, so a dead worker strands few rows in `sending` and a long
+# batch does not hold rows it will send only minutes later; large enough to save round trips.
+CLAIM_GROUP = 10
+
+
+class Lease:
+    """The rows this worker holds in `sending`, kept alive by renewing `sending_since` between
+    sends: every third of NOTIFICATION_LEASE_SECONDS, so a lease survives two missed renewals (a
+    slow send, a busy machine) and costs one short UPDATE per third of a lease, not one per
+    message. One send is bounded by its transport's timeout (WEBHOOK_TIMEOUT_SECONDS,
+    EMAIL_TIMEOUT), which must stay below the lease."""
+
+    def __init__(self, ids: list[int]):
+        self.held = set(ids)
+        self.renewed = time.monotonic()
+
+    def release(self, pk: int) -> None:
+        self.held.discard(pk)
+
+    def renew_if_due(self) -> None:
+        if (
+            not self.held
+            or time.monotonic() - self.renewed < settings.NOTIFICATION_LEASE_SECONDS / 3
+        ):
+            return
+        Notification.objects.filter(pk__in=self.held, status=Status.SENDING).update(
+            sending_since=timezone.now()
+        )
+        self.renewed = time.monotonic()
+
+
+def _send(notification: Notification) -> Outcome:
+    """Render and send one claimed row, and record the result at once (one short UPDATE)."""
+    try:
+        message = render(notification)
+        TRANSPORTS[notification.channel]().send(message)
+    except TransportError as exc:
+        return _failed(notification, exc.message, permanent=exc.permanent)
+    except (TemplateDoesNotExist, TemplateSyntaxError, KeyError) as exc:
+        return _failed(notification, f"cannot render: {exc!r}", permanent=True)
+    # It was sent, whatever happened to the row meanwhile (a lease that ran out on a very slow
+    # send was released by the sweep): recording it stops a second copy.
+    Notification.objects.filter(pk=notification.pk).exclude(status=Status.SENT).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error="", sending_since=None
+    )
+    notification.status = Status.SENT
+    return Outcome(notification, Status.SENT)
 
 
 def _failed(notification: Notification, error: str, *, permanent: bool) -> Outcome:
@@ -268,6 +318,8 @@ def subscription_scope_key(scopes: list[str] | str) -> str:
         return unique[0]
     digest = hashlib.sha256("\n".join(unique).encode()).hexdigest()[:24]
     return f"set:{digest}"
+
+
 class SubscriptionThrottled(Exception):
     """Too many subscription requests for this address or from this client in the last hour."""
 

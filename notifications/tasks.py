@@ -1,9 +1,10 @@
 """Celery tasks of delivery (thin: ids in, services called). Delivery outcomes that matter to an
-incident (a failure, a dead message) are handed to the escalation process, which records them on the
-timeline and alerts the escalation manager."""
+incident (a failure, a dead message) go to whoever registered for them in notifications.hooks (the
+escalation process: timeline entry, alert to the escalation manager)."""
 
 from celery import shared_task
 
+from . import hooks
 from .services import (
     HAND_OFF_BATCH,
     Outcome,
@@ -14,12 +15,9 @@ from .services import (
 
 
 def _report(outcomes: list[Outcome]) -> None:
-    """Failures that matter to an incident go to the escalation process (timeline, alert)."""
-    for outcome in outcomes:
-        if outcome.status in ("failed", "dead"):
-            from escalation.services.delivery import delivery_problem
-
-            delivery_problem(notification=outcome.notification)
+    hooks.delivery_problems_report(
+        [outcome.notification for outcome in outcomes if outcome.status in ("failed", "dead")]
+    )
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -103,6 +103,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _webhook_fallback_secret(settings):
+    # Production has no installation-wide secret (every receiver has its own); here a fallback
+    # lets the suite's receiver (tests/servers.py) verify messages made without a row's secret.
+    settings.WEBHOOK_SECRET = "whsec_tests_fallback"
+
+
+@pytest.fixture(autouse=True)
 def _outbound_to_loopback(settings):
     """The suite's own receivers (webhooks, SMTP, chat) listen on 127.0.0.1: allow loopback, as
     `make run` does. Tests of the outbound URL policy set OUTBOUND_ALLOW_NETWORKS themselves."""

@@ -3,11 +3,14 @@
 Claiming is a short transaction of its own (rows go pending -> claimed; `skip_locked` on
 PostgreSQL, so two ticks never claim one row). Each claimed row is then handled in its own
 transaction that locks the incident first and the clock second (the same order as acknowledging or
-resolving, so they cannot deadlock), re-checks the state and the row, and acts. A claim left behind
-by a crashed worker is released after CLOCK_CLAIM_TIMEOUT_SECONDS.
+resolving, so they cannot deadlock), re-checks the state and the row, and acts. Claims are taken a
+few at a time (CLAIM_GROUP) and renewed while the tick works through them, so a claim left behind by
+a crashed worker is released after CLOCK_CLAIM_TIMEOUT_SECONDS (30 s) and costs at most that much
+lateness, for at most a group of clocks.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,8 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.coalesce import Coalesced
-from incidents.exceptions import InvalidInput, TransitionNotAllowed
-from incidents.models import OPEN_STATES, State
+from incidents.models import OPEN_STATES
 from incidents.services import incident_lock
 
 from .. import selectors
@@ -58,7 +60,8 @@ def classify_soon(*, incident, impact: str, urgency: str) -> Clock:
     return clock
 
 
-def clocks_claim(*, now: datetime, limit: int) -> list[int]:
+def clocks_claim(*, now: datetime, limit: int, claimed_at: datetime | None = None) -> list[int]:
+    """Claim up to `limit` clocks due by `now`; their claim (lease) starts at `claimed_at`."""
     with transaction.atomic():
         due = Clock.objects.filter(status=Clock.Status.PENDING, due_at__lte=now).order_by("due_at")
         if connection.features.has_select_for_update_skip_locked:
@@ -66,7 +69,7 @@ def clocks_claim(*, now: datetime, limit: int) -> list[int]:
         ids = list(due.values_list("pk", flat=True)[:limit])
         if ids:
             Clock.objects.filter(pk__in=ids, status=Clock.Status.PENDING).update(
-                status=Clock.Status.CLAIMED, claimed_at=now
+                status=Clock.Status.CLAIMED, claimed_at=claimed_at or now
             )
     return ids
 
@@ -135,22 +138,6 @@ def _ladder_step(incident, clock, now):
         )
 
 
-def _classify(incident, clock, now):
-    from .workflow import incident_classify
-
-    if incident.state != State.DETECTED:
-        return  # someone classified it meanwhile: theirs stands
-    try:
-        incident_classify(
-            incident=incident,
-            actor=None,
-            impact=clock.payload["impact"],
-            urgency=clock.payload["urgency"],
-        )
-    except (InvalidInput, TransitionNotAllowed) as exc:  # e.g. a severity map edited wrongly
-        logger.warning("incident %s: could not classify: %s", incident.pk, exc)
-
-
 def _update_due(incident, clock, now):
     matrix.update_due_fire(incident=incident, clock=clock, at=now)
 
@@ -159,8 +146,10 @@ def _update_reminder(incident, clock, now):
     matrix.update_reminder_fire(incident=incident, clock=clock, at=now)
 
 
+# What firing a clock of each kind does. Kinds handled by code that itself schedules clocks (the
+# workflow classifies, and classifying starts clocks) are registered by EscalationConfig.ready
+# through clock_handler_register, so this module never imports them: no import cycle.
 _HANDLERS = {
-    Clock.Kind.CLASSIFY: _classify,
     Clock.Kind.LEVEL_TIMEOUT: _level_timeout,
     Clock.Kind.SERVICE_HOURS: _service_hours,
     Clock.Kind.LADDER_STEP: _ladder_step,
@@ -175,13 +164,35 @@ _HANDLERS = {
 }
 
 
-def clocks_tick(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Fire every clock due by `now` (in batches of `limit`); returns how many fired."""
+# Clocks claimed by one statement: few enough that a crash strands only a handful (each late by at
+# most CLOCK_CLAIM_TIMEOUT_SECONDS), enough to keep claim round trips rare in a storm.
+CLAIM_GROUP = 25
+
+
+def clock_handler_register(kind: str, handler) -> None:
+    """Let `handler(incident, clock, now)` fire the clocks of `kind` (from an AppConfig.ready)."""
+    _HANDLERS[kind] = handler
+
+
+def clocks_tick(*, now: datetime | None = None, limit: int = CLAIM_GROUP) -> int:
+    """Fire every clock due by `now` (claimed in groups of `limit`); returns how many fired.
+
+    The tick's claims age with the tick (`now` plus the time it has been running), and the ones
+    it still holds are renewed every third of CLOCK_CLAIM_TIMEOUT_SECONDS, so a long tick keeps
+    them while a crashed one loses them within the timeout.
+    """
     now = now or timezone.now()
+    started = time.monotonic()
+
+    def lease_now() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
     clocks_release_stale(now=now)
     fired = 0
+    renewed = time.monotonic()
     while True:
-        ids = clocks_claim(now=now, limit=limit)
+        ids = clocks_claim(now=now, limit=limit, claimed_at=lease_now())
+        held = set(ids)
         with selectors.settings_read_once():  # a storm's classifications share one read
             for clock_id in ids:
                 try:
@@ -189,5 +200,11 @@ def clocks_tick(*, now: datetime | None = None, limit: int = 500) -> int:
                 except Exception:
                     # Leave it claimed: the stale-claim release retries it later; the others go on.
                     logger.exception("clock %s failed", clock_id)
+                held.discard(clock_id)
+                if held and time.monotonic() - renewed > settings.CLOCK_CLAIM_TIMEOUT_SECONDS / 3:
+                    Clock.objects.filter(pk__in=held, status=Clock.Status.CLAIMED).update(
+                        claimed_at=lease_now()
+                    )
+                    renewed = time.monotonic()
         if len(ids) < limit:
             return fired

@@ -19,6 +19,7 @@ from incidents.services import incident_lock, timeline_record
 
 from .. import selectors, sla
 from ..models import Clock, Contract, EscalationRun, SlaClock, SlaPause, Target
+from ..sla import pauses_for
 from . import engine, matrix
 
 SLA_KINDS = [Clock.Kind.SLA_WARNING, Clock.Kind.SLA_BREACH]
@@ -32,16 +33,6 @@ def stop_time(incident: Incident, target: str) -> datetime | None:
     if target == Target.WORKAROUND:
         return incident.workaround_at or incident.resolved_at
     return incident.resolved_at
-
-
-def pauses_for(pauses: list[SlaPause], contract: Contract) -> list[sla.Pause]:
-    """The pauses that hold a contract's clocks: automatic ones always, agreed ones where the
-    contract allows pausing (for every contract, or this one)."""
-    return [
-        (p.started_at, p.ended_at)
-        for p in pauses
-        if p.automatic or (contract.allows_pauses and p.contract_id in (None, contract.pk))
-    ]
 
 
 def _wanted(incident: Incident) -> dict[tuple[int, str], tuple[Contract, int]]:

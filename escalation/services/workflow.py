@@ -5,6 +5,8 @@ apply it, save, append the timeline entry. A refused transition raises Transitio
 PermissionDenied) and, because everything runs in one atomic block, changes nothing.
 """
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,8 @@ from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
 from . import clocks, engine, matrix, sla
 from .webhooks import incident_event_emit
+
+logger = logging.getLogger(__name__)
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
 ACTIONS = {
@@ -282,6 +286,22 @@ def incident_classify(
         )
     sla.sla_sync(incident=locked)
     return locked
+
+
+def incident_classify_from_clock(incident: Incident, clock, now) -> None:
+    """The CLASSIFY clock's handler (registered by EscalationConfig.ready): classify a new alert's
+    incident in a worker, unless someone classified it meanwhile."""
+    if incident.state != State.DETECTED:
+        return  # someone classified it meanwhile: theirs stands
+    try:
+        incident_classify(
+            incident=incident,
+            actor=None,
+            impact=clock.payload["impact"],
+            urgency=clock.payload["urgency"],
+        )
+    except (InvalidInput, TransitionNotAllowed) as exc:  # e.g. a severity map edited wrongly
+        logger.warning("incident %s: could not classify: %s", incident.pk, exc)
 
 
 @transaction.atomic

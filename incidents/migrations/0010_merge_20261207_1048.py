@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0008_incident_dedup_scope'),
-        ('incidents', '0009_merge_0008_heartbeat_0008_workaround_in_place_label'),
+        ("incidents", "0008_incident_dedup_scope"),
+        ("incidents", "0009_merge_0008_heartbeat_0008_workaround_in_place_label"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0005_signing_secrets_subscription_approval'),
-        ('notifications', '0005_subscription_covers_several_scopes'),
+        ("notifications", "0005_signing_secrets_subscription_approval"),
+        ("notifications", "0005_subscription_covers_several_scopes"),
     ]
 
-    operations = [
-    ]
+    operations = []

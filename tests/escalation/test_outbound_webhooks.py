@@ -25,6 +25,7 @@ def events_for(hook):
 
 def test_incident_events_reach_the_webhook_signed(manager, http_receiver):
     hook = EventWebhook.objects.create(name="Ops", url=f"{http_receiver.url}/events")
+    http_receiver.secrets.append(hook.secret)  # the receiver verifies with the webhook's secret
     client = APIClient()
     client.credentials(
         HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=manager, scope='write')[1]}"
