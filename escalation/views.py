@@ -351,17 +351,26 @@ def update_preview(*, incident: Incident, user, audience: str, body: str) -> dic
     from django.template.loader import render_to_string
     from django.utils import translation
 
+    from incidents.presentation import customer_message_context
+
+    from .services.public import public_face_of
+
     template = f"{audience}_update"
+    face = public_face_of(incident) if audience == "customer" else None
     previews = {}
     for language in ("de", "en"):
-        context = selectors.message_context(
-            incident,
-            None,
-            audience=audience,
-            language=language,
-            latest_update=body,
-            recipient_name="…",
-        )
+        if face is not None:  # customers see the public face (incidents.presentation), as sent
+            context = customer_message_context(face, language=language, recipient_name="…")
+            context["latest_update"] = body
+        else:
+            context = selectors.message_context(
+                incident,
+                None,
+                audience=audience,
+                language=language,
+                latest_update=body,
+                recipient_name="…",
+            )
         context.pop("next_update_at")
         with translation.override(language):
             base = f"notifications/email/{language}/{template}"

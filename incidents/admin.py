@@ -7,7 +7,17 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Customer, IncidentEvent, Service, ServiceGroup, Update, User
+from .models import (
+    ApiToken,
+    Customer,
+    IncidentEvent,
+    PublicIncident,
+    PublicIncidentUpdate,
+    Service,
+    ServiceGroup,
+    Update,
+    User,
+)
 from .services import api_token_revoke, service_save
 
 
@@ -64,6 +74,20 @@ class UpdateAdmin(ReadOnlyAdmin):
     list_display = ("incident", "audience", "author", "created_at")
     list_filter = ("audience",)
     list_select_related = ("incident", "author")
+
+
+@admin.register(PublicIncident)
+class PublicIncidentAdmin(ReadOnlyAdmin):
+    """Written by the public-incident services (console, API), which also inform customers."""
+
+    list_display = ("title", "status", "published_at", "resolved_at", "published_by")
+    list_filter = ("status",)
+
+
+@admin.register(PublicIncidentUpdate)
+class PublicIncidentUpdateAdmin(ReadOnlyAdmin):
+    list_display = ("public_incident", "kind", "status", "author", "created_at")
+    list_filter = ("kind", "status")
 
 
 @admin.register(IncidentEvent)

@@ -59,6 +59,8 @@ from escalation.models import (
     SlaPause,
 )
 from escalation.services import engine
+from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.models import (
     ApiToken,
     Customer,
@@ -544,7 +546,8 @@ _TEAM = [k for k in MARKERS if k.startswith(("internal_", "description_"))] + ["
 _EXECUTIVE = [k for k in MARKERS if k.startswith("executive_")]
 FORBIDDEN_MARKERS = {
     "anonymous": list(MARKERS),
-    "customer_a": _B_SIDE + _TEAM + _EXECUTIVE,
+    # Customers read public faces only: never an internal title, not even their own.
+    "customer_a": _B_SIDE + _TEAM + _EXECUTIVE + ["title_a"],
     "customer_b": _A_SIDE + _TEAM + _EXECUTIVE,
     "executive": [k for k in MARKERS if k.startswith("internal_")],
     "responder": [],
@@ -595,11 +598,19 @@ def build_world() -> SimpleNamespace:
             actor=manager,
         )
         incident = drive(incident, State.ESCALATED, actor=manager)
-        for audience in ("internal", "executive", "customer"):
+        for audience in ("internal", "executive"):
             body = f"ZQ{audience.upper()}{up} update"
-            if side == "c" and audience == "customer":  # published, with the name redacted
-                body = "ZQPUBLICC Logistik Süd: the website works again"
             update_post(incident=incident, actor=manager, audience=audience, body=body)
+        # Each has a public face; C's is on a public service, so on the status page too.
+        face = public_incident_publish(
+            actor=manager, incidents=[incident], title=f"Störung ZQPUBTITLE{up}"
+        )
+        body = f"ZQCUSTOMER{up} update"
+        if side == "c":  # published, with the name redacted
+            body = "ZQPUBLICC Logistik Süd: the website works again"
+        assert face.pk
+        update_publish(incident=incident, actor=manager, audience="customer", body=body)
+        incident.refresh_from_db()
         incidents[side] = Incident.objects.get(pk=incident.pk)
         if side == "c":
             continue
@@ -1044,17 +1055,17 @@ def _visible(world):
         ("anonymous", "/status/api/v2/components.json", ["Public website"]),
         ("anonymous", "/status/api/v2/incidents.json", ["ZQPUBLICC"]),
         ("anonymous", "/status/feed.atom", ["ZQPUBLICC"]),
-        ("customer_b", "/api/v1/incidents/", ["ZQTITLEB", "ZQTITLEC"]),
+        ("customer_b", "/api/v1/incidents/", ["ZQPUBTITLEB", "ZQPUBTITLEC"]),
         ("executive", "/dashboard/", ["ZQTITLEA", "ZQEXECUTIVEA"]),
         ("manager", f"/console/incidents/{a}/", ["ZQINTERNALA", "ZQTITLEA"]),
-        ("customer_a", "/portal/", ["ZQTITLEA", "ZQSVCA"]),
+        ("customer_a", "/portal/", ["ZQPUBTITLEA", "ZQSVCA"]),
         ("customer_a", f"/portal/incidents/{a}/", ["ZQCUSTOMERA"]),
         ("customer_a", "/portal/subscriptions/", ["zqsuba"]),
-        ("customer_a", "/api/v1/incidents/", ["ZQTITLEA"]),
+        ("customer_a", "/api/v1/incidents/", ["ZQPUBTITLEA"]),
         ("customer_a", f"/api/v1/incidents/{a}/updates/", ["ZQCUSTOMERA"]),
         ("customer_a", "/api/v1/services/", ["ZQSVCA"]),
         ("customer_a", "/api/v1/customers/", ["Stadtwerke"]),
-        ("customer_b", "/portal/", ["ZQTITLEB", "ZQSVCB"]),
+        ("customer_b", "/portal/", ["ZQPUBTITLEB", "ZQSVCB"]),
         ("customer_b", "/portal/subscriptions/", ["zqsubb", "zqsharedb"]),
         ("customer_b", f"/api/v1/incidents/{b}/updates/", ["ZQCUSTOMERB"]),
         ("executive", f"/api/v1/incidents/{a}/updates/", ["ZQEXECUTIVEA", "ZQCUSTOMERA"]),

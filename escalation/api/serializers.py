@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.validators import RegexValidator
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import serializers
 
 from incidents.models import (
@@ -12,11 +12,13 @@ from incidents.models import (
     Impact,
     Incident,
     IncidentEvent,
+    PublicStatus,
     Service,
     Update,
     Urgency,
     User,
 )
+from incidents.presentation import incident_for_customer
 
 from ..services import allowed_actions
 from ..services.workflow import ACTION_FIELDS
@@ -173,25 +175,49 @@ class _ServiceSlugs(serializers.ListField):
         return sorted(service.slug for service in incident.services.all())
 
 
-class CustomerIncidentSerializer(serializers.ModelSerializer):
-    """What a customer contact sees: plain facts, no team internals."""
+class CustomerIncidentSerializer(serializers.Serializer):
+    """What a customer contact reads of an incident: its public face, through the one
+    presentation rule (incidents.presentation): the public title and status, the reader's
+    visible services, the customer-facing workaround; never the internal title or state."""
 
-    services = _ServiceSlugs(read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    public_incident = serializers.IntegerField(read_only=True, allow_null=True)
+    title = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=PublicStatus.choices, read_only=True)
+    status_label = serializers.CharField(read_only=True)
+    services = serializers.ListField(child=serializers.CharField(), read_only=True)
+    workaround = serializers.CharField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    next_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
-    class Meta:
-        model = Incident
-        fields = [
-            "id",
-            "title",
-            "state",
-            "services",
-            "workaround",
-            "detected_at",
-            "workaround_at",
-            "resolved_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    def to_representation(self, incident) -> dict:
+        request = self.context["request"]
+        view = incident_for_customer(
+            incident,
+            language=reader_language(),
+            customer_id=request.user.customer_id,
+            redact=self.context.get("redact"),
+        )
+        zone = timezone.get_current_timezone()
+        return {
+            "id": incident.pk,
+            "public_incident": view["id"],
+            "title": view["title"],
+            "status": view["status"],
+            "status_label": view["status_label"],
+            "services": view["services"],
+            "workaround": view["workaround"],
+            **{
+                name: iso_datetime(view[name], zone) if view[name] else None
+                for name in ("started_at", "resolved_at", "next_update_at")
+            },
+        }
+
+
+def reader_language() -> str:
+    language = translation.get_language() or "de"
+    return "en" if language.startswith("en") else "de"
 
 
 class _Slugs(serializers.SlugRelatedField):
@@ -268,6 +294,12 @@ class EmptySerializer(serializers.Serializer):
 
 class WorkaroundSerializer(serializers.Serializer):
     workaround = Text(max_length=10000)
+    customer_text = serializers.CharField(
+        max_length=10000,
+        required=False,
+        allow_blank=True,
+        help_text="What customers read of the workaround (through the public face), if any.",
+    )
 
 
 class ResolveSerializer(serializers.Serializer):

@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Audience as UpdateAudience
-from incidents.models import Incident, Update, User
+from incidents.models import Incident, PublicIncidentUpdate, Update, User
 from incidents.services import incident_lock, timeline_record, update_post
-from notifications.services import notification_enqueue, subscribers_for, subscription_links
+from notifications.services import notification_enqueue
 
 from .. import roles, selectors
 from ..models import Audience, Clock, CommunicationRule
@@ -65,7 +65,12 @@ def _send(
     next_update_at: datetime | None,
     **extra,
 ) -> list[dict]:
-    """One message per recipient and channel of the row; returns who was informed how."""
+    """One message per recipient and channel of the row; returns who was informed how.
+    Customers and subscribers hear only through the incident's public face (_send_to_customers)."""
+    if rule.audience == Audience.CUSTOMERS:
+        return _send_to_customers(
+            incident=incident, at=at, key=key, template=template, next_update_at=next_update_at
+        )
     sent = []
     audience = UPDATE_AUDIENCE[rule.audience]
     for person in recipients_for(rule, incident, at):
@@ -92,53 +97,25 @@ def _send(
                 subject=f"incident:{incident.pk}",
             )
             sent.append({"to": person.username, "channel": channel})
-    if rule.audience == Audience.CUSTOMERS and not rule.customer_id:
-        sent += _send_to_subscribers(
-            incident=incident,
-            rule=rule,
-            key=key,
-            template=template,
-            next_update_at=next_update_at,
-            **extra,
-        )
     return sent
 
 
-def _send_to_subscribers(
-    *,
-    incident: Incident,
-    rule: CommunicationRule,
-    key: str,
-    template: str,
-    next_update_at: datetime | None,
-    **extra,
+def _send_to_customers(
+    *, incident: Incident, at: datetime, key: str, template: str, next_update_at: datetime | None
 ) -> list[dict]:
-    """Self-service subscribers of an affected service or customer get what customers get."""
-    scopes = [f"service:{s.slug}" for s in incident.services.all()] + [
-        f"customer:{c.slug}" for c in incident.customers.all()
-    ]
-    sent = []
-    for subscription in subscribers_for(scopes):
-        context = selectors.message_context(
-            incident,
-            None,
-            audience="customer",
-            language=subscription.language,
-            next_update_at=next_update_at.isoformat() if next_update_at else None,
-            **extra,
-        )
-        context["unsubscribe_url"] = subscription_links(subscription)["unsubscribe_url"]
-        notification_enqueue(
-            dedup_key=f"comm:{incident.pk}:{key}:{rule.pk}:sub{subscription.pk}",
-            channel=subscription.channel,
-            address=subscription.address,
-            template=template,
-            language=subscription.language,
-            context=context,
-            subject=f"incident:{incident.pk}",
-        )
-        sent.append({"to": f"subscriber {subscription.pk}", "channel": subscription.channel})
-    return sent
+    """Customer contacts and subscribers hear of an incident only through its public face
+    (services.public): nothing while it has none. A digest due at the same minute for several
+    incidents of one public face is sent once."""
+    from .public import inform_customers, public_face_of
+
+    face = public_face_of(incident)
+    if face is None:
+        return []
+    if template.startswith("digest"):
+        key, template = f"digest{at:%Y%m%d%H%M}", "digest_customer"
+    else:
+        key, template = f"i{incident.pk}:{key}", "customer_update"
+    return inform_customers(face, key=key, template=template, next_update_at=next_update_at)
 
 
 def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> list[dict]:
@@ -146,6 +123,21 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
     decisions = []
     for rule in selectors.communication_rules_for(incident):
         due = at + timedelta(minutes=rule.cadence_minutes) if rule.cadence_minutes else None
+        decision = {
+            "rule": rule.pk,
+            "audience": rule.audience,
+            "cadence_minutes": rule.cadence_minutes,
+            "occasion": occasion,
+        }
+        if rule.audience == Audience.CUSTOMERS and _auto_publish(incident, rule):
+            # Publishing informed the customers and started their update clocks.
+            decision.update(informed=[], auto_published=True)
+            timeline_record(
+                incident=incident, kind=EV_MATRIX, actor=None, label="system (matrix)",
+                data=decision,
+            )  # fmt: skip
+            decisions.append(decision)
+            continue
         sent = _send(
             incident=incident,
             rule=rule,
@@ -154,13 +146,9 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
             template=rule.template,
             next_update_at=due,
         )
-        decision = {
-            "rule": rule.pk,
-            "audience": rule.audience,
-            "informed": sent,
-            "cadence_minutes": rule.cadence_minutes,
-            "occasion": occasion,
-        }
+        decision["informed"] = sent
+        if rule.audience == Audience.CUSTOMERS and not sent:
+            decision["withheld"] = "no public face"
         if due:
             _schedule(incident=incident, rule=rule, due_at=due, seq=0, occasion=occasion)
             decision["next_update_due"] = due.isoformat()
@@ -169,6 +157,20 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
         )
         decisions.append(decision)
     return decisions
+
+
+def _auto_publish(incident: Incident, rule: CommunicationRule) -> bool:
+    """An auto-publish row of the matrix publishes an incident without a public face with the
+    standard texts of its services; returns whether it did."""
+    from .public import public_face_of, public_incident_publish
+
+    if not rule.auto_publish or public_face_of(incident) is not None:
+        return False
+    public_incident_publish(actor=None, incidents=[incident], rule=str(rule))
+    incident.refresh_from_db(
+        fields=["timeline_length", "timeline_head", "next_customer_update_at"]
+    )  # it appended
+    return True
 
 
 def _schedule(
@@ -218,7 +220,12 @@ def customer_promise_refresh(*, incident: Incident) -> None:
         Incident.objects.filter(pk=incident.pk).update(next_customer_update_at=due)
 
 
-def _fresh_update(incident: Incident, audience: str, since: datetime) -> Update | None:
+def _fresh_update(incident: Incident, audience: str, since: datetime):
+    """A written update for the audience since `since` (for customers: a public update)."""
+    if audience == UpdateAudience.CUSTOMER:
+        return PublicIncidentUpdate.objects.filter(
+            public_incident__incidents=incident, created_at__gt=since
+        ).first()
     return (
         incident.updates.filter(audience=audience, created_at__gt=since)
         .order_by("-created_at")
@@ -343,8 +350,16 @@ def update_due_fire(*, incident: Incident, clock: Clock, at: datetime) -> None:
 @transaction.atomic
 def update_publish(*, incident: Incident, actor: User | None, audience: str, body: str) -> Update:
     """Write an update and send it to that audience as the matrix says; it resets the deadline,
-    and the message promises when the next update comes."""
+    and the message promises when the next update comes. A customer update goes out through the
+    incident's public face (NoPublicFace while it has none)."""
     locked = incident_lock(incident)
+    if audience == UpdateAudience.CUSTOMER:
+        from .public import public_face_required, public_incident_update_post
+
+        face = public_face_required(locked)
+        update = update_post(incident=locked, actor=actor, audience=audience, body=body)
+        public_incident_update_post(public_incident=face, actor=actor, body=update.body)
+        return update
     update = update_post(incident=locked, actor=actor, audience=audience, body=body)
     locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # update_post appended
     from .webhooks import incident_event_emit

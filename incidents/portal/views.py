@@ -15,35 +15,21 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from incidents.models import Customer, Incident, ServiceStatus, State
+from incidents.models import Customer, Incident, ServiceStatus
 from incidents.selectors import (
     portal_incident_for,
     portal_overview_for,
     portal_scopes_for,
     role_of,
-    updates_for,
 )
 from notifications.models import Subscription
 from notifications.services import subscription_deactivate as deactivate
 from notifications.services import subscription_request_for_contact
 
-from ..statuspage.render import INCIDENT_STATUS_LABELS
 from . import notice
 from .forms import PortalSubscribeForm
-
-# What customers read about an incident's state: what it means for them, not our process; in
-# the public status page's words, and one step more (escalated) for the affected organisation.
-STATE_LABELS = {
-    State.DETECTED: INCIDENT_STATUS_LABELS["investigating"],
-    State.CLASSIFIED: INCIDENT_STATUS_LABELS["investigating"],
-    State.ESCALATED: gettext_lazy("Being worked on"),
-    State.WORKAROUND: INCIDENT_STATUS_LABELS["identified"],
-    State.RESOLVED: INCIDENT_STATUS_LABELS["resolved"],
-    State.CLOSED: INCIDENT_STATUS_LABELS["resolved"],
-}
 
 
 class LoginView(auth_views.LoginView):
@@ -74,7 +60,8 @@ def customer_contact_required(view):
 
 
 def _label(incident: Incident) -> Incident:
-    incident.state_label = STATE_LABELS.get(incident.state, incident.get_state_display())
+    """The public status (the glossary's word) and the public title: incidents.presentation."""
+    incident.state_label = incident.public["status_label"]
     incident.heading = incident.customer_title or _("Incident %(number)s") % {"number": incident.pk}
     return incident
 
@@ -120,7 +107,7 @@ def incident_detail(request, pk: int):
         "customer": customer,
         "incident": incident,
         "status_label": ServiceStatus(incident.service_status).label,
-        "updates": updates_for(request.user, incident),
+        "updates": incident.public["updates"],
         "notices": notices,
     }
     return render(request, "portal/incident.html", context)

@@ -138,6 +138,11 @@ def test_update_preview_and_publish(client, manager, customer, customer_contact)
     incident = drive(IncidentFactory(customers=[customer], title="Portal"), State.ESCALATED)
     client.force_login(manager)
     url = reverse("console:incident_update", args=[incident.pk])
+    refused = client.post(url, {"audience": "customer", "body": "Wir arbeiten daran"})
+    assert refused.status_code == 409 and "no public face" in refused.content.decode()
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(actor=manager, incidents=[incident], title="Kundenportal gestört")
     preview = client.post(
         url, {"audience": "customer", "body": "Wir arbeiten daran", "preview": "1"}
     ).content.decode()
