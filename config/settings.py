@@ -272,7 +272,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.models.Impact"},  # impact and urgency
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.Impact",  # impact and urgency
+        "PublicStatusEnum": "incidents.models.PublicStatus",
+        "OpenPublicStatusEnum": "escalation.api.serializers.OPEN_PUBLIC_STATUSES",
+    },
 }
 # Request bodies larger than this are refused with 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 
 from .models import (
@@ -12,6 +12,7 @@ from .models import (
     Audience,
     Customer,
     Incident,
+    PublicIncident,
     Service,
     Update,
     User,
@@ -239,3 +240,20 @@ def portal_scopes_for(user: User) -> list[tuple[str, str, bool]]:
     return [(f"customer:{customer.slug}", customer.name, False)] + [
         (f"service:{s.slug}", s.name, s.is_private) for s in services_for(user)
     ]
+
+
+# --- Public incidents -------------------------------------------------------------------------
+
+
+def public_incidents_for(user: User) -> QuerySet[PublicIncident]:
+    """Public incidents the user may read: staff and executives all; a customer contact those
+    of their organisation (covering an incident that affects it, or one of its services)."""
+    role = role_of(user)
+    faces = PublicIncident.objects.prefetch_related("services__customers", "incidents", "updates")
+    if role in ("staff", "executive"):
+        return faces.order_by("-published_at", "-pk")
+    if role == "customer":
+        mine = Q(incidents__customers=user.customer_id) | Q(services__customers=user.customer_id)
+        ids = PublicIncident.objects.filter(mine).values("pk")
+        return faces.filter(pk__in=ids).order_by("-published_at", "-pk")
+    return faces.none()

@@ -371,6 +371,25 @@ EXPECTED: dict[str, Entry] = {
     ),
     "api_sla_resume": Entry(get=api_post_only(), writers=ASSIGNED_WRITERS, params="incident"),
     "api_customer_exposure": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="customer"),
+    # Public incidents: customers read their organisation's (the other's is a 404); writes as
+    # other incident writes (a responder only on what covers incidents they work on).
+    "api_public_incidents": Entry(
+        get=api(),
+        writers=STAFF,
+        payload={"POST": lambda world, audience: {"incidents": [world.incidents["A"].pk]}},
+    ),
+    "api_public_incident": Entry(
+        get=api(),
+        writers=ASSIGNED_WRITERS,
+        params="public",
+        payload={"PATCH": lambda world, audience: {"incidents": [world.incidents["A"].pk]}},
+    ),
+    "api_public_incident_updates": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="public",
+        payload={"POST": {"body": "ZQWRITE"}},
+    ),
     "api_services": Entry(get=api(), writers=STAFF),
     "api_customers": Entry(get=api(), writers=STAFF),
     "api_oncall": Entry(
@@ -582,7 +601,7 @@ def build_world() -> SimpleNamespace:
     public = ServiceFactory(slug="public-web", name="Public website")
     shared = ServiceFactory(slug="shared-mail", name="Shared mail")
     shared.customers.add(customer_a, customer_b)
-    incidents = {}
+    incidents, faces = {}, {}
     for side, service, customer, commander in (
         ("a", service_a, customer_a, users["responder"]),
         ("b", service_b, customer_b, None),
@@ -608,7 +627,7 @@ def build_world() -> SimpleNamespace:
         body = f"ZQCUSTOMER{up} update"
         if side == "c":  # published, with the name redacted
             body = "ZQPUBLICC Logistik Süd: the website works again"
-        assert face.pk
+        faces[side] = face
         update_publish(incident=incident, actor=manager, audience="customer", body=body)
         incident.refresh_from_db()
         incidents[side] = Incident.objects.get(pk=incident.pk)
@@ -668,6 +687,7 @@ def build_world() -> SimpleNamespace:
         customers={"A": customer_a, "B": customer_b},
         users=users,
         incidents={"A": incidents["a"], "B": incidents["b"], "C": incidents["c"]},
+        faces={"A": faces["a"], "B": faces["b"], "C": faces["c"]},
         subscriptions=subscriptions,
         question=question,
         rule=rule,
@@ -707,6 +727,7 @@ VARIANTS = {
     "": ("-",),
     "incident": ("A", "B"),
     "incident_action": ("A", "B"),
+    "public": ("A", "B"),
     "customer": ("A", "B"),
     "report": ("A", "B"),
     "subscription": ("A", "B", "B_shared"),
@@ -733,6 +754,8 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         if params == "incident_action":
             kwargs["action"] = "resolve"
         return kwargs
+    if params == "public":
+        return {"pk": MISSING_PK if missing else world.faces[variant].pk}
     if params == "customer":
         return {"pk": MISSING_PK if missing else world.customers[variant].pk}
     if params == "report":

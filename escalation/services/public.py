@@ -219,7 +219,7 @@ def public_incident_update_post(
     *,
     public_incident: PublicIncident,
     actor: User | None,
-    body: str,
+    body: str = "",
     body_en: str = "",
     status: str = "",
     kind: str = Kind.UPDATE,
@@ -229,13 +229,13 @@ def public_incident_update_post(
     (public_incident_resolve)."""
     face = PublicIncident.objects.select_for_update().get(pk=public_incident.pk)
     _check_writer(actor, list(face.incidents.all()))
+    if not face.is_open:
+        raise InvalidInput(_("This public incident is resolved."), field="status")
     status = _clean_status(status or face.status)
     if status == PublicStatus.RESOLVED:
         return public_incident_resolve(
             public_incident=face, actor=actor, body=body, body_en=body_en
         )
-    if not face.is_open:
-        raise InvalidInput(_("This public incident is resolved."), field="status")
     body = (body or "").strip()
     if not body:
         raise InvalidInput(_("The update needs a text."), field="body")
