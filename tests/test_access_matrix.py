@@ -275,6 +275,19 @@ EXPECTED: dict[str, Entry] = {
         params="incident",
         payload={"POST": {"audience": "customer", "body": "ZQWRITE"}},
     ),
+    # Publishing for customers (a new public incident; A's payload) and its public updates.
+    "console:public_publish": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"title": "ZQWRITE", "body": "x", "status": "investigating"}},
+    ),
+    "console:public_update": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"status": "identified", "body": "ZQWRITE"}},
+    ),
     "console:sla_pause": Entry(
         get=post_only_console(),
         writers=ASSIGNED_WRITERS,
