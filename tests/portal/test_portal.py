@@ -382,8 +382,8 @@ def test_notice_pdf(client, customer_contact, world, lang):
     except ImportError:
         return  # pypdf is not a dependency; the text check runs where it happens to be installed
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Anmeldung im Netzportal" in text
-    assert "Logistik" not in text and "INTERN" not in text
+    assert "Netzportal: Anmeldung" in text  # the public title
+    assert "Logistik" not in text and "INTERN" not in text and "Anmeldung im Netz" not in text
 
 
 # --- Subscriptions --------------------------------------------------------------------------
