@@ -29,7 +29,6 @@ from escalation.services import (
 )
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
-from incidents.models import Incident
 from incidents.services import api_token_create
 from incidents.statuspage.render import render_status_page
 from notifications.models import Notification, Subscription
