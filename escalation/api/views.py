@@ -177,6 +177,11 @@ class IncidentListView(Idempotent, generics.ListAPIView):
     def get_queryset(self):
         incidents = _readable(self.request, prefetch=False)
         params = self.request.query_params
+        if role_of(self.request.user) == "customer" and ({"state", "priority"} & set(params)):
+            # Internal states and priorities are the team's: not even as a filter.
+            raise exceptions.ValidationError(
+                {"state": ["Customers filter by nothing but service and updated_since."]}
+            )
         if params.get("state"):
             incidents = incidents.filter(state__in=params["state"].split(","))
         if "priority" in params:

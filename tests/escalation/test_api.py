@@ -115,6 +115,8 @@ def test_customer_sees_only_its_organisation(customer_contact, customer, other_c
     listed = client.get("/api/v1/incidents/").json()["results"]
     assert [i["title"] for i in listed] == ["Unser Portal"]  # the public face only
     assert listed[0]["status"] == "investigating" and "state" not in listed[0]
+    for internal in ("state=detected", "priority=1"):  # not even as a filter
+        error_shape(client.get(f"/api/v1/incidents/?{internal}"), 400)
     assert "dedup_key" not in listed[0] and "description" not in listed[0]
     error_shape(client.get(f"/api/v1/incidents/{theirs.pk}/"), 404)
     error_shape(client.get(f"/api/v1/incidents/{theirs.pk}/updates/"), 404)
