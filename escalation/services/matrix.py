@@ -106,16 +106,26 @@ def _send_to_customers(
     """Customer contacts and subscribers hear of an incident only through its public face
     (services.public): nothing while it has none. A digest due at the same minute for several
     incidents of one public face is sent once."""
-    from .public import inform_customers, public_face_of
+    from .public import digest_sent, inform_customers, public_face_of
 
     face = public_face_of(incident)
     if face is None:
         return []
     if template.startswith("digest"):
-        key, template = f"digest{at:%Y%m%d%H%M}", "digest_customer"
-    else:
-        key, template = f"i{incident.pk}:{key}", "customer_update"
-    return inform_customers(face, key=key, template=template, next_update_at=next_update_at)
+        key = f"digest{at:%Y%m%d%H%M}"
+        if digest_sent(face, key):
+            return []
+        return inform_customers(
+            face, key=key, template="digest_customer", next_update_at=next_update_at
+        )
+    # Escalating an incident of a published disruption: only who has not heard of it yet.
+    return inform_customers(
+        face,
+        key=f"i{incident.pk}:{key}",
+        template="customer_update",
+        next_update_at=next_update_at,
+        only_new=True,
+    )
 
 
 def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> list[dict]:

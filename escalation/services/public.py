@@ -210,6 +210,11 @@ def public_incident_link(
         actor=actor,
         data={"public_incident": face.pk, "title": face.title},
     )
+    # Organisations (and subscribers) the newly covered incidents concern hear of it now.
+    promise = min((i.next_customer_update_at for i in face.incidents.all()
+                   if i.next_customer_update_at), default=None)  # fmt: skip
+    key = f"link{min(i.pk for i in new)}"
+    inform_customers(face, key=key, template=None, next_update_at=promise, only_new=True)
     render_after_commit()
     return face
 
@@ -366,20 +371,27 @@ def _subject(face: PublicIncident) -> str:
 
 
 def inform_customers(
-    face: PublicIncident, *, key: str, template: str | None, next_update_at: datetime | None
+    face: PublicIncident,
+    *,
+    key: str,
+    template: str | None,
+    next_update_at: datetime | None,
+    only_new: bool = False,
 ) -> list[dict]:
     """One message per customer contact and channel the matrix names for the incidents covered,
     and one per confirmed subscriber of its services or the organisations affected. Without a
     `template`, each contact gets the template of the matrix row that names them (subscribers:
-    customer_update)."""
+    customer_update). `only_new`: only those not yet told of this public incident (a newly
+    covered incident's organisations, a newly escalated incident: no repeat for the others)."""
     now = timezone.now()
     subject = _subject(face)
     sent, seen = [], set()
+    told = _informed_addresses(face) if only_new else set()
     for incident, rule in _customer_rules(face):
         for person in _contacts(rule, incident, now):
             for channel in rule.channels:
                 address = selectors.address_for(person, channel)
-                if not address or (person.pk, channel) in seen:
+                if not address or (person.pk, channel) in seen or (channel, address) in told:
                     continue
                 seen.add((person.pk, channel))
                 context = customer_message_context(
@@ -401,6 +413,8 @@ def inform_customers(
                 )
                 sent.append({"to": person.username, "channel": channel})
     for subscription in subscribers_for(_scopes(face)):
+        if (subscription.channel, subscription.address) in told:
+            continue
         context = customer_message_context(
             face,
             language=subscription.language,
@@ -424,6 +438,20 @@ def _customer_template(rule) -> str:
     """A matrix row's own customer template, else customer_update (never a team template such
     as incident_escalated, the row's default)."""
     return rule.template if rule.template.startswith("customer") else "customer_update"
+
+
+def _informed_addresses(face: PublicIncident) -> set[tuple[str, str]]:
+    return set(
+        Notification.objects.filter(dedup_key__startswith=f"pub:{face.pk}:").values_list(
+            "channel", "address"
+        )
+    )
+
+
+def digest_sent(face: PublicIncident, key: str) -> bool:
+    """Whether this period's digest went out already (the clock of another incident the public
+    incident covers fired first): an alert storm's thousand clocks send one digest."""
+    return Notification.objects.filter(dedup_key__startswith=f"pub:{face.pk}:{key}:").exists()
 
 
 def _contacts(rule, incident: Incident, at: datetime) -> list[User]:

@@ -209,3 +209,58 @@ def test_a_customer_contact_without_matrix_row_hears_nothing(world, manager):
     face = public_incident_publish(actor=manager, incidents=[world["incident"]])
     assert not Notification.objects.filter(recipient=stranger).exists()
     assert face.is_open
+
+
+def test_one_disruption_of_many_incidents_sends_one_message_per_step(world, manager, customer):
+    """An alert storm: several escalated incidents under one public incident. Their customer
+    clocks fire together; customers get one digest, and escalating one more tells nobody twice."""
+    from escalation.services.clocks import clocks_tick
+
+    incidents = [world["incident"]]
+    with time_machine.travel(T0, tick=False):
+        for _n in range(3):
+            incidents.append(
+                incident_classify(
+                    incident=IncidentFactory(services=[world["portal"]]),
+                    actor=manager,
+                    impact="high",
+                    urgency="high",
+                )
+            )
+    with time_machine.travel(at(5), tick=False):
+        face = public_incident_publish(actor=manager, incidents=incidents)
+    assert len(customer_side()) == 3  # two contacts and the subscriber, once each
+    clocks_tick(now=at(35))
+    digests = Notification.objects.filter(template="digest_customer")
+    assert sorted(n.address for n in digests) == [
+        "carl.contact@example.org",
+        "leser@example.org",
+        "olga.other@example.org",
+    ]
+    # Another incident of the same disruption escalates and joins: nobody hears it twice.
+    later = incident_classify(
+        incident=IncidentFactory(services=[world["portal"]]),
+        actor=manager,
+        impact="high",
+        urgency="high",
+    )
+    public_incident_link(public_incident=face, actor=manager, incidents=[later])
+    assert len(customer_side()) == 6  # the three publications and the three digests
+
+
+def test_linking_an_incident_of_another_organisation_tells_its_contacts(
+    world, manager, customer, other_customer
+):
+    own = ServiceFactory(slug="netz", name="Netzportal")
+    own.customers.add(customer)
+    first = incident_classify(
+        incident=IncidentFactory(services=[own]), actor=manager, impact="high", urgency="high"
+    )
+    face = public_incident_publish(actor=manager, incidents=[first])
+    assert {n.address for n in customer_side()} == {"carl.contact@example.org"}
+    public_incident_link(public_incident=face, actor=manager, incidents=[world["incident"]])
+    assert sorted(n.address for n in customer_side()) == [
+        "carl.contact@example.org",  # once: told when it was published
+        "leser@example.org",
+        "olga.other@example.org",
+    ]
