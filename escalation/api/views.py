@@ -372,7 +372,12 @@ class UpdatesView(Idempotent, APIView):
             )
         return Response(s.UpdateSerializer(updates_for(request.user, incident), many=True).data)
 
-    @extend_schema(request=s.UpdateCreateSerializer, responses={201: s.UpdateSerializer, **ERRORS})
+    @extend_schema(
+        request=s.UpdateCreateSerializer,
+        responses={201: s.UpdateSerializer, **TRANSITION_ERRORS},
+        description="Audience `customer`: through the incident's public face (409 "
+        "`no_public_face` while it has none).",
+    )
     def post(self, request, pk: int):
         return self.idempotent(request, lambda: self._post(request, pk))
 
