@@ -264,3 +264,27 @@ def test_linking_an_incident_of_another_organisation_tells_its_contacts(
         "leser@example.org",
         "olga.other@example.org",
     ]
+
+
+def test_the_all_clear_arrives_by_mail_in_each_language(world, manager, smtp_server):
+    """Delivered through the real SMTP transport (aiosmtpd): the contact's German all-clear and
+    the subscriber's English one, with the subscriber's one-click unsubscribe."""
+    from notifications.tasks import deliver
+
+    face = public_incident_publish(
+        actor=manager, incidents=[world["incident"]], title="E-Rechnung verzögert",
+        title_en="E-invoicing delayed",
+    )  # fmt: skip
+    public_incident_resolve(public_incident=face, actor=manager)
+    for message in Notification.objects.filter(template="customer_all_clear"):
+        assert deliver(message.pk) == "sent"
+    mails = {mail["To"]: mail for mail in smtp_server.messages}
+    german = mails["carl.contact@example.org"]
+    assert german["Subject"] == "Behoben: E-Rechnung verzögert"
+    assert "Entwarnung" in german.get_body(("plain",)).get_content()
+    english = mails["leser@example.org"]
+    assert english["Subject"] == "Resolved: E-invoicing delayed"
+    assert "All clear" in english.get_body(("plain",)).get_content()
+    assert english["List-Unsubscribe"]
+    for mail in (german, english):
+        assert "Logistik" not in mail.get_body(("plain",)).get_content()
