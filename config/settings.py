@@ -355,7 +355,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "incidents.models.Impact"},  # impact and urgency
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.Impact",  # impact and urgency
+        "PublicStatusEnum": "incidents.models.PublicStatus",
+        "OpenPublicStatusEnum": "escalation.api.serializers.OPEN_PUBLIC_STATUSES",
+    },
 }
 # /metrics (Prometheus) answers this bearer token, or clients in these networks (config/metrics.py)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import ACTION_LABELS, Impact, Urgency  # noqa: F401 (re-exported)
+from incidents.models import ACTION_LABELS, Impact, PublicStatus, Urgency  # noqa: F401 (re-exported)
 from incidents.models import Audience as UpdateAudience
 
 
@@ -26,6 +26,15 @@ class WorkaroundForm(forms.Form):
     workaround = forms.CharField(
         label=_("Workaround (how the business process keeps running)"),
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    customer_text = forms.CharField(
+        label=_("What customers read of it (public update)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Sent to customers and the status page if the incident is published; empty: a "
+            "standard text. The workaround above stays internal."
+        ),
     )
 
 
@@ -65,6 +74,35 @@ ACTION_FORMS = {
 class PublishUpdateForm(forms.Form):
     audience = forms.ChoiceField(label=_("Audience"), choices=UpdateAudience.choices)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class PublicIncidentForm(forms.Form):
+    """Publish for customers: the public face of the incident, in German and English."""
+
+    title = forms.CharField(label=_("Title (German)"), max_length=300)
+    title_en = forms.CharField(label=_("Title (English)"), max_length=300, required=False)
+    body = forms.CharField(label=_("Text (German)"), widget=forms.Textarea(attrs={"rows": 4}))
+    body_en = forms.CharField(
+        label=_("Text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    status = forms.ChoiceField(
+        label=_("Public status"),
+        choices=[(v, label) for v, label in PublicStatus.choices if v != PublicStatus.RESOLVED],
+    )
+
+
+class PublicLinkForm(forms.Form):
+    public_incident = forms.IntegerField(label=_("Public incident"), min_value=1)
+
+
+class PublicUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Public status"), choices=PublicStatus.choices)
+    body = forms.CharField(
+        label=_("Text (German)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    body_en = forms.CharField(
+        label=_("Text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class NewIncidentForm(forms.Form):
@@ -147,5 +185,6 @@ class CommunicationRuleForm(forms.ModelForm):
             "channels",
             "cadence_minutes",
             "template",
+            "auto_publish",
         ]
         widgets = {"users": forms.CheckboxSelectMultiple}

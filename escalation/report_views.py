@@ -14,6 +14,7 @@ Data > From Text/CSV (a double click splits on the locale's list separator, `;`)
 start with = + - @ get a leading apostrophe, so a spreadsheet never runs them as formulas.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -34,6 +35,7 @@ from django.views.decorators.http import require_GET
 from incidents.exports import csv_write
 from incidents.models import Customer, Priority
 from incidents.pdf import render_pdf
+from incidents.presentation import customer_titles
 from incidents.selectors import role_of
 
 from . import reports
@@ -79,7 +81,31 @@ def _load(request, slug: str, year: str, month: str) -> tuple[str, reports.SlaRe
         raise Http404(_("There is no such month.")) from exc
     if not begun:
         raise Http404(_("This month has not begun yet."))
-    return role, reports.sla_month_report(customer=customer, year=int(year), month=int(month))
+    report = reports.sla_month_report(customer=customer, year=int(year), month=int(month))
+    if role == "customer":
+        report = _as_customer_reads(report, customer_id=request.user.customer_id)
+    return role, report
+
+
+def _as_customer_reads(report: reports.SlaReport, *, customer_id: int) -> reports.SlaReport:
+    """A customer contact's report (HTML, CSV, PDF alike) names each incident as customers read
+    it (incidents.presentation: its public title, else a neutral name; never the internal one)."""
+    language = "en" if (get_language() or "").startswith("en") else "de"
+    ids = [line.incident_id for section in report.contracts for line in section.incidents]
+    titles = customer_titles(ids, language=language, customer_id=customer_id)
+    return replace(
+        report,
+        contracts=tuple(
+            replace(
+                section,
+                incidents=tuple(
+                    replace(line, title=titles.get(line.incident_id, ""))
+                    for line in section.incidents
+                ),
+            )
+            for section in report.contracts
+        ),
+    )
 
 
 def _begun(customer: Customer, year: int, month: int) -> bool:

@@ -25,7 +25,15 @@ from incidents.models import (
 )
 
 from . import ical, roles, schedules, selectors
-from .forms import ACTION_FORMS, CommunicationRuleForm, NewIncidentForm, PublishUpdateForm
+from .forms import (
+    ACTION_FORMS,
+    CommunicationRuleForm,
+    NewIncidentForm,
+    PublicIncidentForm,
+    PublicLinkForm,
+    PublicUpdateForm,
+    PublishUpdateForm,
+)
 from .models import CommunicationRule, EscalationRun, PriorityMatrixEntry
 from .services import (
     allowed_actions,
@@ -241,10 +249,97 @@ def incident_detail(request, pk: int):
             for impact in Impact
         ],
         "update_form": PublishUpdateForm(),
+        **_public_context(incident),
         "version": incident.updated_at.isoformat(),
         **_sla_context(incident),
     }
     return render(request, "console/incident.html", context)
+
+
+def _public_context(incident: Incident) -> dict:
+    """The incident's public face, or the "Publish for customers" form prefilled with its
+    services' standard texts in both languages, and the open public incidents to join."""
+    from incidents.models import PublicIncident
+
+    from .services.public import public_face_of, standard_texts
+
+    face = public_face_of(incident)
+    if face is not None:
+        return {
+            "public_face": face,
+            "public_updates": face.updates.select_related("author").order_by("-created_at"),
+            "public_update_form": PublicUpdateForm(initial={"status": face.status}),
+        }
+    return {
+        "public_face": None,
+        "publish_form": PublicIncidentForm(
+            initial={**standard_texts(incident.services.all()), "status": "investigating"}
+        ),
+        "open_public_incidents": PublicIncident.objects.exclude(status="resolved").order_by(
+            "-published_at"
+        )[:20],
+    }
+
+
+def _form_errors(form) -> str:
+    return "; ".join(
+        f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+        for f, e in form.errors.items()
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def public_publish(request, pk: int):
+    """Publish the incident for customers (a new public incident), or let an open public
+    incident cover it too (`public_incident`: one disruption, several incidents)."""
+    from incidents.models import PublicIncident
+
+    from .services.public import public_incident_link, public_incident_publish
+
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    link = PublicLinkForm(request.POST)
+    form = PublicIncidentForm(request.POST)
+    try:
+        if "public_incident" in request.POST:
+            if not link.is_valid():
+                return _error(request, _form_errors(link), status=400, incident=incident)
+            face = PublicIncident.objects.filter(pk=link.cleaned_data["public_incident"]).first()
+            if face is None or not face.is_open:
+                return _error(
+                    request, _("No such open public incident."), status=400, incident=incident
+                )
+            public_incident_link(public_incident=face, actor=request.user, incidents=[incident])
+        else:
+            if not form.is_valid():
+                return _error(request, _form_errors(form), status=400, incident=incident)
+            public_incident_publish(actor=request.user, incidents=[incident], **form.cleaned_data)
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("Published for customers."))
+    return redirect("console:incident", pk=pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def public_update(request, pk: int):
+    """A public update (status and text) of the incident's public face; "resolved" is the
+    all-clear."""
+    from .services.public import public_face_required, public_incident_update_post
+
+    _require_staff(request.user)
+    incident = _console_incident(request, pk)
+    form = PublicUpdateForm(request.POST)
+    if not form.is_valid():
+        return _error(request, _form_errors(form), status=400, incident=incident)
+    try:
+        face = public_face_required(incident)
+        public_incident_update_post(public_incident=face, actor=request.user, **form.cleaned_data)
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status, incident=incident)
+    messages.success(request, _("The public update was published."))
+    return redirect("console:incident", pk=pk)
 
 
 def _sla_context(incident: Incident) -> dict:

@@ -12,6 +12,8 @@ from .models import (
     Customer,
     Heartbeat,
     IncidentEvent,
+    PublicIncident,
+    PublicIncidentUpdate,
     Service,
     ServiceGroup,
     Update,
@@ -73,6 +75,20 @@ class UpdateAdmin(ReadOnlyAdmin):
     list_display = ("incident", "audience", "author", "created_at")
     list_filter = ("audience",)
     list_select_related = ("incident", "author")
+
+
+@admin.register(PublicIncident)
+class PublicIncidentAdmin(ReadOnlyAdmin):
+    """Written by the public-incident services (console, API), which also inform customers."""
+
+    list_display = ("title", "status", "published_at", "resolved_at", "published_by")
+    list_filter = ("status",)
+
+
+@admin.register(PublicIncidentUpdate)
+class PublicIncidentUpdateAdmin(ReadOnlyAdmin):
+    list_display = ("public_incident", "kind", "status", "author", "created_at")
+    list_filter = ("kind", "status")
 
 
 @admin.register(IncidentEvent)

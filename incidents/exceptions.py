@@ -97,3 +97,10 @@ class LinkExpired(ApplicationError):
 class LinkUsed(ApplicationError):
     code = "link_used"
     http_status = 410
+
+
+class NoPublicFace(ApplicationError):
+    """Customers hear of an incident only through its public face, and it has none yet."""
+
+    code = "no_public_face"
+    http_status = 409

@@ -5,22 +5,17 @@ page, portal, customer and subscriber mail) names a state through `public_status
 "Workaround" is the German word too (tests/test_glossary.py lists the words it replaces).
 """
 
-from django.utils.translation import pgettext_lazy
-
-from .models import State
+from .models import PublicStatus, State
 
 INVESTIGATING, IDENTIFIED, MONITORING, RESOLVED = (
-    "investigating",
-    "identified",
-    "monitoring",
-    "resolved",
+    PublicStatus.INVESTIGATING.value,
+    PublicStatus.IDENTIFIED.value,
+    PublicStatus.MONITORING.value,
+    PublicStatus.RESOLVED.value,
 )
-PUBLIC_STATUS_LABELS = {
-    INVESTIGATING: pgettext_lazy("public status", "Investigating"),
-    IDENTIFIED: pgettext_lazy("public status", "Identified"),
-    MONITORING: pgettext_lazy("public status", "Monitoring"),
-    RESOLVED: pgettext_lazy("public status", "Resolved"),
-}
+# The words themselves are PublicStatus's labels (the public status a person sets on a public
+# incident): one definition for the status page, the portal, customer mail and the API.
+PUBLIC_STATUS_LABELS = {status.value: status.label for status in PublicStatus}
 # Until a person sets a public status: what an internal state means for customers.
 PUBLIC_STATUS_OF_STATE = {
     State.DETECTED: INVESTIGATING,

@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
@@ -138,6 +139,18 @@ class Service(models.Model):
         help_text=_("Leave empty to derive the status from open incidents."),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
+    # The standard customer text of a disruption of this service ("Publish for customers" is
+    # prefilled with it; an auto-publish rule of the communication matrix publishes it).
+    public_text = models.TextField(
+        _("standard customer text (German)"),
+        blank=True,
+        help_text=_("What customers read when this service is disrupted, in German."),
+    )
+    public_text_en = models.TextField(
+        _("standard customer text (English)"),
+        blank=True,
+        help_text=_("The same in English."),
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -506,6 +519,10 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA target missed")
     SLA_PAUSED = "sla_paused", _("SLA clock paused")
     SLA_RESUMED = "sla_resumed", _("SLA clock resumed")
+    PUBLIC_PUBLISHED = "public_published", _("Published for customers")
+    PUBLIC_LINKED = "public_linked", _("Linked to a public incident")
+    PUBLIC_UPDATE = "public_update", _("Public update")
+    PUBLIC_RESOLVED = "public_resolved", _("All-clear for customers")
 
 
 GENESIS_HASH = "0" * 64
@@ -637,3 +654,109 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.at.isoformat()}"
+
+
+# --- The public face of a disruption ------------------------------------------------------------
+
+
+class PublicStatus(models.TextChoices):
+    """The public status of a disruption, chosen by a person (DESIGN.md's glossary): the only
+    status words customers and the public ever see."""
+
+    INVESTIGATING = "investigating", pgettext_lazy("public status", "Investigating")
+    IDENTIFIED = "identified", pgettext_lazy("public status", "Identified")
+    MONITORING = "monitoring", pgettext_lazy("public status", "Monitoring")
+    RESOLVED = "resolved", pgettext_lazy("public status", "Resolved")
+
+
+class PublicIncident(models.Model):
+    """What customers and the public see of a disruption: a customer-facing title and text in
+    German and English, a public status, the public services it affects. One public incident can
+    cover several internal incidents (an alert storm is one disruption); nothing about an internal
+    incident reaches customers until it has one (escalation/services/public.py)."""
+
+    title = models.CharField(_("title (German)"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    body = models.TextField(_("text (German)"), blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    status = models.CharField(
+        _("public status"),
+        max_length=20,
+        choices=PublicStatus.choices,
+        default=PublicStatus.INVESTIGATING,
+    )
+    services = models.ManyToManyField(
+        Service, verbose_name=_("affected services"), blank=True, related_name="public_incidents"
+    )
+    incidents = models.ManyToManyField(
+        Incident, verbose_name=_("incidents"), blank=True, related_name="public_incidents"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_rule = models.CharField(_("published by rule"), max_length=200, blank=True)
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("last change"), auto_now=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        verbose_name = _("public incident")
+        verbose_name_plural = _("public incidents")
+        indexes = [models.Index(fields=["status", "-published_at"], name="public_incident_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != PublicStatus.RESOLVED
+
+    def title_in(self, language: str) -> str:
+        return (self.title_en if language == "en" else "") or self.title
+
+    def body_in(self, language: str) -> str:
+        return (self.body_en if language == "en" else "") or self.body
+
+
+class PublicIncidentUpdate(models.Model):
+    """One public update of a public incident: its status from then on and a text for customers."""
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", _("Published")
+        UPDATE = "update", _("Update")
+        WORKAROUND = "workaround", _("Workaround in place")
+        RESOLVED = "resolved", _("All-clear")
+
+    public_incident = models.ForeignKey(
+        PublicIncident, on_delete=models.CASCADE, related_name="updates"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.UPDATE)
+    status = models.CharField(_("public status"), max_length=20, choices=PublicStatus.choices)
+    body = models.TextField(_("text (German)"))
+    body_en = models.TextField(_("text (English)"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("public update")
+        verbose_name_plural = _("public updates")
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.body[:60]}"
+
+    def body_in(self, language: str) -> str:
+        return (self.body_en if language == "en" else "") or self.body

@@ -1,22 +1,24 @@
 """Reads of the incident record, scoped to what each audience may see (here and nowhere else)."""
 
-import re
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone, translation
 
 from .models import (
     OPEN_STATES,
     Audience,
     Customer,
     Incident,
+    PublicIncident,
     Service,
     Update,
     User,
 )
-from .statuspage.build import customer_names, effect_of, worst
+from .presentation import faces_prefetch, incident_for_customer, redactor_for
+from .statuspage.build import effect_of, worst
 
 STAFF_GROUPS = ("escalation_manager", "responder")
 EXECUTIVE_GROUP = "executive"
@@ -141,30 +143,31 @@ def _own_services(user: User) -> list[Service]:
     return list(services_for(user))
 
 
-def _other_customer_marks(user: User) -> re.Pattern | None:
-    """How other organisations are recognised in a title (statuspage.build.customer_names, the
-    status page's rule), so that "Meridian reports ..." counts as naming "Meridian Assurance";
-    the words of the contact's own organisation's name do not count."""
-    customers = {
-        pk: (name, slug) for pk, name, slug in Customer.objects.values_list("pk", "name", "slug")
-    }
-    own_name, _own_slug = customers.pop(user.customer_id, ("", ""))
-    return customer_names(customers.values(), keep=own_name)
-
-
-def _title_for_customer(incident: Incident, marks: re.Pattern | None) -> str:
-    """The incident's title, unless it names another organisation (titles are often written
-    from one customer's report): then the organisation's affected services ("" if none)."""
-    if marks is not None and marks.search(incident.title):
-        return ", ".join(service.name for service in incident.own_services)
-    return incident.title
+def _present(incidents: list[Incident], user: User) -> list[Incident]:
+    """What the contact reads of each incident (incidents.presentation: its public face, one
+    redaction rule) as `public`, its title as `customer_title`; one entry per public face."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    language = "en" if language.startswith("en") else "de"
+    redact = redactor_for(user.customer_id)
+    shown, faces = [], set()
+    for incident in incidents:
+        incident.public = incident_for_customer(
+            incident, language=language, customer_id=user.customer_id, redact=redact
+        )
+        incident.customer_title = incident.public["title"]
+        if incident.public["id"] in faces:
+            continue  # several incidents, one disruption: shown once
+        faces.add(incident.public["id"])
+        shown.append(incident)
+    return shown
 
 
 def portal_overview_for(user: User, *, now: datetime | None = None) -> dict:
     """A customer contact's portal: their organisation's services with the status their own open
     incidents give them (`status_override` wins), their open incidents and those resolved in the
-    last PORTAL_RESOLVED_DAYS. Each incident carries `own_services` (only this organisation's).
-    Each incident carries `customer_title` (show it instead of the title). A fixed number of
+    last PORTAL_RESOLVED_DAYS, of those only the ones with a public face (one per face). Each
+    incident carries `own_services` (only this organisation's), `public` (what the contact may
+    read of it: incidents.presentation) and `customer_title`. A fixed number of
     queries, however many incidents there are."""
     now = now or timezone.now()
     services = _own_services(user)
@@ -174,22 +177,23 @@ def portal_overview_for(user: User, *, now: datetime | None = None) -> dict:
         queryset=Service.objects.filter(pk__in=ids).order_by("position", "name"),
         to_attr="own_services",
     )
-    mine = incident_list_for(user, prefetch=False)
+    # Only incidents with a public face: customers hear of nothing before it is published.
+    mine = incident_list_for(user, prefetch=False).filter(public_incidents__isnull=False).distinct()
+    faces = faces_prefetch()
     # Two index-friendly queries (state; the partial index on resolved_at), not one OR over the
     # organisation's whole history: at a million incidents that is the difference between
     # milliseconds and a scan of everything the customer ever had.
     open_incidents = list(
-        mine.filter(state__in=OPEN_STATES).prefetch_related(own_services).order_by("-detected_at")
+        mine.filter(state__in=OPEN_STATES)
+        .prefetch_related(own_services, faces, "services__customers")
+        .order_by("-detected_at")
     )
     resolved = list(
         mine.filter(resolved_at__gte=now - timedelta(days=PORTAL_RESOLVED_DAYS))
         .exclude(state__in=OPEN_STATES)
-        .prefetch_related(own_services)
+        .prefetch_related(own_services, faces, "services__customers")
         .order_by("-resolved_at")[:PORTAL_RESOLVED_LIMIT]
     )
-    marks = _other_customer_marks(user)
-    for incident in (*open_incidents, *resolved):
-        incident.customer_title = _title_for_customer(incident, marks)
     affecting: dict[int, list[str]] = {pk: [] for pk in ids}
     for incident in open_incidents:
         incident.service_status = incident_service_status(incident)
@@ -197,6 +201,8 @@ def portal_overview_for(user: User, *, now: datetime | None = None) -> dict:
             affecting[service.pk].append(incident.service_status)
     for service in services:
         service.status = service.status_override or worst_status(affecting[service.pk])
+    open_incidents = _present(open_incidents, user)
+    resolved = _present(resolved, user)
     return {"services": services, "open": open_incidents, "resolved": resolved}
 
 
@@ -207,17 +213,21 @@ def portal_incident_for(user: User, pk: int) -> Incident:
     ids = [service.pk for service in _own_services(user)]
     incident = (
         incident_list_for(user, prefetch=False)
+        .filter(public_incidents__isnull=False)
+        .distinct()
         .prefetch_related(
             Prefetch(
                 "services",
                 queryset=Service.objects.filter(pk__in=ids).order_by("position", "name"),
                 to_attr="own_services",
-            )
+            ),
+            faces_prefetch(),
+            "services__customers",
         )
         .get(pk=pk)
     )
     incident.service_status = incident_service_status(incident)
-    incident.customer_title = _title_for_customer(incident, _other_customer_marks(user))
+    _present([incident], user)
     return incident
 
 
@@ -247,3 +257,20 @@ def public_subscription_scopes() -> list[tuple[str, str]]:
     return [
         (f"group:{slug}", _("All of %(group)s") % {"group": name}) for slug, name in groups.items()
     ] + [(f"service:{s.slug}", s.name) for s in services]
+
+
+# --- Public incidents -------------------------------------------------------------------------
+
+
+def public_incidents_for(user: User) -> QuerySet[PublicIncident]:
+    """Public incidents the user may read: staff and executives all; a customer contact those
+    of their organisation (covering an incident that affects it, or one of its services)."""
+    role = role_of(user)
+    faces = PublicIncident.objects.prefetch_related("services__customers", "incidents", "updates")
+    if role in ("staff", "executive"):
+        return faces.order_by("-published_at", "-pk")
+    if role == "customer":
+        mine = Q(incidents__customers=user.customer_id) | Q(services__customers=user.customer_id)
+        ids = PublicIncident.objects.filter(mine).values("pk")
+        return faces.filter(pk__in=ids).order_by("-published_at", "-pk")
+    return faces.none()

@@ -59,7 +59,8 @@ class Receiver:
 
     `secrets`: signing secrets accepted besides settings.WEBHOOK_SECRET (e.g. an outbound
     webhook's own). Every receiver of ours has its own random secret, which most tests never
-    look at: while `secrets` is empty, a signed request is checked for a complete body only. `deliveries` counts verified requests per delivery id. `hold = (n, event)`
+    look at: while `secrets` is empty, a signed request is checked for a complete body only.
+    `deliveries` counts verified requests per delivery id. `hold = (n, event)`
     makes the n-th verified request (1-based) wait for `event` before it is answered (a sender
     can then be killed while its request is in flight); `delay` seconds slow every answer.
     """

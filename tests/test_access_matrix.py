@@ -59,6 +59,8 @@ from escalation.models import (
     SlaPause,
 )
 from escalation.services import engine
+from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.heartbeats import heartbeat_record
 from incidents.models import (
     ApiToken,
@@ -277,6 +279,19 @@ EXPECTED: dict[str, Entry] = {
         params="incident",
         payload={"POST": {"audience": "customer", "body": "ZQWRITE"}},
     ),
+    # Publishing for customers (a new public incident; A's payload) and its public updates.
+    "console:public_publish": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"title": "ZQWRITE", "body": "x", "status": "investigating"}},
+    ),
+    "console:public_update": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"status": "identified", "body": "ZQWRITE"}},
+    ),
     "console:sla_pause": Entry(
         get=post_only_console(),
         writers=ASSIGNED_WRITERS,
@@ -380,6 +395,25 @@ EXPECTED: dict[str, Entry] = {
     ),
     "api_sla_resume": Entry(get=api_post_only(), writers=ASSIGNED_WRITERS, params="incident"),
     "api_customer_exposure": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="customer"),
+    # Public incidents: customers read their organisation's (the other's is a 404); writes as
+    # other incident writes (a responder only on what covers incidents they work on).
+    "api_public_incidents": Entry(
+        get=api(),
+        writers=STAFF,
+        payload={"POST": lambda world, audience: {"incidents": [world.incidents["A"].pk]}},
+    ),
+    "api_public_incident": Entry(
+        get=api(),
+        writers=ASSIGNED_WRITERS,
+        params="public",
+        payload={"PATCH": lambda world, audience: {"incidents": [world.incidents["A"].pk]}},
+    ),
+    "api_public_incident_updates": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="public",
+        payload={"POST": {"body": "ZQWRITE"}},
+    ),
     "api_services": Entry(get=api(), writers=STAFF),
     "api_customers": Entry(get=api(), writers=STAFF),
     "api_oncall": Entry(
@@ -555,7 +589,8 @@ _TEAM = [k for k in MARKERS if k.startswith(("internal_", "description_"))] + ["
 _EXECUTIVE = [k for k in MARKERS if k.startswith("executive_")]
 FORBIDDEN_MARKERS = {
     "anonymous": list(MARKERS),
-    "customer_a": _B_SIDE + _TEAM + _EXECUTIVE,
+    # Customers read public faces only: never an internal title, not even their own.
+    "customer_a": _B_SIDE + _TEAM + _EXECUTIVE + ["title_a"],
     "customer_b": _A_SIDE + _TEAM + _EXECUTIVE,
     "executive": [k for k in MARKERS if k.startswith("internal_")],
     "responder": [],
@@ -590,7 +625,7 @@ def build_world() -> SimpleNamespace:
     public = ServiceFactory(slug="public-web", name="Public website")
     shared = ServiceFactory(slug="shared-mail", name="Shared mail")
     shared.customers.add(customer_a, customer_b)
-    incidents = {}
+    incidents, faces = {}, {}
     for side, service, customer, commander in (
         ("a", service_a, customer_a, users["responder"]),
         ("b", service_b, customer_b, None),
@@ -606,11 +641,19 @@ def build_world() -> SimpleNamespace:
             actor=manager,
         )
         incident = drive(incident, State.ESCALATED, actor=manager)
-        for audience in ("internal", "executive", "customer"):
+        for audience in ("internal", "executive"):
             body = f"ZQ{audience.upper()}{up} update"
-            if side == "c" and audience == "customer":  # published, with the name redacted
-                body = "ZQPUBLICC Logistik Süd: the website works again"
             update_post(incident=incident, actor=manager, audience=audience, body=body)
+        # Each has a public face; C's is on a public service, so on the status page too.
+        face = public_incident_publish(
+            actor=manager, incidents=[incident], title=f"Störung ZQPUBTITLE{up}"
+        )
+        body = f"ZQCUSTOMER{up} update"
+        if side == "c":  # published, with the name redacted
+            body = "ZQPUBLICC Logistik Süd: the website works again"
+        faces[side] = face
+        update_publish(incident=incident, actor=manager, audience="customer", body=body)
+        incident.refresh_from_db()
         incidents[side] = Incident.objects.get(pk=incident.pk)
         if side == "c":
             continue
@@ -671,6 +714,7 @@ def build_world() -> SimpleNamespace:
         customers={"A": customer_a, "B": customer_b},
         users=users,
         incidents={"A": incidents["a"], "B": incidents["b"], "C": incidents["c"]},
+        faces={"A": faces["a"], "B": faces["b"], "C": faces["c"]},
         subscriptions=subscriptions,
         question=question,
         rule=rule,
@@ -710,6 +754,7 @@ VARIANTS = {
     "": ("-",),
     "incident": ("A", "B"),
     "incident_action": ("A", "B"),
+    "public": ("A", "B"),
     "customer": ("A", "B"),
     "report": ("A", "B"),
     "subscription": ("A", "B", "B_shared"),
@@ -736,6 +781,8 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         if params == "incident_action":
             kwargs["action"] = "resolve"
         return kwargs
+    if params == "public":
+        return {"pk": MISSING_PK if missing else world.faces[variant].pk}
     if params == "customer":
         return {"pk": MISSING_PK if missing else world.customers[variant].pk}
     if params == "report":
@@ -1058,17 +1105,17 @@ def _visible(world):
         ("anonymous", "/status/api/v2/components.json", ["Public website"]),
         ("anonymous", "/status/api/v2/incidents.json", ["ZQPUBLICC"]),
         ("anonymous", "/status/feed.atom", ["ZQPUBLICC"]),
-        ("customer_b", "/api/v1/incidents/", ["ZQTITLEB", "ZQTITLEC"]),
+        ("customer_b", "/api/v1/incidents/", ["ZQPUBTITLEB", "ZQPUBTITLEC"]),
         ("executive", "/dashboard/", ["ZQTITLEA", "ZQEXECUTIVEA"]),
         ("manager", f"/console/incidents/{a}/", ["ZQINTERNALA", "ZQTITLEA"]),
-        ("customer_a", "/portal/", ["ZQTITLEA", "ZQSVCA"]),
+        ("customer_a", "/portal/", ["ZQPUBTITLEA", "ZQSVCA"]),
         ("customer_a", f"/portal/incidents/{a}/", ["ZQCUSTOMERA"]),
         ("customer_a", "/portal/subscriptions/", ["zqsuba"]),
-        ("customer_a", "/api/v1/incidents/", ["ZQTITLEA"]),
+        ("customer_a", "/api/v1/incidents/", ["ZQPUBTITLEA"]),
         ("customer_a", f"/api/v1/incidents/{a}/updates/", ["ZQCUSTOMERA"]),
         ("customer_a", "/api/v1/services/", ["ZQSVCA"]),
         ("customer_a", "/api/v1/customers/", ["Stadtwerke"]),
-        ("customer_b", "/portal/", ["ZQTITLEB", "ZQSVCB"]),
+        ("customer_b", "/portal/", ["ZQPUBTITLEB", "ZQSVCB"]),
         ("customer_b", "/portal/subscriptions/", ["zqsubb", "zqsharedb"]),
         ("customer_b", f"/api/v1/incidents/{b}/updates/", ["ZQCUSTOMERB"]),
         ("executive", f"/api/v1/incidents/{a}/updates/", ["ZQEXECUTIVEA", "ZQCUSTOMERA"]),

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.core.validators import RegexValidator
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import serializers
 
 from incidents.models import (
@@ -12,11 +12,16 @@ from incidents.models import (
     Impact,
     Incident,
     IncidentEvent,
+    PublicIncident,
+    PublicIncidentUpdate,
+    PublicStatus,
     Service,
+    ServiceGroup,
     Update,
     Urgency,
     User,
 )
+from incidents.presentation import incident_for_customer, public_incident_view
 
 from ..services import allowed_actions
 from ..services.workflow import ACTION_FIELDS
@@ -173,25 +178,49 @@ class _ServiceSlugs(serializers.ListField):
         return sorted(service.slug for service in incident.services.all())
 
 
-class CustomerIncidentSerializer(serializers.ModelSerializer):
-    """What a customer contact sees: plain facts, no team internals."""
+class CustomerIncidentSerializer(serializers.Serializer):
+    """What a customer contact reads of an incident: its public face, through the one
+    presentation rule (incidents.presentation): the public title and status, the reader's
+    visible services, the customer-facing workaround; never the internal title or state."""
 
-    services = _ServiceSlugs(read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    public_incident = serializers.IntegerField(read_only=True, allow_null=True)
+    title = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=PublicStatus.choices, read_only=True)
+    status_label = serializers.CharField(read_only=True)
+    services = serializers.ListField(child=serializers.CharField(), read_only=True)
+    workaround = serializers.CharField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    next_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
-    class Meta:
-        model = Incident
-        fields = [
-            "id",
-            "title",
-            "state",
-            "services",
-            "workaround",
-            "detected_at",
-            "workaround_at",
-            "resolved_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    def to_representation(self, incident) -> dict:
+        request = self.context["request"]
+        view = incident_for_customer(
+            incident,
+            language=reader_language(),
+            customer_id=request.user.customer_id,
+            redact=self.context.get("redact"),
+        )
+        zone = timezone.get_current_timezone()
+        return {
+            "id": incident.pk,
+            "public_incident": view["id"],
+            "title": view["title"],
+            "status": view["status"],
+            "status_label": view["status_label"],
+            "services": view["services"],
+            "workaround": view["workaround"],
+            **{
+                name: iso_datetime(view[name], zone) if view[name] else None
+                for name in ("started_at", "resolved_at", "next_update_at")
+            },
+        }
+
+
+def reader_language() -> str:
+    language = translation.get_language() or "de"
+    return "en" if language.startswith("en") else "de"
 
 
 class _Slugs(serializers.SlugRelatedField):
@@ -268,6 +297,12 @@ class EmptySerializer(serializers.Serializer):
 
 class WorkaroundSerializer(serializers.Serializer):
     workaround = Text(max_length=10000)
+    customer_text = serializers.CharField(
+        max_length=10000,
+        required=False,
+        allow_blank=True,
+        help_text="What customers read of the workaround (through the public face), if any.",
+    )
 
 
 class ResolveSerializer(serializers.Serializer):
@@ -414,3 +449,149 @@ class CustomerExposureSerializer(serializers.Serializer):
     open_incidents = OpenIncidentExposureSerializer(many=True)
     totals = MoneyByCurrencySerializer(many=True)
     month_to_date = MonthCreditsSerializer(many=True)
+
+
+# --- Public incidents ---------------------------------------------------------------------------
+
+
+class PublicUpdateSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PublicIncidentUpdate
+        fields = ["id", "kind", "status", "body", "body_en", "author", "created_at"]
+        read_only_fields = fields
+
+
+class PublicIncidentSerializer(serializers.ModelSerializer):
+    """The team's view of a public incident: both languages, what it covers, who published."""
+
+    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    incidents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    published_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    updates = PublicUpdateSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PublicIncident
+        fields = [
+            "id",
+            "title",
+            "title_en",
+            "body",
+            "body_en",
+            "status",
+            "services",
+            "incidents",
+            "published_by",
+            "published_rule",
+            "published_at",
+            "resolved_at",
+            "updates",
+        ]
+        read_only_fields = fields
+
+
+class CustomerPublicUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PublicStatus.choices, read_only=True)
+    status_label = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class CustomerPublicIncidentSerializer(serializers.Serializer):
+    """What a customer contact reads of a public incident (incidents.presentation): in the
+    reader's language, redacted, their visible services only, no internal incidents."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=PublicStatus.choices, read_only=True)
+    status_label = serializers.CharField(read_only=True)
+    services = serializers.ListField(child=serializers.CharField(), read_only=True)
+    workaround = serializers.CharField(read_only=True)
+    started_at = serializers.DateTimeField(read_only=True)
+    published_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    next_update_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updates = CustomerPublicUpdateSerializer(many=True, read_only=True)
+
+    def to_representation(self, face) -> dict:
+        view = public_incident_view(
+            face,
+            language=reader_language(),
+            customer_id=self.context["request"].user.customer_id,
+            redact=self.context.get("redact"),
+        )
+        zone = timezone.get_current_timezone()
+
+        def when(value):
+            return iso_datetime(value, zone) if value else None
+
+        return {
+            **{key: view[key] for key in ("id", "title", "body", "status", "status_label")},
+            "services": view["services"],
+            "workaround": view["workaround"],
+            **{
+                key: when(view[key])
+                for key in ("started_at", "published_at", "resolved_at", "next_update_at")
+            },
+            "updates": [
+                {
+                    "status": u["status"],
+                    "status_label": u["status_label"],
+                    "body": u["body"],
+                    "created_at": when(u["created_at"]),
+                }
+                for u in view["updates"]
+            ],
+        }
+
+
+OPEN_PUBLIC_STATUSES = [(v, label) for v, label in PublicStatus.choices if v != "resolved"]
+
+
+class PublicIncidentCreateSerializer(serializers.Serializer):
+    """Publish: empty texts take the services' standard texts (Service.public_text)."""
+
+    title = Text(max_length=300, required=False)
+    title_en = Text(max_length=300, required=False)
+    body = Text(max_length=10000, required=False)
+    body_en = Text(max_length=10000, required=False)
+    status = serializers.ChoiceField(choices=OPEN_PUBLIC_STATUSES, default="investigating")
+    services = serializers.ListField(child=_Slugs(Service), required=False)
+    groups = serializers.ListField(
+        child=_Slugs(ServiceGroup), required=False, help_text="component groups: all their services"
+    )
+    incidents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        max_length=5000,
+        required=False,
+        default=list,
+    )
+
+    def validate(self, data):
+        if not (data.get("incidents") or data.get("services") or data.get("groups")):
+            raise serializers.ValidationError("Name the incidents, services or groups it covers.")
+        return data
+
+
+class PublicIncidentLinkSerializer(serializers.Serializer):
+    incidents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        min_length=1,
+        max_length=5000,
+        help_text="more incidents this public incident covers",
+    )
+
+
+class PublicUpdateCreateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PublicStatus.choices, required=False)
+    body = Text(max_length=10000, required=False)
+    body_en = Text(max_length=10000, required=False)
+
+    def validate(self, data):
+        if data.get("status") != "resolved" and not data.get("body"):
+            raise serializers.ValidationError({"body": ["An update needs a text."]})
+        return data

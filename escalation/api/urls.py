@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import ingest, views
+from . import ingest, public, views
 from .oncall import OnCallView
 
 urlpatterns = [
@@ -23,6 +23,17 @@ urlpatterns = [
         "customers/<int:pk>/exposure/",
         views.CustomerExposureView.as_view(),
         name="api_customer_exposure",
+    ),
+    path("public-incidents/", public.PublicIncidentListView.as_view(), name="api_public_incidents"),
+    path(
+        "public-incidents/<int:pk>/",
+        public.PublicIncidentDetailView.as_view(),
+        name="api_public_incident",
+    ),
+    path(
+        "public-incidents/<int:pk>/updates/",
+        public.PublicIncidentUpdatesView.as_view(),
+        name="api_public_incident_updates",
     ),
     path("services/", views.ServiceListView.as_view(), name="api_services"),
     path("customers/", views.CustomerListView.as_view(), name="api_customers"),

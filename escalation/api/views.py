@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.models import EventKind, Service
+from incidents.presentation import faces_prefetch, incident_for_customer, redactor_for
 from incidents.selectors import (
     attach_slugs,
     customers_for,
@@ -140,6 +141,26 @@ def _serializer_for(request):
     )
 
 
+def _readable(request, *, prefetch: bool = True):
+    """The incidents the caller may read (responders: those they are pulled into); a customer
+    contact only those with a public face (read through it: CustomerIncidentSerializer)."""
+    incidents = incidents_readable_by(request.user, prefetch=prefetch)
+    if role_of(request.user) == "customer":
+        incidents = (
+            incidents.filter(public_incidents__isnull=False)
+            .distinct()
+            .prefetch_related(faces_prefetch(), "services__customers")
+        )
+    return incidents
+
+
+def _customer_context(request) -> dict:
+    """One redaction for a whole page (incidents.presentation)."""
+    if role_of(request.user) != "customer":
+        return {"request": request}
+    return {"request": request, "redact": redactor_for(request.user.customer_id)}
+
+
 @extend_schema(tags=["incidents"])
 class IncidentListView(Idempotent, generics.ListAPIView):
     pagination_class = IncidentPagination
@@ -147,16 +168,27 @@ class IncidentListView(Idempotent, generics.ListAPIView):
     def get_serializer_class(self):
         return _serializer_for(self.request)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_customer_context(self.request)}
+
     def paginate_queryset(self, queryset):
         """A page of rows, not model instances (building 50 instances cost more than the query):
-        the columns the serializers read, and the slugs (attach_slugs)."""
+        the columns the serializers read, and the slugs (attach_slugs). Customers: instances,
+        read through their public faces."""
+        if role_of(self.request.user) == "customer":
+            return super().paginate_queryset(queryset)
         page = super().paginate_queryset(queryset.values(*s.IncidentSerializer.COLUMNS))
         return attach_slugs(page) if page is not None else None
 
     def get_queryset(self):
         user = self.request.user
-        incidents = incidents_readable_by(user, prefetch=False)
+        incidents = _readable(self.request, prefetch=False)
         params = self.request.query_params
+        if role_of(self.request.user) == "customer" and ({"state", "priority"} & set(params)):
+            # Internal states and priorities are the team's: not even as a filter.
+            raise exceptions.ValidationError(
+                {"state": ["Customers filter by nothing but service and updated_since."]}
+            )
         if params.get("state"):
             incidents = incidents.filter(state__in=params["state"].split(","))
         if "priority" in params:
@@ -237,12 +269,16 @@ class IncidentListView(Idempotent, generics.ListAPIView):
 @extend_schema(tags=["incidents"])
 class IncidentDetailView(APIView):
     def _get(self, request, pk):
-        return get_object_or_404(incidents_readable_by(request.user), pk=pk)
+        return get_object_or_404(_readable(request), pk=pk)
 
-    @extend_schema(responses={200: s.IncidentSerializer, **ERRORS})
+    @extend_schema(
+        responses={200: s.IncidentSerializer, **ERRORS},
+        description="Customer tokens read the incident's public face (CustomerIncident).",
+    )
     def get(self, request, pk: int):
         incident = self._get(request, pk)
-        return Response(_serializer_for(request)(incident, context={"request": request}).data)
+        serializer = _serializer_for(request)(incident, context=_customer_context(request))
+        return Response(serializer.data)
 
     @extend_schema(
         request=s.IncidentPatchSerializer, responses={200: s.IncidentSerializer, **ERRORS}
@@ -330,10 +366,34 @@ class TimelineView(APIView):
 class UpdatesView(Idempotent, APIView):
     @extend_schema(responses={200: s.UpdateSerializer(many=True), **ERRORS})
     def get(self, request, pk: int):
-        incident = get_object_or_404(incidents_readable_by(request.user), pk=pk)
+        incident = get_object_or_404(_readable(request), pk=pk)
+        if role_of(request.user) == "customer":  # the public updates of its public face
+            view = incident_for_customer(
+                incident,
+                language=s.reader_language(),
+                customer_id=request.user.customer_id,
+                redact=redactor_for(request.user.customer_id),
+            )
+            return Response(
+                [
+                    {
+                        "id": u["id"],
+                        "audience": "customer",
+                        "body": u["body"],
+                        "author": None,
+                        "created_at": u["created_at"],
+                    }
+                    for u in view["updates"]
+                ]
+            )
         return Response(s.UpdateSerializer(updates_for(request.user, incident), many=True).data)
 
-    @extend_schema(request=s.UpdateCreateSerializer, responses={201: s.UpdateSerializer, **ERRORS})
+    @extend_schema(
+        request=s.UpdateCreateSerializer,
+        responses={201: s.UpdateSerializer, **TRANSITION_ERRORS},
+        description="Audience `customer`: through the incident's public face (409 "
+        "`no_public_face` while it has none).",
+    )
     def post(self, request, pk: int):
         return self.idempotent(request, lambda: self._post(request, pk))
 

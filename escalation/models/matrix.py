@@ -47,6 +47,15 @@ class CommunicationRule(models.Model):
         _("update every (minutes)"), default=0, help_text=_("0 = no scheduled updates.")
     )
     template = models.CharField(_("template"), max_length=100, default="incident_escalated")
+    auto_publish = models.BooleanField(
+        _("publish for customers automatically"),
+        default=False,
+        help_text=_(
+            "For customer rows: when an incident matching this row is escalated and has no public "
+            "face yet, publish one with the services' standard customer text. Without it, "
+            "customers hear nothing until a person publishes."
+        ),
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -13,13 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Audience as UpdateAudience
-from incidents.models import Incident, Update, User
+from incidents.models import Incident, PublicIncidentUpdate, Update, User
 from incidents.services import incident_lock, timeline_record, update_post
 from notifications.services import (
     notification_enqueue,
-    subscribers_for,
-    subscription_links,
-    subscription_signing_secrets,
 )
 
 from .. import roles, selectors
@@ -94,8 +91,12 @@ def _send(
     only: set[int] | None = None,
     **extra,
 ) -> list[dict]:
-    """One message per recipient and channel of the row (only the people in `only`, if given);
-    returns who was informed how."""
+    """One message per recipient and channel of the row; returns who was informed how.
+    Customers and subscribers hear only through the incident's public face (_send_to_customers)."""
+    if rule.audience == Audience.CUSTOMERS:
+        return _send_to_customers(
+            incident=incident, at=at, key=key, template=template, next_update_at=next_update_at
+        )
     sent = []
     for person in recipients_for(rule, incident, at):
         if only is not None and person.pk not in only:
@@ -123,51 +124,35 @@ def _send(
                 **selectors.signing_secrets_for(person, channel, address),
             )
             sent.append({"to": person.username, "channel": channel})
-    if rule.audience == Audience.CUSTOMERS and not rule.customer_id:
-        sent += _send_to_subscribers(
-            incident=incident,
-            rule=rule,
-            key=key,
-            template=template,
-            next_update_at=next_update_at,
-            **extra,
-        )
     return sent
 
 
-def _send_to_subscribers(
-    *,
-    incident: Incident,
-    rule: CommunicationRule,
-    key: str,
-    template: str,
-    next_update_at: datetime | None,
-    **extra,
+def _send_to_customers(
+    *, incident: Incident, at: datetime, key: str, template: str, next_update_at: datetime | None
 ) -> list[dict]:
-    """Self-service subscribers of an affected service or customer get what customers get."""
-    sent = []
-    for subscription in subscribers_for(selectors.subscription_scopes_for(incident)):
-        context = selectors.message_context(
-            incident,
-            None,
-            audience="customer",
-            language=subscription.language,
-            next_update_at=next_update_at.isoformat() if next_update_at else None,
-            **extra,
+    """Customer contacts and subscribers hear of an incident only through its public face
+    (services.public): nothing while it has none. A digest due at the same minute for several
+    incidents of one public face is sent once."""
+    from .public import digest_sent, inform_customers, public_face_of
+
+    face = public_face_of(incident)
+    if face is None:
+        return []
+    if template.startswith("digest"):
+        key = f"digest{at:%Y%m%d%H%M}"
+        if digest_sent(face, key):
+            return []
+        return inform_customers(
+            face, key=key, template="digest_customer", next_update_at=next_update_at
         )
-        context["unsubscribe_url"] = subscription_links(subscription)["unsubscribe_url"]
-        notification_enqueue(
-            dedup_key=f"comm:{incident.pk}:{key}:{rule.pk}:sub{subscription.pk}",
-            channel=subscription.channel,
-            address=subscription.address,
-            template=template,
-            language=subscription.language,
-            context=context,
-            subject=f"incident:{incident.pk}",
-            **subscription_signing_secrets(subscription),
-        )
-        sent.append({"to": f"subscriber {subscription.pk}", "channel": subscription.channel})
-    return sent
+    # Escalating an incident of a published disruption: only who has not heard of it yet.
+    return inform_customers(
+        face,
+        key=f"i{incident.pk}:{key}",
+        template="customer_update",
+        next_update_at=next_update_at,
+        only_new=True,
+    )
 
 
 def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> list[dict]:
@@ -175,6 +160,21 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
     decisions = []
     for rule in selectors.communication_rules_for(incident):
         due = at + timedelta(minutes=rule.cadence_minutes) if rule.cadence_minutes else None
+        decision = {
+            "rule": rule.pk,
+            "audience": rule.audience,
+            "cadence_minutes": rule.cadence_minutes,
+            "occasion": occasion,
+        }
+        if rule.audience == Audience.CUSTOMERS and _auto_publish(incident, rule):
+            # Publishing informed the customers and started their update clocks.
+            decision.update(informed=[], auto_published=True)
+            timeline_record(
+                incident=incident, kind=EV_MATRIX, actor=None, label="system (matrix)",
+                data=decision,
+            )  # fmt: skip
+            decisions.append(decision)
+            continue
         sent = _send(
             incident=incident,
             rule=rule,
@@ -184,13 +184,9 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
             next_update_at=due,
             event="escalated",
         )
-        decision = {
-            "rule": rule.pk,
-            "audience": rule.audience,
-            "informed": sent,
-            "cadence_minutes": rule.cadence_minutes,
-            "occasion": occasion,
-        }
+        decision["informed"] = sent
+        if rule.audience == Audience.CUSTOMERS and not sent:
+            decision["withheld"] = "no public face"
         if due:
             _schedule(incident=incident, rule=rule, due_at=due, seq=0, occasion=occasion)
             decision["next_update_due"] = due.isoformat()
@@ -199,6 +195,20 @@ def communication_apply(*, incident: Incident, at: datetime, occasion: str) -> l
         )
         decisions.append(decision)
     return decisions
+
+
+def _auto_publish(incident: Incident, rule: CommunicationRule) -> bool:
+    """An auto-publish row of the matrix publishes an incident without a public face with the
+    standard texts of its services; returns whether it did."""
+    from .public import public_face_of, public_incident_publish
+
+    if not rule.auto_publish or public_face_of(incident) is not None:
+        return False
+    public_incident_publish(actor=None, incidents=[incident], rule=str(rule))
+    incident.refresh_from_db(
+        fields=["timeline_length", "timeline_head", "next_customer_update_at"]
+    )  # it appended
+    return True
 
 
 def _schedule(
@@ -248,7 +258,12 @@ def customer_promise_refresh(*, incident: Incident) -> None:
         Incident.objects.filter(pk=incident.pk).update(next_customer_update_at=due)
 
 
-def _fresh_update(incident: Incident, audience: str, since: datetime) -> Update | None:
+def _fresh_update(incident: Incident, audience: str, since: datetime):
+    """A written update for the audience since `since` (for customers: a public update)."""
+    if audience == UpdateAudience.CUSTOMER:
+        return PublicIncidentUpdate.objects.filter(
+            public_incident__incidents=incident, created_at__gt=since
+        ).first()
     return (
         incident.updates.filter(audience=audience, created_at__gt=since)
         .order_by("-created_at")
@@ -373,8 +388,16 @@ def update_due_fire(*, incident: Incident, clock: Clock, at: datetime) -> None:
 @transaction.atomic
 def update_publish(*, incident: Incident, actor: User | None, audience: str, body: str) -> Update:
     """Write an update and send it to that audience as the matrix says; it resets the deadline,
-    and the message promises when the next update comes."""
+    and the message promises when the next update comes. A customer update goes out through the
+    incident's public face (NoPublicFace while it has none)."""
     locked = incident_lock(incident)
+    if audience == UpdateAudience.CUSTOMER:
+        from .public import public_face_required, public_incident_update_post
+
+        face = public_face_required(locked)
+        update = update_post(incident=locked, actor=actor, audience=audience, body=body)
+        public_incident_update_post(public_incident=face, actor=actor, body=update.body)
+        return update
     update = update_post(incident=locked, actor=actor, audience=audience, body=body)
     locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # update_post appended
     from .webhooks import incident_event_emit

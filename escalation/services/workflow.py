@@ -39,7 +39,7 @@ from incidents.services import (
 from .. import selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
-from . import clocks, engine, matrix, sla
+from . import clocks, engine, matrix, public, sla
 from .webhooks import incident_event_emit
 
 logger = logging.getLogger(__name__)
@@ -337,9 +337,11 @@ def incident_acknowledge(
 
 @transaction.atomic
 def incident_provide_workaround(
-    *, incident: Incident, actor: User | None, workaround: str
+    *, incident: Incident, actor: User | None, workaround: str, customer_text: str = ""
 ) -> Incident:
-    """The disrupted business process can run again: record how (business continuity)."""
+    """The disrupted business process can run again: record how (business continuity). With a
+    public face, customers get it as a public update (`customer_text`, else a standard text;
+    the internal workaround text is for the team)."""
     workaround = (workaround or "").strip()
     if not workaround:
         raise InvalidInput(_("Describe the workaround."), field="workaround")
@@ -354,6 +356,8 @@ def incident_provide_workaround(
         data={"workaround": workaround},
     )
     matrix.lifecycle_inform(incident=locked, event="workaround", at=timezone.now())
+    public.workaround_publish(incident=locked, actor=actor, customer_text=customer_text or "")
+    locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # it may have appended
     sla.sla_sync(incident=locked)
     return locked
 
@@ -381,6 +385,8 @@ def incident_resolve(*, incident: Incident, actor: User | None, resolution: str)
     matrix.lifecycle_inform(
         incident=locked, event="resolved", at=timezone.now(), resolution=resolution
     )
+    public.public_faces_resolve_if_done(incident=locked, actor=actor)
+    locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # it may have appended
     sla.sla_sync(incident=locked)
     return locked
 
@@ -429,7 +435,7 @@ ACTION_SERVICES = {
     "classify": (incident_classify, ("impact", "urgency")),
     "escalate": (incident_escalate, ("reason",)),
     "acknowledge": (incident_acknowledge, ()),
-    "provide_workaround": (incident_provide_workaround, ("workaround",)),
+    "provide_workaround": (incident_provide_workaround, ("workaround", "customer_text")),
     "resolve": (incident_resolve, ("resolution",)),
     "close": (incident_close, ("review",)),
     "reopen": (incident_reopen, ("reason",)),

@@ -38,7 +38,8 @@ def _zone(customer: Customer):
 
 def notice_context(incident: Incident, *, customer: Customer, contact: User) -> dict:
     """Everything a notice shows. `incident` comes from portal_incident_for (own_services,
-    service_status, customer_title: never a title naming another organisation)."""
+    service_status, and `public`: its public face as incidents.presentation renders it for this
+    organisation, never the internal title, workaround text or updates)."""
     is_open = incident.is_open
     return {
         "title": incident.customer_title,
@@ -48,8 +49,8 @@ def notice_context(incident: Incident, *, customer: Customer, contact: User) -> 
         "impact": incident.service_status,
         "started_at": incident.detected_at,
         "resolved_at": None if is_open else incident.resolved_at,
-        "workaround": incident.workaround.strip() if is_open else "",
-        "next_update_at": incident.next_customer_update_at if is_open else None,
+        "workaround": incident.public["workaround"] if is_open else "",
+        "next_update_at": incident.public["next_update_at"] if is_open else None,
         "status_url": f"{settings.BASE_URL}/status/",
         "portal_url": f"{settings.BASE_URL}{reverse('portal:incident', args=[incident.pk])}",
         "organisation": customer.name,

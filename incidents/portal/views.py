@@ -28,14 +28,12 @@ from incidents.selectors import (
     portal_overview_for,
     portal_scopes_for,
     role_of,
-    updates_for,
 )
 from notifications.models import Subscription
 from notifications.services import SubscriptionThrottled, subscription_request_for_contact
 from notifications.services import subscription_deactivate as deactivate
 from notifications.views import THROTTLED, client_address
 
-from ..glossary import public_status_label
 from . import notice
 from .forms import PortalSubscribeForm
 
@@ -93,7 +91,8 @@ def customer_contact_required(view):
 
 
 def _label(incident: Incident) -> Incident:
-    incident.state_label = public_status_label(incident.state)
+    """The public status (the glossary's word) and the public title: incidents.presentation."""
+    incident.state_label = incident.public["status_label"]
     incident.heading = incident.customer_title or _("Incident %(number)s") % {"number": incident.pk}
     return incident
 
@@ -139,7 +138,7 @@ def incident_detail(request, pk: int):
         "customer": customer,
         "incident": incident,
         "status_label": ServiceStatus(incident.service_status).label,
-        "updates": updates_for(request.user, incident),
+        "updates": incident.public["updates"],
         "notices": notices,
     }
     return render(request, "portal/incident.html", context)

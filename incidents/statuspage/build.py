@@ -3,15 +3,15 @@
 What counts for the public page
 - A service appears when it is not private (`Service.is_private`); a private one never influences
   anything here: not a status, not an incident, not an uptime figure.
-- An incident counts when it is classified (it has a priority: "describe first", so a merely
-  detected incident is not announced) and touches at least one non-private service. Only its
-  non-private services are named. Its internal title and description are never read: the public
-  name is made from its impact and the services' names; its text is the customer-facing updates
-  (audience "customer") plus automatic entries for the public milestones (investigating, workaround
-  in place, resolved, reopened), taken from the timeline.
-- Names of customer organisations are redacted from the published update texts ("[…]"); see
-  `Redactor`. Service descriptions are not published (they are written for the team and may name
-  customers).
+- An internal incident counts for the components' status and uptime when it is classified (it
+  has a priority: "describe first") and touches at least one non-private service. It never becomes
+  an entry of its own: the page's incidents (page, history, feeds, incidents JSON) are the public
+  incidents (incidents.models.PublicIncident), published by a person or an auto-publish rule, with
+  their public title, public status and public updates, and only their non-private services. An
+  alert storm of a thousand incidents moves a component's status and adds no entry.
+- Names of customer organisations are redacted from the published titles and texts ("[…]"; the
+  one rule of incidents.presentation). Service descriptions are not published (they are written
+  for the team and may name customers).
 
 Status
 - The effect of an open incident comes from its priority: P1 major outage, P2 partial outage,
@@ -22,9 +22,9 @@ Status
   `status_override` replaces the derived status (e.g. under maintenance).
 - A group's status is the worst of its services; the overall status is the worst of all services,
   as Statuspage's indicator: none, maintenance, minor (degraded), major (partial), critical (major).
-- Statuspage's incident status: investigating while open, identified once a workaround is in
-  place, resolved when resolved or closed. Its impact comes from the priority: critical (P1),
-  major (P2), minor (P3-P5).
+- A public incident's status is the public status a person chose (investigating, identified,
+  monitoring, resolved: Statuspage's words); its effect is the worst of its open incidents'; its
+  impact comes from their highest priority: critical (P1), major (P2), minor (P3-P5).
 
 Uptime
 - Per service and calendar day (in settings.TIME_ZONE) over the last 90 days, and per month for
@@ -37,10 +37,9 @@ Uptime
   keeps lowering its effect.
 
 Queries: services (with groups), incidents in the window, their public services, customer names,
-the customer updates and the milestones of the incidents shown: six, whatever the data size.
+and the public incidents with their services, incidents and updates: eight, whatever the size.
 """
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -53,16 +52,16 @@ from django.utils.crypto import salted_hmac
 
 from ..models import (
     OPEN_STATES,
-    Audience,
     Customer,
-    EventKind,
     Incident,
-    IncidentEvent,
+    PublicIncidentUpdate,
+    PublicStatus,
     Service,
     ServiceStatus,
     State,
-    Update,
 )
+from ..models import PublicIncident as PublicIncidentRecord
+from ..presentation import Redactor, customer_names  # noqa: F401 (the one rule)
 
 WINDOW_DAYS = 90
 MONTHS = 3
@@ -88,14 +87,6 @@ INDICATOR = {
     MAJOR: "critical",
 }
 
-# Milestones of the timeline that become automatic public updates: (kind, Statuspage status).
-MILESTONES = {
-    EventKind.CLASSIFIED: ("investigating", "investigating"),
-    EventKind.WORKAROUND: ("workaround", "identified"),
-    EventKind.RESOLVED: ("resolved", "resolved"),
-    EventKind.REOPENED: ("reopened", "investigating"),
-}
-
 
 def worst(statuses) -> str:
     return max(statuses, key=SEVERITY.__getitem__, default=OPERATIONAL)
@@ -112,53 +103,6 @@ def public_id(kind: str, key) -> str:
         number, rest = divmod(number, 36)
         out = alphabet[rest] + out
     return out.rjust(12, "0")[-12:]
-
-
-LEGAL_FORMS = re.compile(
-    r"[\s,]+(?:gmbh(?:\s*&\s*co\.?\s*kg)?|ag|se|kg|ohg|ug|e\.?\s?v\.?|ltd\.?|inc\.?|llc|plc|"
-    r"s\.?a\.?|b\.?v\.?|n\.?v\.?)$",
-    re.I,
-)
-
-
-def customer_names(customers, *, keep: str = "") -> re.Pattern | None:
-    """The one rule for recognising customer organisations in a text (the public status page
-    redacts them, the portal keeps other organisations' names from a contact): case-insensitively
-    and as whole words, each customer's full name, the name without its legal form ("Meridian
-    Assurance") and its slug, whatever their length; the slug's words ("meridian assurance");
-    and the name's first word when it has four letters or more ("Meridian"), unless it is a word
-    of `keep` (an organisation's own name: its contact's "Meridian ..." is about themselves). A
-    heuristic: it errs on the side of a word too many, and cannot know nicknames. None when
-    there is nothing to recognise."""
-    kept = set(keep.casefold().split())
-    words = set()
-    for name, slug in customers:
-        name, slug = (name or "").strip(), (slug or "").strip()
-        short = LEGAL_FORMS.sub("", name).strip()
-        first = short.split()[0] if short.split() else ""
-        words.update({name, short, slug})
-        if len(slug) >= 3:
-            words.add(slug.replace("-", " "))
-        if len(first) >= 4 and first.casefold() not in kept:
-            words.add(first)
-    words = sorted((w for w in words if w), key=len, reverse=True)
-    if not words:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
-
-
-class Redactor:
-    """Keeps the names of customer organisations (`customer_names`) out of published text: the
-    customer-facing updates are written for the affected customers, the public page is for
-    everybody."""
-
-    MARK = "[…]"
-
-    def __init__(self, customers):
-        self.pattern = customer_names(customers)
-
-    def __call__(self, text: str) -> str:
-        return self.pattern.sub(self.MARK, text) if self.pattern and text else text
 
 
 @dataclass
@@ -206,16 +150,20 @@ class Group:
 @dataclass
 class PublicUpdate:
     id: str
-    kind: str  # "customer" (a written update) or a milestone: investigating, workaround, ...
-    status: str  # Statuspage's incident status at that time
-    body: str  # the customer text (redacted); empty for milestones (render writes them)
+    kind: str  # the PublicIncidentUpdate's kind: published, update, workaround, resolved
+    status: str  # the public status from then on (Statuspage's incident statuses)
+    bodies: dict[str, str]  # the text per language ("de", "en"), redacted
     created_at: datetime
 
 
 @dataclass
 class PublicIncident:
+    """One public incident as the page shows it (built from incidents.models.PublicIncident,
+    never from an internal incident: an alert storm adds no entry here)."""
+
     id: str
-    status: str  # investigating, identified, resolved
+    titles: dict[str, str]  # the public title per language, redacted
+    status: str  # investigating, identified, monitoring, resolved (PublicStatus)
     effect: str  # its current effect on its services (a ServiceStatus value)
     impact_status: str  # its effect by priority alone (names and Statuspage's impact)
     components: list[Component]
@@ -225,6 +173,7 @@ class PublicIncident:
     resolved_at: datetime | None
     next_update_at: datetime | None
     updates: list[PublicUpdate]  # newest first
+    monitoring_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -460,45 +409,8 @@ def build(*, now: datetime | None = None) -> StatusPage:
         else:
             ungrouped.append(component)
 
-    # The incidents shown: every open one, and the latest resolved ones.
-    open_ids = [pk for pk, row in rows.items() if row["state"] in OPEN_STATES]
-    resolved = sorted(
-        (row for row in rows.values() if row["state"] not in OPEN_STATES and row["resolved_at"]),
-        key=lambda row: row["resolved_at"],
-        reverse=True,
-    )[:HISTORY_LIMIT]
-    shown = open_ids + [row["id"] for row in resolved]
-    # 5. Customer-facing updates and 6. the public milestones of the incidents shown.
-    written: dict[int, list[PublicUpdate]] = {pk: [] for pk in shown}
-    for pk, incident_id, body, created_at in Update.objects.filter(
-        incident_id__in=shown, audience=Audience.CUSTOMER
-    ).values_list("id", "incident_id", "body", "created_at"):
-        written[incident_id].append(
-            PublicUpdate(
-                id=public_id("update", pk),
-                kind="customer",
-                status="",
-                body=redact(body),
-                created_at=created_at,
-            )
-        )
-    milestones: dict[int, list[tuple[str, datetime]]] = {pk: [] for pk in shown}
-    for incident_id, kind, created_at in (
-        IncidentEvent.objects.filter(incident_id__in=shown, kind__in=list(MILESTONES))
-        .order_by("incident_id", "seq")
-        .values_list("incident_id", "kind", "created_at")
-    ):
-        milestones[incident_id].append((kind, created_at))
-
-    def public(pk: int) -> PublicIncident:
-        row = rows[pk]
-        return _incident(row, components, services_of[pk], written[pk], milestones[pk])
-
-    open_incidents = sorted(
-        (public(pk) for pk in open_ids),
-        key=lambda i: (-SEVERITY[i.effect], -i.started_at.timestamp()),
-    )
-    history = [public(row["id"]) for row in resolved]
+    # 5.-7. The entries: public incidents only (open, and resolved in the window).
+    open_incidents, history = _public_incidents(components, redact, window_start)
     return StatusPage(
         now=now,
         page_id=public_id("page", 1),
@@ -530,59 +442,89 @@ def _current_effect(row: dict) -> str:
     return effect_of(row["state"], row["priority"])
 
 
-def _incident(
-    row: dict,
-    components: dict[int, Component],
-    service_ids: list[int],
-    written: list[PublicUpdate],
-    milestones: list[tuple[str, datetime]],
-) -> PublicIncident:
-    pk = row["id"]
-    is_open = row["state"] in OPEN_STATES
-    updates: list[PublicUpdate] = []
-    classified = [at for kind, at in milestones if kind == EventKind.CLASSIFIED]
-    seen_classified = False
-    for n, (kind, at) in enumerate(milestones):
-        if kind == EventKind.CLASSIFIED:
-            if seen_classified:
-                continue
-            seen_classified = True
-        name, status = MILESTONES[kind]
-        updates.append(
+def _public_incidents(
+    components: dict[int, Component], redact: Redactor, since: datetime
+) -> tuple[list[PublicIncident], list[PublicIncident]]:
+    """The page's entries: every open public incident, and the latest resolved in the window,
+    with their public services, public updates and the state of the incidents they cover (for
+    their effect and the promised next update). Four queries."""
+    faces = {
+        face.pk: face
+        for face in PublicIncidentRecord.objects.filter(
+            Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
+        ).order_by()
+    }
+    service_ids: dict[int, list[int]] = {pk: [] for pk in faces}
+    for face_id, service_id in PublicIncidentRecord.services.through.objects.filter(
+        publicincident_id__in=list(faces)
+    ).values_list("publicincident_id", "service_id"):
+        if service_id in components:
+            service_ids[face_id].append(service_id)
+    faces = {pk: face for pk, face in faces.items() if service_ids[pk]}  # public services only
+    covered: dict[int, list[dict]] = {pk: [] for pk in faces}
+    for row in PublicIncidentRecord.incidents.through.objects.filter(
+        publicincident_id__in=list(faces)
+    ).values(
+        "publicincident_id",
+        "incident__state",
+        "incident__priority",
+        "incident__detected_at",
+        "incident__next_customer_update_at",
+    ):
+        covered[row["publicincident_id"]].append(row)
+    updates: dict[int, list[PublicUpdate]] = {pk: [] for pk in faces}
+    for update in PublicIncidentUpdate.objects.filter(public_incident_id__in=list(faces)).order_by(
+        "-created_at", "-pk"
+    ):
+        updates[update.public_incident_id].append(
             PublicUpdate(
-                id=public_id(f"milestone-{name}", f"{pk}-{n}"),
-                kind=name,
-                status=status,
-                body="",
-                created_at=at,
+                id=public_id("public-update", update.pk),
+                kind=update.kind,
+                status=update.status,
+                bodies={lang: redact(update.body_in(lang)) for lang in ("de", "en")},
+                created_at=update.created_at,
             )
         )
-    # A written update carries the incident's status at the time it was written.
-    timeline = sorted(updates + written, key=lambda u: (u.created_at, u.kind == "customer"))
-    status = "investigating"
-    for update in timeline:
-        if update.kind == "customer":
-            update.status = status
-        else:
-            status = update.status
-    created_at = classified[0] if classified else row["detected_at"]
-    if is_open:
-        status = "identified" if row["state"] == State.WORKAROUND else "investigating"
+    shown = [
+        _entry(face, components, service_ids[pk], covered[pk], updates[pk], redact)
+        for pk, face in faces.items()
+    ]
+    open_ones = sorted(
+        (i for i in shown if i.is_open),
+        key=lambda i: (-SEVERITY[i.effect], -i.created_at.timestamp()),
+    )
+    resolved = sorted(
+        (i for i in shown if not i.is_open), key=lambda i: i.resolved_at, reverse=True
+    )[:HISTORY_LIMIT]
+    return open_ones, resolved
+
+
+def _entry(face, components, service_ids, covered, updates, redact) -> PublicIncident:
+    is_open = face.status != PublicStatus.RESOLVED
+    open_rows = [r for r in covered if r["incident__state"] in OPEN_STATES]
+    priorities = [r["incident__priority"] for r in covered if r["incident__priority"]]
+    impact_status = PRIORITY_EFFECT.get(min(priorities, default=None), DEGRADED)
+    if not is_open:
+        effect = OPERATIONAL
+    elif open_rows:
+        effect = worst(effect_of(r["incident__state"], r["incident__priority"]) for r in open_rows)
+        effect = DEGRADED if effect == OPERATIONAL else effect
     else:
-        status = "resolved"
+        effect = DEGRADED
+    promises = [r["incident__next_customer_update_at"] for r in open_rows]
+    monitoring = [u.created_at for u in updates if u.status == PublicStatus.MONITORING]
     return PublicIncident(
-        id=public_id("incident", pk),
-        status=status,
-        effect=_current_effect(row) if is_open else OPERATIONAL,
-        impact_status=PRIORITY_EFFECT.get(row["priority"], DEGRADED),
-        components=sorted(
-            (components[s] for s in service_ids if s in components),
-            key=lambda c: (c.position, c.name),
-        ),
-        started_at=row["detected_at"],
-        created_at=created_at,
-        updated_at=max([u.created_at for u in timeline] + [created_at]),
-        resolved_at=None if is_open else row["resolved_at"],
-        next_update_at=row["next_customer_update_at"] if is_open else None,
-        updates=list(reversed(timeline)),
+        id=public_id("public", face.pk),
+        titles={lang: redact(face.title_in(lang)) for lang in ("de", "en")},
+        status=face.status,
+        effect=effect,
+        impact_status=impact_status,
+        components=sorted((components[s] for s in service_ids), key=lambda c: (c.position, c.name)),
+        started_at=min((r["incident__detected_at"] for r in covered), default=face.published_at),
+        created_at=face.published_at,
+        updated_at=max([u.created_at for u in updates] + [face.published_at]),
+        resolved_at=None if is_open else face.resolved_at,
+        next_update_at=min((p for p in promises if p), default=None) if is_open else None,
+        updates=updates,
+        monitoring_at=min(monitoring, default=None),
     )

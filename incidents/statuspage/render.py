@@ -112,17 +112,8 @@ INDICATOR_DESCRIPTIONS = {
     "major": "Partial System Outage",
     "critical": "Major Service Outage",
 }
-# The public statuses' words come from the one glossary (incidents/glossary.py).
+# The public statuses' words come from the one glossary (incidents/glossary.py, on PublicStatus).
 INCIDENT_STATUS_LABELS = PUBLIC_STATUS_LABELS
-# The text of the automatic updates at the public milestones of an incident.
-MILESTONE_TEXTS = {
-    "investigating": gettext_lazy(
-        "We are aware of a disruption and are investigating. We will post updates here."
-    ),
-    "workaround": gettext_lazy("A workaround is in place. We are working on a permanent fix."),
-    "resolved": gettext_lazy("This incident has been resolved."),
-    "reopened": gettext_lazy("The problem has occurred again. We are investigating."),
-}
 
 
 def status_dir() -> Path:
@@ -370,16 +361,17 @@ def _stamps(page: StatusPage, old: dict, now: datetime) -> dict:
 # --- HTML and feeds -----------------------------------------------------------------------------
 
 
+def _lang() -> str:
+    return "en" if (translation.get_language() or "").startswith("en") else "de"
+
+
 def incident_name(incident: PublicIncident) -> str:
-    """The public name: impact and services (the internal title may name customers)."""
-    return _("%(impact)s: %(services)s") % {
-        "impact": ServiceStatus(incident.impact_status).label,
-        "services": ", ".join(c.name for c in incident.components),
-    }
+    """The public title, in the language being rendered (the internal title is never read)."""
+    return incident.titles.get(_lang()) or incident.titles["de"]
 
 
 def update_text(update) -> str:
-    return update.body if update.kind == "customer" else str(MILESTONE_TEXTS[update.kind])
+    return update.bodies.get(_lang()) or update.bodies["de"]
 
 
 class When(NamedTuple):
@@ -429,7 +421,7 @@ def _incident_view(incident: PublicIncident, page: StatusPage) -> dict:
                 "at": when(u.created_at),
                 "status_label": INCIDENT_STATUS_LABELS[u.status],
                 "text": update_text(u),
-                "written": u.kind == "customer",
+                "written": True,
             }
             for u in incident.updates
         ],
@@ -644,7 +636,7 @@ def _api(page: StatusPage, stamps: dict) -> dict[str, bytes]:
             "status": i.status,
             "created_at": _iso(i.created_at),
             "updated_at": _iso(i.updated_at),
-            "monitoring_at": None,
+            "monitoring_at": _iso(i.monitoring_at),
             "resolved_at": _iso(i.resolved_at),
             "impact": i.impact,
             "shortlink": f"{settings.BASE_URL}{reverse('statuspage:history')}#incident-{i.id}",

@@ -199,6 +199,15 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
     )
     if p1.state != State.ESCALATED:  # a P1 escalates itself, unless ESCALATION_AUTO_ESCALATE is off
         p1 = incident_escalate(incident=p1, actor=manager, reason="Alle Kunden betroffen")
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(  # customers (portal, status page) read its public face
+        actor=manager,
+        incidents=[p1],
+        title="Kundenportal: Anmeldung gestört",
+        title_en="Customer portal: login fails",
+    )
+    p1.refresh_from_db()
     update_publish(
         incident=p1, actor=manager, audience="customer", body="Wir arbeiten an einer Lösung."
     )
@@ -217,11 +226,9 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
         actor=manager, title="E-Mail: low/low", services=[mail], impact="low", urgency="low"
     )
     detected = IncidentFactory(title="Monitoring: Zertifikat läuft ab", services=[mail], actor=None)
-    resolved = drive(
-        IncidentFactory(title="Kundenportal: langsam", services=[portal], actor=manager),
-        State.RESOLVED,
-        actor=manager,
-    )
+    slow = IncidentFactory(title="Kundenportal: langsam", services=[portal], actor=manager)
+    public_incident_publish(actor=manager, incidents=[slow])  # with its all-clear on resolving
+    resolved = drive(slow, State.RESOLVED, actor=manager)
     question_ask(actor=executive, text="Müssen wir die Presse informieren?", incident=p1)
     subscription = Subscription.objects.create(
         channel="email",

@@ -26,6 +26,8 @@ TEXT = {
         "Workaround": "Workaround",
         "Resolved": "Resolved",
         "published": "The update was published.",
+        "publish for customers": "Publish for customers",
+        "published for customers": "Published for customers.",
         "empty": "No open incidents",
     },
     "de": {
@@ -42,6 +44,8 @@ TEXT = {
         "Workaround": "Workaround",
         "Resolved": "Gelöst",
         "published": "Die Statusmeldung wurde veröffentlicht.",
+        "publish for customers": "Für Kunden veröffentlichen",
+        "published for customers": "Für Kunden veröffentlicht.",
         "empty": "Keine offenen Vorfälle",
     },
 }
@@ -129,11 +133,28 @@ def test_new_user_reaches_a_resolved_incident_and_the_board_follows(
     wait_for_text(d, "#state", t["Escalated"])
     board_shows(t["Escalated"])
 
-    d.find_element("css selector", "input[name=audience][value=customer]").click()
-    d.find_element("id", "update-body").send_keys("Wir arbeiten an einer Lösung.")
-    d.find_element("xpath", f"//button[normalize-space()='{t['Preview']}']").click()
+    # Customers hear nothing until a person publishes: the form comes prefilled with the
+    # service's standard texts in both languages.
+    publish = d.find_element("id", "publish-form")
+    assert publish.find_element("id", "id_title").get_attribute("value") == "Störung: Kundenportal"
+    publish.find_element("id", "id_title").clear()
+    publish.find_element("id", "id_title").send_keys("Kundenportal: Anmeldung gestört")
+    d.execute_script("arguments[0].scrollIntoView()", d.find_element("id", "public-face"))
+    suffix = "" if language == "en" else f"-{language}"
+    d.save_screenshot(str(screenshot_dir() / f"console-publish{suffix}.png"))
+    publish.find_element(
+        "xpath", f".//button[normalize-space()='{t['publish for customers']}']"
+    ).click()
+    wait_for_text(d, ".messages", t["published for customers"])
+    assert incident.public_incidents.get().title == "Kundenportal: Anmeldung gestört"
+
+    composer = d.find_element("css selector", "section[aria-labelledby=composer]")
+    composer.find_element("css selector", "input[name=audience][value=customer]").click()
+    composer.find_element("id", "update-body").send_keys("Wir arbeiten an einer Lösung.")
+    composer.find_element("xpath", f".//button[normalize-space()='{t['Preview']}']").click()
     wait_for_text(d, "#preview", "Wir arbeiten an einer Lösung.")
-    d.find_element("xpath", f"//button[normalize-space()='{t['Publish']}']").click()
+    composer = d.find_element("css selector", "section[aria-labelledby=composer]")
+    composer.find_element("xpath", f".//button[normalize-space()='{t['Publish']}']").click()
     wait_for_text(d, ".messages", t["published"])
 
     step = open_step(d, t["Provide workaround"])

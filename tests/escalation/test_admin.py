@@ -188,6 +188,9 @@ def test_publishing_an_update_from_the_admin_sends_it(client, manager, customer_
         audience="customers", channels=["email"], cadence_minutes=60, template="customer_update"
     )
     incident = drive(IncidentFactory(customers=[customer]), State.ESCALATED)
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(actor=manager, incidents=[incident], title="Portal gestört")
     client.force_login(manager)
     url = reverse("admin:incidents_incident_publish_update", args=[incident.pk])
     assert client.post(url, {"audience": "customer", "body": ""}).status_code == 200  # form error

@@ -101,13 +101,22 @@ def test_ingest_token_only_ingests(manager):
 
 
 def test_customer_sees_only_its_organisation(customer_contact, customer, other_customer):
-    mine = IncidentFactory(customers=[customer], title="Unser Portal")
+    from escalation.services.public import public_incident_publish
+
+    mine = IncidentFactory(customers=[customer], title="INTERN Logistik Süd meldet Portal")
+    IncidentFactory(customers=[customer], title="Unveröffentlicht")
     theirs = IncidentFactory(customers=[other_customer], title="Fremdes Portal")
     update_post(incident=mine, actor=None, audience="internal", body="intern: DB failover")
-    update_post(incident=mine, actor=None, audience="customer", body="Wir arbeiten daran")
+    public_incident_publish(
+        actor=None, incidents=[mine], title="Unser Portal", body="Wir arbeiten daran"
+    )
+    public_incident_publish(actor=None, incidents=[theirs], title="Fremd")
     client = api(customer_contact, "read")
     listed = client.get("/api/v1/incidents/").json()["results"]
-    assert [i["title"] for i in listed] == ["Unser Portal"]
+    assert [i["title"] for i in listed] == ["Unser Portal"]  # the public face only
+    assert listed[0]["status"] == "investigating" and "state" not in listed[0]
+    for internal in ("state=detected", "priority=1"):  # not even as a filter
+        error_shape(client.get(f"/api/v1/incidents/?{internal}"), 400)
     assert "dedup_key" not in listed[0] and "description" not in listed[0]
     error_shape(client.get(f"/api/v1/incidents/{theirs.pk}/"), 404)
     error_shape(client.get(f"/api/v1/incidents/{theirs.pk}/updates/"), 404)
@@ -218,6 +227,17 @@ def test_timeline_and_updates(manager, customer, customer_contact):
     client = api(manager)
     timeline = client.get(f"/api/v1/incidents/{incident.pk}/timeline/").json()
     assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1))
+    customer_update = {"audience": "customer", "body": "Update für Kunden"}
+    refused = client.post(
+        f"/api/v1/incidents/{incident.pk}/updates/", customer_update, format="json"
+    )
+    error_shape(refused, 409)
+    assert refused.json()["code"] == "no_public_face"
+    assert "/api/v1/public-incidents/" in refused.json()["detail"]
+    assert not incident.updates.exists()
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(actor=manager, incidents=[incident], title="Portal gestört")
     response = client.post(
         f"/api/v1/incidents/{incident.pk}/updates/",
         {"audience": "customer", "body": "Update für Kunden"},
@@ -467,6 +487,10 @@ def test_a_list_page_says_what_each_incidents_own_page_says(request, who, custom
     Incident.objects.filter(pk=paging.pk).update(
         acknowledged_at=timezone.now(), paging_since=timezone.now(), commander=manager
     )
+    from escalation.services.public import public_incident_publish
+
+    for n, incident in enumerate([*incidents, paging]):  # customers read published ones
+        public_incident_publish(actor=manager, incidents=[incident], title=f"Störung {n}")
     client = api(person, "read")
     listed = client.get("/api/v1/incidents/").json()["results"]
     assert len(listed) == 5
@@ -493,13 +517,18 @@ def test_list_query_count_does_not_grow_with_the_page(
 ):
     person = request.getfixturevalue(who)
     service = ServiceFactory(slug="portal")
+    from escalation.services.public import public_incident_publish
+
     for i in range(30):
-        IncidentFactory(title=f"I{i}", services=[service], customers=[customer])
+        incident = IncidentFactory(title=f"I{i}", services=[service], customers=[customer])
+        public_incident_publish(actor=None, incidents=[incident])
     client = api(person, "read")
-    # token + its user's groups (+ its first use), the page, its slugs, (staff) permissions
-    with django_assert_max_num_queries(7):
+    # token + its user's groups (+ its first use), the page, its slugs, (staff) permissions;
+    # customers: the page and its public faces (their updates, services, incidents), names
+    with django_assert_max_num_queries(7 if who == "manager" else 14):
         page = client.get("/api/v1/incidents/?page_size=30").json()
-    assert len(page["results"]) == 30 and page["results"][0]["services"] == ["portal"]
+    assert len(page["results"]) == 30
+    assert page["results"][0]["services"] == ["portal" if who == "manager" else service.name]
 
 
 def test_alertmanager_with_the_key_as_bearer_token(db):

@@ -135,13 +135,20 @@ def test_update_preview_and_publish(client, manager, customer, customer_contact)
     CommunicationRule.objects.create(
         audience="customers", channels=["email"], cadence_minutes=60, template="customer_update"
     )
-    incident = drive(IncidentFactory(customers=[customer], title="Portal"), State.ESCALATED)
+    incident = drive(IncidentFactory(customers=[customer], title="INTERN Portal"), State.ESCALATED)
     client.force_login(manager)
     url = reverse("console:incident_update", args=[incident.pk])
+    refused = client.post(url, {"audience": "customer", "body": "Wir arbeiten daran"})
+    assert refused.status_code == 409 and "no public face" in refused.content.decode()
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(actor=manager, incidents=[incident], title="Kundenportal gestört")
     preview = client.post(
         url, {"audience": "customer", "body": "Wir arbeiten daran", "preview": "1"}
     ).content.decode()
     assert "Wir arbeiten daran" in preview and "(DE)" in preview and "(EN)" in preview
+    # Customers' preview renders the public face (incidents.presentation), as the mail does.
+    assert "Kundenportal gestört" in preview and "INTERN" not in preview
     assert not incident.updates.exists()  # a preview publishes nothing
     assert (
         client.post(url, {"audience": "customer", "body": "Wir arbeiten daran"}).status_code == 302

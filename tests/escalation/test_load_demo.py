@@ -109,6 +109,20 @@ def test_every_state_is_represented():
     assert Update.objects.filter(audience="executive").exists()
 
 
+def test_the_demo_shows_a_published_and_an_unpublished_disruption():
+    from incidents.models import PublicIncident
+
+    load_demo()
+    published = PublicIncident.objects.exclude(status="resolved")
+    assert published.filter(published_rule="").exists()  # published by a person
+    assert published.exclude(published_rule="").exists()  # by the P1 auto-publish row
+    assert PublicIncident.objects.filter(status="resolved").exists()  # with the all-clear
+    unpublished = Incident.objects.filter(
+        state=State.ESCALATED, public_incidents__isnull=True
+    ).values_list("title", flat=True)
+    assert "SEPA-Lastschriftdatei für den Abrechnungslauf nicht erzeugt" in unpublished
+
+
 def test_every_role_has_a_user():
     load_demo()
 

@@ -11,8 +11,9 @@ from escalation import roles
 from escalation.models import Clock, CommunicationRule, ContactMethod
 from escalation.services import incident_classify, incident_escalate
 from escalation.services.clocks import clocks_tick
+from escalation.services.public import public_incident_publish
 from incidents.models import IncidentEvent
-from incidents.services import incident_update_details, update_post
+from incidents.services import incident_update_details
 from notifications.models import Notification
 from tests.factories import CustomerFactory, IncidentFactory, ServiceFactory, UserFactory, drive
 
@@ -56,28 +57,60 @@ def informed(incident):
     )
 
 
-def test_p1_on_the_portal_informs_executives_and_every_affected_customer(world, manager):
+def customers_informed(face):
+    return sorted(
+        (n.recipient.username, n.channel, n.template)
+        for n in Notification.objects.filter(dedup_key__startswith=f"pub:{face.pk}:")
+    )
+
+
+def test_p1_on_the_portal_informs_executives_and_customers_only_once_published(world, manager):
     with time_machine.travel(T0, tick=False):
         incident = IncidentFactory(services=[world["portal"]])
         incident = incident_classify(
             incident=incident, actor=manager, impact="high", urgency="high"
         )
-    assert informed(incident) == [
-        ("carl.contact", "email", "customer_incident"),
-        ("carl.contact", "webhook", "customer_incident"),
-        ("erika.executive", "email", "incident_escalated"),
-        ("olga.other", "email", "customer_incident"),
-        ("olga.other", "email", "customer_incident_key_account"),
-    ]
+    # Escalated: the team's audiences hear at once; customers hear nothing without a public face.
+    assert informed(incident) == [("erika.executive", "email", "incident_escalated")]
     decisions = IncidentEvent.objects.filter(incident=incident, kind="matrix_decision")
-    assert [d.data["audience"] for d in decisions.order_by("seq")] == [
-        "executives", "customers", "customers",
+    assert [(d.data["audience"], d.data.get("withheld")) for d in decisions.order_by("seq")] == [
+        ("executives", None), ("customers", "no public face"), ("customers", "no public face"),
     ]  # fmt: skip
     due = Clock.objects.filter(incident=incident, kind="update_due").order_by("due_at")
     assert [(c.payload["audience"], c.due_at) for c in due] == [
         ("executives", T0 + timedelta(minutes=30)),
         ("customers", T0 + timedelta(hours=1)),
     ]
+    # A person publishes: every affected customer's contacts hear it, through the row's template.
+    with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
+        face = public_incident_publish(actor=manager, incidents=[incident])
+    assert customers_informed(face) == [
+        ("carl.contact", "email", "customer_incident"),
+        ("carl.contact", "webhook", "customer_incident"),
+        ("olga.other", "email", "customer_incident"),
+    ]
+    # ... and the customer clock starts again from the publication.
+    due = Clock.objects.filter(
+        incident=incident, kind="update_due", status="pending", payload__audience="customers"
+    )
+    assert [c.due_at for c in due] == [T0 + timedelta(minutes=70)]
+
+
+def test_an_auto_publish_row_publishes_with_the_services_standard_text(world, manager):
+    world["portal"].public_text = "Das Portal ist gestört. Wir arbeiten an der Behebung."
+    world["portal"].public_text_en = "The portal is disrupted. We are working on a fix."
+    world["portal"].save()
+    CommunicationRule.objects.filter(priority=1, audience="customers").update(auto_publish=True)
+    incident = IncidentFactory(services=[world["portal"]], title="Meridian meldet Ausfall")
+    incident = incident_classify(incident=incident, actor=manager, impact="high", urgency="high")
+    face = incident.public_incidents.get()
+    assert face.published_rule and face.published_by is None
+    assert face.body.startswith("Das Portal ist gestört") and face.body_en.startswith("The portal")
+    assert "Meridian" not in face.title + face.title_en
+    mails = Notification.objects.filter(dedup_key__startswith=f"pub:{face.pk}:")
+    assert {n.recipient.username for n in mails} == {"carl.contact", "olga.other"}
+    assert all(n.context["title"] == face.title_in(n.language) for n in mails)
+    assert IncidentEvent.objects.filter(incident=incident, kind="public_published").count() == 1
 
 
 def test_p3_on_payments_pulls_in_the_payments_responder_only(world, manager, other_customer):
@@ -104,11 +137,9 @@ def test_update_due_reminds_the_commander_unless_an_update_was_written(world, ma
     clocks_tick(now=T0 + timedelta(minutes=30, seconds=1))
     reminders = Notification.objects.filter(template="update_due", recipient=manager)
     assert [r.context["update_audience"] for r in reminders] == ["executive"]
-    # The commander writes a customer update; at 60 minutes no customer reminder is needed.
+    # The commander publishes for customers at 50 minutes: the customer deadline starts anew.
     with time_machine.travel(T0 + timedelta(minutes=50), tick=False):
-        update_post(
-            incident=incident, actor=manager, audience="customer", body="Wir arbeiten daran"
-        )
+        public_incident_publish(actor=manager, incidents=[incident], body="Wir arbeiten daran")
     clocks_tick(now=T0 + timedelta(minutes=60, seconds=1))
     assert [r.context["update_audience"] for r in reminders.order_by("created_at")] == [
         "executive",
@@ -117,14 +148,13 @@ def test_update_due_reminds_the_commander_unless_an_update_was_written(world, ma
     due = IncidentEvent.objects.filter(incident=incident, kind="update_due").order_by("seq")
     assert [(d.data["audience"], d.data["fresh_update"]) for d in due] == [
         ("executive", False),
-        ("customer", True),  # due at 60:00, a fresh customer update exists
         ("executive", False),  # due at 60:01
     ]
     # The next deadlines are scheduled.
     pending = Clock.objects.filter(incident=incident, kind="update_due", status="pending")
     assert sorted(c.due_at for c in pending) == [
         T0 + timedelta(minutes=90, seconds=1),
-        T0 + timedelta(minutes=120, seconds=1),
+        T0 + timedelta(minutes=110),  # customers: 60 minutes after the publication
     ]
 
 

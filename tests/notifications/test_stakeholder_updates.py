@@ -11,6 +11,7 @@ from escalation.models import CommunicationRule
 from escalation.services import incident_classify
 from escalation.services.clocks import clocks_tick
 from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.services import incident_update_details
 from notifications.models import Notification
 from tests.factories import IncidentFactory, ServiceFactory
@@ -44,6 +45,8 @@ def escalated(manager, customer, customer_contact, executive):
             urgency="high",
         )
         incident_update_details(incident=incident, actor=manager, commander=manager)
+        public_incident_publish(actor=manager, incidents=[incident])  # customers hear from now
+    incident.refresh_from_db()
     return incident
 
 

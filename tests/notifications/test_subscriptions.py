@@ -6,6 +6,7 @@ from django.core import signing
 
 from escalation.models import CommunicationRule
 from escalation.services import incident_classify
+from escalation.services.public import public_incident_publish
 from notifications.models import Notification, Subscription
 from notifications.services import subscription_links, subscription_token
 from notifications.tasks import deliver
@@ -95,9 +96,11 @@ def test_subscribers_get_customer_updates_with_one_click_unsubscribe(
         cadence_minutes=30,
         template="customer_update",
     )
-    incident_classify(
+    incident = incident_classify(
         incident=IncidentFactory(services=[portal]), actor=manager, impact="high", urgency="high"
     )
+    assert not Notification.objects.filter(address="leser@example.org").exists()  # not yet public
+    public_incident_publish(actor=manager, incidents=[incident])
     message = Notification.objects.get(address="leser@example.org")
     assert message.template == "customer_update" and message.language == "en"
     assert message.context["priority"] is None and message.context["description"] == ""

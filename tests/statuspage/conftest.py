@@ -38,11 +38,22 @@ def world(db, customer, other_customer):
     )
 
 
-def open_incident(actor, services, impact="high", urgency="high", **fields):
-    """An incident opened and classified through the workflow (P1 for high/high)."""
+def open_incident(actor, services, impact="high", urgency="high", publish=False, **fields):
+    """An incident opened and classified through the workflow (P1 for high/high); with
+    `publish` also given a public face (the services' standard texts, or `publish` as its
+    text), without which it is no entry on the page."""
     fields.setdefault("title", INTERNAL_TITLE)
     fields.setdefault("description", INTERNAL_DESCRIPTION)
-    return incident_open(actor=actor, services=services, impact=impact, urgency=urgency, **fields)
+    incident = incident_open(
+        actor=actor, services=services, impact=impact, urgency=urgency, **fields
+    )
+    if publish:
+        from escalation.services.public import public_incident_publish
+
+        text = publish if isinstance(publish, str) else ""
+        public_incident_publish(actor=actor, incidents=[incident], body=text, body_en=text)
+        incident.refresh_from_db()
+    return incident
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from escalation.services import incident_resolve
 from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.services import update_post
 
 from .conftest import INTERNAL_DESCRIPTION, INTERNAL_TITLE, open_incident
@@ -73,9 +74,9 @@ def check_incident(incident, page_id):
 
 
 def test_every_document_has_statuspages_fields(world, manager, render):
-    incident = open_incident(manager, [world.portal, world.api])
+    incident = open_incident(manager, [world.portal, world.api], publish=True)
     update_publish(incident=incident, actor=manager, audience="customer", body="Looking into it.")
-    done = open_incident(manager, [world.shop], impact="high", urgency="medium")
+    done = open_incident(manager, [world.shop], impact="high", urgency="medium", publish=True)
     incident_resolve(incident=done, actor=manager, resolution="Fixed")
     files = render()
 
@@ -139,10 +140,10 @@ def test_components_come_in_groups(world, manager, render):
     assert [c["position"] for c in components] == list(range(1, 7))
 
 
-def test_the_incident_is_named_by_impact_and_public_services(world, manager, render):
-    open_incident(manager, [world.portal, world.backup])
+def test_the_incident_is_named_by_its_public_title_and_public_services(world, manager, render):
+    open_incident(manager, [world.portal, world.backup], publish=True)
     [incident] = api(render(), "summary.json")["incidents"]
-    assert incident["name"] == "Major outage: Customer portal"
+    assert incident["name"] == "Disruption: Customer portal"  # the standard title
     assert [c["name"] for c in incident["components"]] == ["Customer portal"]
 
 
@@ -152,8 +153,9 @@ def test_nothing_private_or_internal_reaches_any_file(world, manager, customer, 
     )
     update_post(incident=incident, actor=manager, audience="internal", body="INTERNAL-TEXT-42")
     update_post(incident=incident, actor=manager, audience="executive", body="EXEC-TEXT-43")
-    update_post(incident=incident, actor=manager, audience="customer", body="Public text 44.")
-    open_incident(manager, [world.backup], title="Only private: vault broken")
+    update_post(incident=incident, actor=manager, audience="customer", body="Unpublished 45.")
+    public_incident_publish(actor=manager, incidents=[incident], body="Public text 44.")
+    open_incident(manager, [world.backup], title="Only private: vault broken", publish=True)
     files = render()
     assert {"index.de.html", "index.en.html", "feed.en.atom", "api/v2/summary.json"} <= set(files)
     for name, body in files.items():
@@ -163,6 +165,7 @@ def test_nothing_private_or_internal_reaches_any_file(world, manager, customer, 
         for secret in (
             "INTERNAL-TEXT-42",
             "EXEC-TEXT-43",
+            "Unpublished 45.",
             INTERNAL_TITLE,
             INTERNAL_DESCRIPTION,
             "Secret backup vault",

@@ -14,6 +14,8 @@ from escalation.services import (
     incident_provide_workaround,
     incident_resolve,
 )
+from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.services import incident_create, update_post
 from incidents.statuspage.build import Redactor, build, customer_names
 from tests.factories import ServiceFactory
@@ -60,7 +62,7 @@ def test_nothing_open_means_all_operational(world):
 
 
 def test_the_worst_open_incident_counts_and_a_workaround_lowers_it(world, manager):
-    p1 = open_incident(manager, [world.portal, world.shop])
+    p1 = open_incident(manager, [world.portal, world.shop], publish=True)
     open_incident(manager, [world.shop], impact="high", urgency="medium")  # P2
     components = by_name(build())
     assert components["Customer portal"].status == "major_outage"
@@ -99,34 +101,40 @@ def test_unclassified_and_private_only_incidents_are_not_public(world, manager):
 
 
 def test_an_incident_names_only_its_public_services(world, manager):
-    open_incident(manager, [world.portal, world.backup])
+    open_incident(manager, [world.portal, world.backup], publish=True)
     [incident] = build().open_incidents
     assert [c.name for c in incident.components] == ["Customer portal"]
 
 
-def test_updates_are_the_customer_ones_plus_milestones(world, manager):
+def test_entries_come_from_public_incidents_with_their_public_updates(world, manager):
     incident = open_incident(manager, [world.portal])
     update_post(incident=incident, actor=manager, audience="internal", body="db-7 hangs")
     update_post(incident=incident, actor=manager, audience="executive", body="Board informed")
-    update_post(incident=incident, actor=manager, audience="customer", body="We are on it.")
+    assert build().open_incidents == []  # not published: no entry, whatever its priority
+    public_incident_publish(
+        actor=manager, incidents=[incident], title="Portal langsam", body="Wir prüfen das."
+    )
+    update_publish(incident=incident, actor=manager, audience="customer", body="We are on it.")
     [public] = build().open_incidents
-    assert [(u.kind, u.body) for u in public.updates] == [
-        ("customer", "We are on it."),
-        ("investigating", ""),
+    assert public.titles == {"de": "Portal langsam", "en": "Portal langsam"}
+    assert [(u.kind, u.bodies["en"]) for u in public.updates] == [
+        ("update", "We are on it."),
+        ("published", "Wir prüfen das."),
     ]
     assert public.updates[0].status == "investigating"
 
 
 def test_customer_names_are_redacted_from_published_text(world, manager, customer):
     incident = open_incident(manager, [world.portal])
-    update_post(
-        incident=incident,
+    public_incident_publish(
         actor=manager,
-        audience="customer",
+        incidents=[incident],
+        title="Stadtwerke Nord meldet Ausfall",
         body="Stadtwerke Nord und STADTWERKE-NORD: bitte nutzen Sie die Hotline.",
     )
     [public] = build().open_incidents
-    assert public.updates[0].body == "[…] und […]: bitte nutzen Sie die Hotline."
+    assert public.titles["de"] == "[…] meldet Ausfall"
+    assert public.updates[0].bodies["de"] == "[…] und […]: bitte nutzen Sie die Hotline."
 
 
 def test_redactor_knows_short_forms_and_keeps_other_words():
@@ -157,12 +165,12 @@ def test_one_rule_recognises_customers_on_the_status_page_and_in_the_portal():
 
 def test_history_holds_resolved_incidents_of_90_days_newest_first(world, manager):
     with time_machine.travel(T0 - timedelta(days=120), tick=False):
-        old = open_incident(manager, [world.portal])
+        old = open_incident(manager, [world.portal], publish=True)
         incident_resolve(incident=old, actor=manager, resolution="Fixed")
     stamps = []
     for days in (30, 2):
         with time_machine.travel(T0 - timedelta(days=days), tick=False):
-            incident = open_incident(manager, [world.shop])
+            incident = open_incident(manager, [world.shop], publish=True)
             incident_resolve(incident=incident, actor=manager, resolution="Fixed")
             stamps.append(incident.detected_at)
     with time_machine.travel(T0, tick=False):
@@ -261,16 +269,18 @@ def test_reclassification_changes_the_effect(world, manager):
 def test_one_build_runs_the_same_queries_whatever_the_size(
     world, manager, django_assert_num_queries
 ):
-    open_incident(manager, [world.portal])
-    with django_assert_num_queries(6):
+    open_incident(manager, [world.portal], publish=True)
+    with django_assert_num_queries(8):
         build()
     services = [ServiceFactory(slug=f"extra-{n}", group=world.portal.group) for n in range(8)]
     for n in range(12):
-        incident = open_incident(manager, services[n % 8 : n % 8 + 2] + [world.backup])
-        update_post(incident=incident, actor=manager, audience="customer", body=f"Update {n}")
+        incident = open_incident(
+            manager, services[n % 8 : n % 8 + 2] + [world.backup], publish=True
+        )
+        update_publish(incident=incident, actor=manager, audience="customer", body=f"Update {n}")
         if n % 2:
             incident_resolve(incident=incident, actor=manager, resolution="Fixed")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         page = build()
     assert len(page.components) == 12
     assert len(page.open_incidents) == 7

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from escalation.services import incident_acknowledge, incident_resolve
 from escalation.services.matrix import update_publish
+from escalation.services.public import public_incident_publish
 from incidents.models import Service
 from incidents.services import update_post
 from incidents.statuspage import render as render_module
@@ -42,6 +43,14 @@ def test_the_workflow_rerenders_the_page_after_commit(
     )
     assert count == 1  # create, classify, escalate: one transaction, one render
     assert summary(status_dir)["status"]["indicator"] == "critical"
+    assert summary(status_dir)["incidents"] == []  # no public face yet: no entry
+
+    _, count = renders(
+        django_capture_on_commit_callbacks,
+        lambda: public_incident_publish(actor=manager, incidents=[incident]),
+    )
+    assert count == 1
+    assert len(summary(status_dir)["incidents"]) == 1
 
     _, count = renders(
         django_capture_on_commit_callbacks,
@@ -58,7 +67,7 @@ def test_the_workflow_rerenders_the_page_after_commit(
         lambda: incident_resolve(incident=incident, actor=manager, resolution="Fixed"),
     )
     assert count == 1
-    assert summary(status_dir)["incidents"] == []
+    assert summary(status_dir)["incidents"] == []  # the public incident is resolved with it
     assert summary(status_dir)["status"]["indicator"] == "none"
 
 

@@ -41,6 +41,8 @@ from escalation.services import (
     incident_reopen,
     incident_resolve,
 )
+from escalation.services.matrix import update_publish
+from escalation.services.public import public_face_of, public_incident_publish
 from incidents.models import (
     Audience,
     Customer,
@@ -143,6 +145,22 @@ SERVICES = [
     ),
 ]
 
+# Standard customer texts ("Publish for customers" is prefilled with them; auto-publish uses them).
+PUBLIC_TEXTS = {
+    "card-payments": (
+        "Kartenzahlungen können derzeit teilweise fehlschlagen. Lastschrift und Überweisung sind "
+        "nicht betroffen. Wir arbeiten mit unserem Zahlungsdienstleister an der Behebung.",
+        "Card payments may fail at the moment. Direct debit and bank transfer are not affected. "
+        "We are working with our payment provider on a fix.",
+    ),
+    "e-rechnung": (
+        "Der Versand und Empfang elektronischer Rechnungen ist gestört. Es gehen keine Rechnungen "
+        "verloren; wir verarbeiten sie nach, sobald die Störung behoben ist.",
+        "Sending and receiving electronic invoices is disrupted. No invoice is lost; we process "
+        "them as soon as the disruption is resolved.",
+    ),
+}
+
 PAYMENTS_RULE = "Zahlungsverkehr ist geschäftskritisch"
 PAYMENTS_RULE_SERVICES = ("sepa-lastschrift", "card-payments")
 
@@ -239,7 +257,9 @@ USERS = [
     ),
 ]
 
-# The communication matrix: (priority, audience, minutes between updates, template).
+# The communication matrix: (priority, audience, minutes between updates, template). The P1
+# customer row publishes automatically (auto-publish: the services' standard text); below P1 a
+# person publishes (the SEPA incident is escalated and not published yet).
 MATRIX = [
     (Priority.P1, "executives", 30, "executive_update"),
     (Priority.P2, "executives", 60, "executive_update"),
@@ -289,7 +309,17 @@ def executive(body, by="manager"):
 
 
 def customer(body, by="manager"):
-    return ("update", by, {"audience": Audience.CUSTOMER, "body": body})
+    """A customer update: through the incident's public face (published first, with its
+    services' standard text, if it has none yet)."""
+    return ("customer", by, {"body": body})
+
+
+def customer_update(*, incident, actor, body):
+    if public_face_of(incident) is None:
+        public_incident_publish(actor=actor, incidents=[incident])
+        incident.refresh_from_db()
+    update_publish(incident=incident, actor=actor, audience=Audience.CUSTOMER, body=body)
+    incident.refresh_from_db()
 
 
 SERVICE_CALLS = {
@@ -301,6 +331,7 @@ SERVICE_CALLS = {
     "close": incident_close,
     "reopen": incident_reopen,
     "update": update_post,
+    "customer": customer_update,
 }
 
 
@@ -913,6 +944,9 @@ class Command(BaseCommand):
             )
             if created:  # later edits in the admin are kept
                 service.customers.set([customers[slug] for slug in spec.customers])
+                if spec.slug in PUBLIC_TEXTS:
+                    service.public_text, service.public_text_en = PUBLIC_TEXTS[spec.slug]
+                    service.save(update_fields=["public_text", "public_text_en"])
             result[spec.slug] = service
         return result
 
@@ -1001,6 +1035,7 @@ class Command(BaseCommand):
                 CommunicationRule.objects.create(
                     position=position, priority=priority, audience=audience,
                     channels=["email"], cadence_minutes=cadence, template=template,
+                    auto_publish=priority == Priority.P1 and audience == "customers",
                 )  # fmt: skip
 
     def _contracts(self, customers: dict[str, Customer]) -> None:
