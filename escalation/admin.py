@@ -9,9 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import IncidentEventAdmin, ReadOnlyAdmin, UpdateAdmin
+from incidents.admin import (
+    IncidentEventAdmin,
+    PublicIncidentAdmin,
+    PublicIncidentUpdateAdmin,
+    ReadOnlyAdmin,
+    UpdateAdmin,
+)
 from incidents.exceptions import ApplicationError
-from incidents.models import Incident, IncidentEvent, Update
+from incidents.models import Incident, IncidentEvent, PublicIncident, PublicIncidentUpdate, Update
 from notifications.admin import NotificationAdmin, SigningSecretAdmin, SubscriptionAdmin
 from notifications.models import Notification, Subscription
 
@@ -74,7 +80,7 @@ class IncidentScopedAdmin(admin.ModelAdmin):
         scope = restricted_incident_ids(request.user)
         if scope is None:
             return rows
-        return rows.filter(**{f"{self.incident_path}__in": scope})
+        return rows.filter(**{f"{self.incident_path}__in": scope}).distinct()
 
 
 # The incidents app's admins cannot import this one (dependencies point one way), so the rows of
@@ -83,6 +89,20 @@ admin.site.unregister(Update)
 admin.site.unregister(IncidentEvent)
 admin.site.unregister(Notification)
 admin.site.unregister(Subscription)
+admin.site.unregister(PublicIncident)
+admin.site.unregister(PublicIncidentUpdate)
+
+
+@admin.register(PublicIncident)
+class ScopedPublicIncidentAdmin(IncidentScopedAdmin, PublicIncidentAdmin):
+    """A responder sees the public faces of the incidents they are pulled into."""
+
+    incident_path = "incidents"
+
+
+@admin.register(PublicIncidentUpdate)
+class ScopedPublicIncidentUpdateAdmin(IncidentScopedAdmin, PublicIncidentUpdateAdmin):
+    incident_path = "public_incident__incidents"
 
 
 @admin.register(Update)

@@ -181,7 +181,11 @@ def customer_message_context(
     # Customer mail links the status page, and a contact's also the portal (their organisation's
     # view of it); an anonymous subscriber only the status page.
     status_url = settings.BASE_URL + reverse("statuspage:index")
-    portal_url = settings.BASE_URL + reverse("portal:home") if customer_id else ""
+    portal_url = ""
+    if customer_id:  # the portal's page of the contact's own incident, else its overview
+        own = public_incident.incidents.filter(customers=customer_id).order_by("pk").first()
+        page = reverse("portal:incident", args=[own.pk]) if own else reverse("portal:home")
+        portal_url = settings.BASE_URL + page
     workaround = latest["body"] if latest and latest["kind"] == "workaround" else ""
     return {
         "public_incident_id": public_incident.pk,

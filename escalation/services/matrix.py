@@ -576,7 +576,23 @@ def update_preview(*, incident: Incident, audience: str, body: str) -> dict:
         due = (
             now + timedelta(minutes=rule.cadence_minutes) if rule and rule.cadence_minutes else None
         )
-        if rule is not None:
+        face = None
+        if audience == "customer":
+            from .public import public_face_of
+
+            face = public_face_of(incident)
+        if face is not None:  # customers hear through the public face, as public updates send
+            from incidents.presentation import customer_message_context
+
+            context = customer_message_context(
+                face,
+                language=language,
+                customer_id=getattr(person, "customer_id", None),
+                recipient_name=person.display_name if person else "",
+                next_update_at=due,
+            )
+            context["latest_update"] = body.strip()
+        elif rule is not None:
             context = rule_message_context(
                 incident=incident,
                 rule=rule,

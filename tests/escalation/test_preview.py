@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from escalation.models import CommunicationRule
 from escalation.services.matrix import update_preview
+from escalation.services.public import public_incident_publish
 from incidents.models import State
 from notifications.models import Notification
 from notifications.rendering import render
@@ -35,7 +36,10 @@ def incident(manager, customer, customer_contact, executive):
             audience=audience, channels=["email"], cadence_minutes=60, template=template
         )
     with time_machine.travel(T0, tick=False):
-        return drive(IncidentFactory(customers=[customer], title="Portal"), State.ESCALATED)
+        incident = drive(IncidentFactory(customers=[customer], title="Portal"), State.ESCALATED)
+        # customers hear of it only through its public face
+        public_incident_publish(actor=manager, incidents=[incident], title="Portal gestört")
+    return incident
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,9 @@ def test_executive_mail_links_the_dashboard(escalated, executive, manager):
 
 
 def test_customer_mail_links_status_page_and_portal(escalated, customer_contact, manager):
+    from escalation.services.public import public_incident_publish
+
+    public_incident_publish(actor=manager, incidents=[escalated], title="Kundenportal gestört")
     update_publish(incident=escalated, actor=manager, audience="customer", body="Wir arbeiten.")
     text = text_of("customer_update", customer_contact)
     assert f"{BASE}/status/" in text

@@ -161,7 +161,7 @@ def test_webhook_subscribers_get_updates_signed_with_their_own_secret(
     )
     CommunicationRule.objects.create(
         priority=1, audience="customers", channels=["email"], cadence_minutes=30,
-        template="customer_update",
+        template="customer_update", auto_publish=True,  # customers hear through a public face
     )  # fmt: skip
     incident_classify(
         incident=IncidentFactory(services=[portal]), actor=manager, impact="high", urgency="high"

@@ -29,8 +29,12 @@ def world(db, manager):
         "hidden": ServiceFactory(slug="hidden", name="Backup", group=portals, is_private=True),
         "mail": ServiceFactory(slug="mail", name="Mail"),
     }
-    CommunicationRule.objects.create(
-        audience="customers", channels=["email"], cadence_minutes=30, template="customer_update"
+    CommunicationRule.objects.create(  # auto-publish: customers hear through a public face
+        audience="customers",
+        channels=["email"],
+        cadence_minutes=30,
+        template="customer_update",
+        auto_publish=True,
     )
     return world
 
