@@ -25,6 +25,7 @@ from .models import (
     EscalationRun,
     EventWebhook,
     IdempotencyRecord,
+    IncidentAlert,
     Integration,
     LayerMember,
     NotificationRule,
@@ -408,6 +409,12 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "service", "is_active", "last_event_at")
     list_filter = ("kind", "is_active")
     readonly_fields = ("key", "last_event_at")
+
+
+@admin.register(IncidentAlert)
+class IncidentAlertAdmin(_ReadOnly):
+    list_display = ("incident", "fingerprint", "first_seen_at", "last_seen_at", "resolved_at")
+    list_select_related = ("incident",)
 
 
 class SlaTargetInline(admin.TabularInline):
