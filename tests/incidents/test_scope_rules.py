@@ -79,3 +79,69 @@ def test_the_console_shows_a_responder_only_what_pulls_them_in(world, manager, r
     assert Page.objects.filter(incident=paged, user=responder).exists()
     assert console(responder) == {created.pk, commanded.pk, paged.pk}
     assert console(manager) == set(Incident.objects.values_list("pk", flat=True))
+
+
+def test_the_console_shows_a_responder_what_they_were_informed_about(world, manager, responder):
+    """Informed by the communication matrix (an outbox row to them about the incident) counts;
+    a message about another incident, or to somebody else, does not."""
+    from django.db import transaction
+
+    from notifications.services import notification_enqueue
+
+    def console(user):
+        return set(console_incidents_for(user).values_list("pk", flat=True))
+
+    def inform(user, incident, subject=None):
+        with transaction.atomic():
+            notification_enqueue(
+                dedup_key=f"test:{user.pk}:{incident.pk}:{subject}",
+                channel="email",
+                address=f"{user.username}@example.org",
+                template="incident_update",
+                context={},
+                recipient=user,
+                subject=subject or f"incident:{incident.pk}",
+            )
+
+    informed, other = world["ours"], world["theirs"]
+    inform(manager, other)  # somebody else informed
+    inform(responder, world["both"], subject="digest:weekly")  # not about an incident
+    assert console(responder) == set()
+    inform(responder, informed)
+    assert console(responder) == {informed.pk}
+
+
+def test_each_audience_reads_exactly_the_updates_meant_for_it(
+    world, manager, responder, executive, customer_contact, django_assert_max_num_queries
+):
+    """For every audience and every kind of update: the team reads all, executives the
+    executive and customer ones, a customer contact the customer ones (of its incidents),
+    anybody else none; newest first, authors loaded with the updates (one query)."""
+    from incidents.models import Audience
+    from incidents.selectors import updates_for
+    from incidents.services import update_post
+
+    incident = world["ours"]
+    for audience in Audience.values:
+        update_post(incident=incident, actor=manager, audience=audience, body=f"for {audience}")
+    rule = {
+        "staff": set(Audience.values),
+        "executive": {Audience.EXECUTIVE, Audience.CUSTOMER},
+        "customer": {Audience.CUSTOMER},
+        "none": set(),
+    }
+    people = {
+        "staff": [manager, responder],
+        "executive": [executive],
+        "customer": [customer_contact],
+        "none": [UserFactory(username="nobody")],
+    }
+    for role, users in people.items():
+        for user in users:
+            with django_assert_max_num_queries(2):  # the groups, then updates with authors
+                updates = list(updates_for(user, incident))
+                authors = [u.author.username for u in updates]
+            assert {u.audience for u in updates} == rule[role], (role, user)
+            assert authors == [manager.username] * len(updates)
+            times = [u.created_at for u in updates]
+            assert times == sorted(times, reverse=True)
