@@ -145,3 +145,70 @@ def test_each_audience_reads_exactly_the_updates_meant_for_it(
             assert authors == [manager.username] * len(updates)
             times = [u.created_at for u in updates]
             assert times == sorted(times, reverse=True)
+
+
+def test_each_audience_reads_exactly_its_services_and_customers(
+    manager,
+    responder,
+    executive,
+    customer,
+    other_customer,
+    customer_contact,
+    django_assert_max_num_queries,
+):
+    """Services: the team and executives all, ordered by position then name; a contact those of
+    its organisation; anybody else none; each with its group loaded. Customers: the team and
+    executives all, by name; a contact its own; anybody else none."""
+    from incidents.models import Customer, Service
+    from incidents.selectors import customers_for, services_for
+    from tests.factories import ServiceGroupFactory
+
+    group = ServiceGroupFactory(slug="netz", name="Netz")
+    zulu = ServiceFactory(slug="zulu", name="Zulu", position=0, group=group)
+    alpha = ServiceFactory(slug="alpha", name="Alpha", position=1, group=group)
+    bravo = ServiceFactory(slug="bravo", name="Bravo", position=1, group=None)
+    ServiceFactory(slug="intern", name="Intern", position=2, group=group)  # no customers
+    zulu.customers.add(customer, other_customer)
+    alpha.customers.add(other_customer)
+    bravo.customers.add(customer)
+    every_service = list(Service.objects.order_by("position", "name"))
+    assert every_service[:3] == [zulu, alpha, bravo]
+    every_customer = sorted(Customer.objects.all(), key=lambda c: c.name)
+    nobody = UserFactory(username="nobody")
+    services_rule = {
+        manager: every_service,
+        responder: every_service,
+        executive: every_service,
+        customer_contact: [zulu, bravo],
+        nobody: [],
+    }
+    for user, expected in services_rule.items():
+        with django_assert_max_num_queries(2):  # the groups, then services with their group
+            services = list(services_for(user))
+            groups = [s.group.slug if s.group else None for s in services]
+        assert services == expected, user
+        assert groups == [s.group.slug if s.group else None for s in expected]
+    customers_rule = {
+        manager: every_customer,
+        executive: every_customer,
+        customer_contact: [customer],
+        nobody: [],
+    }
+    for user, expected in customers_rule.items():
+        assert list(customers_for(user)) == expected, user
+
+
+def test_an_incident_list_loads_commanders_services_and_customers_at_once(
+    world, manager, customer_contact, django_assert_max_num_queries
+):
+    for incident in world.values():
+        incident_edit(incident=incident, actor=manager, commander=manager)
+        incident.services.add(ServiceFactory())
+    for user in (manager, customer_contact):
+        # the user's groups, the incidents with their commanders, their services, their customers
+        with django_assert_max_num_queries(4):
+            rows = [
+                (i.commander.username, [s.slug for s in i.services.all()], list(i.customers.all()))
+                for i in incident_list_for(user)
+            ]
+        assert rows and all(commander == manager.username for commander, _, _ in rows)

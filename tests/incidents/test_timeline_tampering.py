@@ -89,6 +89,7 @@ def test_rehashed_middle_forgery_breaks_the_next_link(incident, field):
     problem = verify_incident(incident)
     assert problem is not None
     assert problem.seq == middle.seq + 1
+    assert (problem.incident_id, problem.event_id) == (incident.pk, entry(incident, problem.seq).pk)
     assert problem.problem == (
         "previous-hash link does not match the entry before it (deleted or reordered)"
     )
@@ -167,7 +168,8 @@ def test_each_break_says_what_happened(incident):
 
     raw_sql(f"DELETE FROM {TABLE} WHERE id = %s", [middle.pk])  # noqa: S608
     gap = verify_incident(incident)
-    assert (gap.seq, gap.event_id) == (middle.seq + 1, entry(incident, middle.seq + 1).pk)
+    assert (gap.incident_id, gap.seq) == (incident.pk, middle.seq + 1)
+    assert gap.event_id == entry(incident, middle.seq + 1).pk
     assert gap.problem == (
         f"sequence number {middle.seq + 1} where {middle.seq} was expected "
         "(an entry was deleted or reordered)"
