@@ -163,9 +163,9 @@ def _alert_resolves(incident: Incident, event: Event, now) -> bool:
     (a group of alerts resolves its incident only with its last alert)."""
     if not event.fingerprint:
         return False
-    alerts = IncidentAlert.objects.filter(incident=incident, resolved_at__isnull=True)
-    alerts.filter(fingerprint=event.fingerprint).update(resolved_at=now, last_seen_at=now)
-    return alerts.exclude(fingerprint=event.fingerprint).exists()
+    firing = IncidentAlert.objects.filter(incident=incident, resolved_at__isnull=True)
+    firing.filter(fingerprint=event.fingerprint).update(resolved_at=now, last_seen_at=now)
+    return firing.exists()
 
 
 def _description(event: Event) -> str:

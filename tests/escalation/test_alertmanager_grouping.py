@@ -4,8 +4,10 @@ only when every one of its alerts has resolved (issue 17: resolving one of two f
 resolved the incident, and the next notification opened a second one with the same key)."""
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
@@ -78,6 +80,24 @@ def test_a_group_resolves_only_with_its_last_alert():
     [incident] = incidents_of(am)
     assert incident.state == State.RESOLVED
     assert not incident.alerts.filter(resolved_at__isnull=True).exists()
+
+
+def test_each_alert_keeps_its_labels_and_when_it_was_seen():
+    am = alertmanager(group_labels=["alertname"])
+    t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False):
+        notify(am, alert("a"), alert("b"))
+    with time_machine.travel(t0 + timedelta(minutes=5), tick=False):
+        notify(am, alert("a", "resolved"), alert("b", zone="eu-1"))
+    a, b = incidents_of(am).get().alerts.order_by("fingerprint")
+    assert (a.first_seen_at, a.last_seen_at, a.resolved_at) == (
+        t0,
+        t0 + timedelta(minutes=5),
+        t0 + timedelta(minutes=5),
+    )
+    assert (b.first_seen_at, b.last_seen_at, b.resolved_at) == (t0, t0 + timedelta(minutes=5), None)
+    assert a.labels == {"alertname": "DiskFull", "instance": "a", "severity": "warning"}
+    assert b.labels["zone"] == "eu-1"  # the newest labels
 
 
 def test_a_resolved_alert_that_fires_again_holds_the_incident_open():

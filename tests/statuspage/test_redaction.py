@@ -66,3 +66,24 @@ def test_a_customer_word_is_redacted_alone_and_never_inside_another_word(custome
     assert redact(f"({first})") == f"({MARK})"
     for text in (f"{before}{first}", f"{first}{after}", f"{before}{first}{after}"):
         assert redact(text) == text
+
+
+def test_the_longest_name_wins_so_one_mark_covers_it():
+    """ "Nova Corp" (slug nova) becomes one mark, not "[…] Corp": the company name is longer
+    than its slug and its first word, and is tried first."""
+    redact = Redactor([("Nova Corp", "nova")])
+    assert redact("Nova Corp meldet; NOVA CORP auch") == f"{MARK} meldet; {MARK} auch"
+
+
+def test_slug_words_count_from_three_characters():
+    """A slug of three characters ("a-z") still names the customer by its words ("a z")."""
+    assert Redactor([("A-Z Logistik", "a-z")])("Lager a z offen") == f"Lager {MARK} offen"
+
+
+@pytest.mark.parametrize("name", [None, "", "   "])
+def test_an_empty_name_or_slug_adds_no_word(name):
+    """A customer row without a name (or slug) is recognised by what it has, and adds nothing
+    of its own: no empty alternative, no placeholder."""
+    redact = Redactor([(name, "nova"), ("Acme", None)])
+    assert redact("XXXX, nova und Acme") == f"XXXX, {MARK} und {MARK}"
+    assert Redactor([(name, None)]).pattern is None
