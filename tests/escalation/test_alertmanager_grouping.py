@@ -87,9 +87,15 @@ def test_each_alert_keeps_its_labels_and_when_it_was_seen():
     t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     with time_machine.travel(t0, tick=False):
         notify(am, alert("a"), alert("b"))
+    opened = incidents_of(am).get()
+    assert (opened.detected_at, opened.last_alert_at) == (t0, t0)
     with time_machine.travel(t0 + timedelta(minutes=5), tick=False):
         notify(am, alert("a", "resolved"), alert("b", zone="eu-1"))
-    a, b = incidents_of(am).get().alerts.order_by("fingerprint")
+    incident = incidents_of(am).get()
+    assert incident.last_alert_at == t0 + timedelta(minutes=5)
+    am.refresh_from_db()
+    assert am.last_event_at == t0  # the integration's "last event" (at most once a minute)
+    a, b = incident.alerts.order_by("fingerprint")
     assert (a.first_seen_at, a.last_seen_at, a.resolved_at) == (
         t0,
         t0 + timedelta(minutes=5),
@@ -112,6 +118,18 @@ def test_a_resolved_alert_that_fires_again_holds_the_incident_open():
     ]
     notify(am, alert("a", "resolved"))
     assert incidents_of(am).get().state == State.RESOLVED
+
+
+def test_a_resolve_after_the_group_resolved_touches_nothing():
+    am = alertmanager(group_labels=["alertname"])
+    notify(am, alert("a"))
+    first = notify(am, alert("a", "resolved"))
+    assert [i["action"] for i in first["incidents"]] == ["resolve"]
+    assert notify(am, alert("a", "resolved"))["incidents"] == []  # a repeat: nothing open
+    notify(am, alert("a"))  # fires again: a new incident, the old one stays resolved
+    old, new = incidents_of(am)
+    assert (old.state, new.state in OPEN_STATES) == (State.RESOLVED, True)
+    assert new.dedup_key == old.dedup_key
 
 
 def test_a_firing_alert_counts_even_when_listed_after_a_resolved_one():

@@ -164,9 +164,10 @@ def test_each_audience_reads_exactly_its_services_and_customers(
     from tests.factories import ServiceGroupFactory
 
     group = ServiceGroupFactory(slug="netz", name="Netz")
+    # Bravo stored before Alpha: within a position, the name orders them, not the insertion.
     zulu = ServiceFactory(slug="zulu", name="Zulu", position=0, group=group)
-    alpha = ServiceFactory(slug="alpha", name="Alpha", position=1, group=group)
     bravo = ServiceFactory(slug="bravo", name="Bravo", position=1, group=None)
+    alpha = ServiceFactory(slug="alpha", name="Alpha", position=1, group=group)
     ServiceFactory(slug="intern", name="Intern", position=2, group=group)  # no customers
     zulu.customers.add(customer, other_customer)
     alpha.customers.add(other_customer)

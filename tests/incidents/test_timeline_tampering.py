@@ -119,7 +119,7 @@ def test_the_canonical_form_is_the_documented_one():
     "Tamper-evident timeline"): SHA-256 of the entry's fields as compact JSON with sorted keys,
     UTF-8 (not \\u escapes), the time in UTC with microseconds. Pinned as bytes, so a change of
     a key, an option or the time format is a visible decision, not a silent one."""
-    from datetime import datetime
+    from datetime import UTC, datetime
     from hashlib import sha256
     from zoneinfo import ZoneInfo
 
@@ -142,6 +142,12 @@ def test_the_canonical_form_is_the_documented_one():
     ).encode()
     assert event.canonical_content() == expected
     assert event.compute_hash() == sha256(expected).hexdigest()
+    # Data as services hand it over, before the database turns it into JSON (the entry's hash
+    # is computed then): amounts and times in Django's JSON form.
+    from decimal import Decimal
+
+    event.data = {"penalty": Decimal("12.50"), "due": datetime(2026, 3, 11, 11, 0, tzinfo=UTC)}
+    assert b'"data":{"due":"2026-03-11T11:00:00Z","penalty":"12.50"}' in event.canonical_content()
 
 
 def test_each_break_says_what_happened(incident):
