@@ -79,6 +79,7 @@ def test_a_group_resolves_only_with_its_last_alert():
     notify(am, alert("a", "resolved"), alert("b", "resolved"))
     [incident] = incidents_of(am)
     assert incident.state == State.RESOLVED
+    assert incident.resolution == f"Resolved by {am.name}: DiskFull on b"  # the last alert
     assert not incident.alerts.filter(resolved_at__isnull=True).exists()
 
 
