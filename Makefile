@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint ci setup demo clean
+.PHONY: run test lint ci setup demo clean mutation
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,6 +36,11 @@ run: $(STAMP)
 ## make test: the whole suite (SQLite by default; PostgreSQL + Redis when DATABASE_URL/REDIS_URL are set)
 test: $(STAMP)
 	$(PY) -m pytest
+
+## make mutation: the mutation check (.ci/mutation/): small changes to the functions that hold the
+## rules that matter most must each fail a test; prints the score. Niced: it shares the cores.
+mutation: $(STAMP)
+	nice -n 10 $(PY) .ci/mutation/check.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

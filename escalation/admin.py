@@ -36,6 +36,7 @@ from .models import (
     EscalationRun,
     EventWebhook,
     IdempotencyRecord,
+    IncidentAlert,
     Integration,
     LayerMember,
     NotificationRule,
@@ -516,6 +517,12 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ("kind", "is_active")
     readonly_fields = ("key", "last_event_at")
     filter_horizontal = ("routable_services",)
+
+
+@admin.register(IncidentAlert)
+class IncidentAlertAdmin(_ReadOnly):
+    list_display = ("incident", "fingerprint", "first_seen_at", "last_seen_at", "resolved_at")
+    list_select_related = ("incident",)
 
 
 class SlaTargetInline(admin.TabularInline):

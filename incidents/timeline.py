@@ -65,7 +65,9 @@ def verify_incident(
 
 def verify_all(incident_ids: list[int] | None = None) -> Iterator[Break]:
     """Verify every incident (or the given ones), yielding each broken chain's first break."""
-    incidents = Incident.objects.order_by("pk").only("pk", "timeline_length", "timeline_head")
+    # `state` too: the FSM mixin reads it on load (left out, it costs one query per incident).
+    fields = ("pk", "state", "timeline_length", "timeline_head")
+    incidents = Incident.objects.order_by("pk").only(*fields)
     if incident_ids is not None:
         incidents = incidents.filter(pk__in=incident_ids)
     for incident in incidents.iterator(chunk_size=500):

@@ -14,7 +14,7 @@ from .contracts import (
     SlaTarget,
     Target,
 )
-from .integrations import Integration
+from .integrations import IncidentAlert, Integration
 from .matrix import Audience, CommunicationRule
 from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
 from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
@@ -34,6 +34,7 @@ __all__ = [
     "EscalationRun",
     "EventWebhook",
     "IdempotencyRecord",
+    "IncidentAlert",
     "Integration",
     "LayerMember",
     "NotificationRule",

@@ -77,3 +77,33 @@ class Integration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class IncidentAlert(models.Model):
+    """One Alertmanager alert (by fingerprint) of an incident: with `group_labels` several alerts
+    share an incident, and it resolves only when every one of them has resolved."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.CASCADE,
+        related_name="alerts",
+    )
+    fingerprint = models.CharField(_("alert fingerprint"), max_length=64)
+    labels = models.JSONField(_("alert labels"), default=dict)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    resolved_at = models.DateTimeField(_("alert resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["first_seen_at", "pk"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "fingerprint"], name="incident_alert_once_per_fingerprint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.fingerprint

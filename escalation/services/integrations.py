@@ -24,7 +24,7 @@ from django.utils import timezone
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import OPEN_STATES, Incident, Service, Source
 
-from ..models import Integration
+from ..models import IncidentAlert, Integration
 from .workflow import incident_acknowledge, incident_open, incident_resolve
 
 SOURCES = {
@@ -47,6 +47,7 @@ class Event:
     details: dict | None = None
     service: Service | None = None
     note: str = ""
+    fingerprint: str = ""  # Alertmanager: the alert, of possibly several sharing a dedup key
 
 
 def _open_incident(integration: Integration, dedup_key: str) -> Incident | None:
@@ -103,14 +104,18 @@ def event_ingest(
     now = timezone.now()
     _touch(integration.key, now)
     if event.action == "trigger":
-        return _trigger(integration, event, now, known_new=known_new)
+        incident = _trigger(integration, event, now, known_new=known_new)
+        if event.fingerprint:
+            _alert_fires(incident or _open_incident(integration, event.dedup_key), event, now)
+        return incident
     incident = _open_incident(integration, event.dedup_key)
     if incident is None:
         return None
+    others_firing = event.action == "resolve" and _alert_resolves(incident, event, now)
     try:
         if event.action == "acknowledge":
             return incident_acknowledge(incident=incident, actor=None, via=integration.kind)
-        if event.action == "resolve" and integration.resolve_on_resolved:
+        if event.action == "resolve" and integration.resolve_on_resolved and not others_firing:
             return incident_resolve(
                 incident=incident,
                 actor=None,
@@ -151,6 +156,29 @@ def _trigger(integration: Integration, event: Event, now, *, known_new: bool) ->
         return _open_incident(integration, event.dedup_key)
 
 
+def _alert_fires(incident: Incident | None, event: Event, now) -> None:
+    """Remember a firing alert of the incident (again firing, if it had resolved)."""
+    if incident is None:
+        return
+    labels = (event.details or {}).get("labels") or {}
+    IncidentAlert.objects.update_or_create(
+        incident=incident,
+        fingerprint=event.fingerprint,
+        defaults={"labels": labels, "last_seen_at": now, "resolved_at": None},
+        create_defaults={"labels": labels, "first_seen_at": now, "last_seen_at": now},
+    )
+
+
+def _alert_resolves(incident: Incident, event: Event, now) -> bool:
+    """Mark the event's alert resolved; True while another alert of the incident still fires
+    (a group of alerts resolves its incident only with its last alert)."""
+    if not event.fingerprint:
+        return False
+    firing = IncidentAlert.objects.filter(incident=incident, resolved_at__isnull=True)
+    firing.filter(fingerprint=event.fingerprint).update(resolved_at=now, last_seen_at=now)
+    return firing.exists()
+
+
 def _description(event: Event) -> str:
     parts = [f"Source: {event.source}" if event.source else "", f"Severity: {event.severity}"]
     if event.note:
@@ -163,19 +191,22 @@ def _description(event: Event) -> str:
 def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
     """Alertmanager webhook (version 4) -> one event per alert, keyed by fingerprint (or by the
     integration's group labels), routed by the service label when it names a service this
-    integration may route to (its own, or one of its routable services)."""
+    integration may route to (its own, or one of its routable services). Each event names its
+    alert (fingerprint), and firing alerts come first: a group notification that resolves one
+    alert while another fires keeps the incident open."""
     services = {integration.service.slug: integration.service}
     services.update((s.slug, s) for s in integration.routable_services.all())
     events = []
     for alert in payload.get("alerts", []):
         labels = alert.get("labels") or {}
         annotations = alert.get("annotations") or {}
+        labels_hash = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
+        fingerprint = alert.get("fingerprint") or labels_hash[:16]
         if integration.group_labels:
             values = json.dumps([labels.get(k, "") for k in integration.group_labels])
             key = "am:" + hashlib.sha256(values.encode()).hexdigest()[:32]
         else:
-            labels_hash = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
-            key = f"am:{alert.get('fingerprint') or labels_hash[:16]}"
+            key = f"am:{fingerprint}"
         slug = labels.get(integration.service_label)
         note = ""
         if slug and slug not in services:
@@ -194,6 +225,7 @@ def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
                 details={"labels": labels, "annotations": annotations},
                 service=services.get(slug) if slug else None,
                 note=note,
+                fingerprint=fingerprint[:64],
             )
         )
-    return events
+    return sorted(events, key=lambda event: event.action == "resolve")

@@ -363,6 +363,8 @@ def test_events_v2_trigger_repeat_ack_resolve(events_key, manager):
     )
     incident.refresh_from_db()
     assert incident.acknowledged_at is not None
+    # the timeline says where the acknowledgement came from
+    assert incident.events.get(kind="acknowledged").data == {"via": "events_v2"}
     assert (
         enqueue(
             {"routing_key": events_key, "event_action": "resolve", "dedup_key": "db-1"}

@@ -631,3 +631,16 @@ def test_month_total_and_room_agree(amounts, fee, cap_amount, cap_percent):
         assert room >= 0
         # What the month charges plus the room left is the cap, full month or not.
         assert total.amount + room == total.cap
+
+
+def test_a_stored_clause_with_empty_fields_charges_nothing_and_counts_hours():
+    """The admin lets amount, percentage and period stay empty (the form decides which one
+    matters): an empty amount or percentage charges nothing, an empty period means an hour."""
+    from escalation.models import PenaltyClause
+
+    fixed = PenaltyClause(form="fixed_per_period", amount=None, period_minutes=None).as_spec()
+    assert fixed.amount == Decimal(0) and fixed.unit(Decimal("9000")) == Decimal(0)
+    assert fixed.period_minutes == 60
+    assert periods_started(60 * 60 + 1, fixed) == 2  # 61 minutes beyond: two started hours
+    share = PenaltyClause(form="fee_percent_per_breach", fee_percent=None).as_spec()
+    assert share.fee_percent == Decimal(0) and share.unit(Decimal("9000")) == Decimal(0)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Group
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -276,8 +277,11 @@ def test_pausing_needs_a_reason_an_open_incident_and_a_staff_role(
         incident = open_p1(service, customer, manager)
         with pytest.raises(InvalidInput):
             sla_pause(incident=incident, actor=manager, reason="  ")
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused, translation.override("de"):
             sla_pause(incident=incident, actor=executive, reason="Warten")
+        assert (
+            str(refused.value.message) == "Sie dürfen SLA-Uhren weder anhalten noch wieder starten."
+        )
         with pytest.raises(InvalidInput):
             sla_resume(incident=incident, actor=manager)
     assert not incident.sla_pauses.exists()
@@ -443,6 +447,9 @@ def test_the_clocks_of_a_finished_incident_cannot_be_paused(
         if state == "closed":
             incident = incident_close(incident=incident, actor=manager, review="Ursache: Update")
         assert incident.state == state
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as refused, translation.override("en"):
             sla_pause(incident=incident, actor=manager, reason="Warten")
     assert not incident.sla_pauses.exists()
+    # The API and the console show this beside the reason field.
+    assert refused.value.field == "reason"
+    assert str(refused.value.message) == "Only the clocks of an open incident can be paused."

@@ -79,3 +79,137 @@ def test_the_console_shows_a_responder_only_what_pulls_them_in(world, manager, r
     assert Page.objects.filter(incident=paged, user=responder).exists()
     assert console(responder) == {created.pk, commanded.pk, paged.pk}
     assert console(manager) == set(Incident.objects.values_list("pk", flat=True))
+
+
+def test_the_console_shows_a_responder_what_they_were_informed_about(world, manager, responder):
+    """Informed by the communication matrix (an outbox row to them about the incident) counts;
+    a message about another incident, or to somebody else, does not."""
+    from django.db import transaction
+
+    from notifications.services import notification_enqueue
+
+    def console(user):
+        return set(console_incidents_for(user).values_list("pk", flat=True))
+
+    def inform(user, incident, subject=None):
+        with transaction.atomic():
+            notification_enqueue(
+                dedup_key=f"test:{user.pk}:{incident.pk}:{subject}",
+                channel="email",
+                address=f"{user.username}@example.org",
+                template="incident_update",
+                context={},
+                recipient=user,
+                subject=subject or f"incident:{incident.pk}",
+            )
+
+    informed, other = world["ours"], world["theirs"]
+    inform(manager, other)  # somebody else informed
+    inform(responder, world["both"], subject="digest:weekly")  # not about an incident
+    assert console(responder) == set()
+    inform(responder, informed)
+    assert console(responder) == {informed.pk}
+
+
+def test_each_audience_reads_exactly_the_updates_meant_for_it(
+    world, manager, responder, executive, customer_contact, django_assert_max_num_queries
+):
+    """For every audience and every kind of update: the team reads all, executives the
+    executive and customer ones, a customer contact the customer ones (of its incidents),
+    anybody else none; newest first, authors loaded with the updates (one query)."""
+    from incidents.models import Audience
+    from incidents.selectors import updates_for
+    from incidents.services import update_post
+
+    incident = world["ours"]
+    for audience in Audience.values:
+        update_post(incident=incident, actor=manager, audience=audience, body=f"for {audience}")
+    rule = {
+        "staff": set(Audience.values),
+        "executive": {Audience.EXECUTIVE, Audience.CUSTOMER},
+        "customer": {Audience.CUSTOMER},
+        "none": set(),
+    }
+    people = {
+        "staff": [manager, responder],
+        "executive": [executive],
+        "customer": [customer_contact],
+        "none": [UserFactory(username="nobody")],
+    }
+    for role, users in people.items():
+        for user in users:
+            with django_assert_max_num_queries(2):  # the groups, then updates with authors
+                updates = list(updates_for(user, incident))
+                authors = [u.author.username for u in updates]
+            assert {u.audience for u in updates} == rule[role], (role, user)
+            assert authors == [manager.username] * len(updates)
+            times = [u.created_at for u in updates]
+            assert times == sorted(times, reverse=True)
+
+
+def test_each_audience_reads_exactly_its_services_and_customers(
+    manager,
+    responder,
+    executive,
+    customer,
+    other_customer,
+    customer_contact,
+    django_assert_max_num_queries,
+):
+    """Services: the team and executives all, ordered by position then name; a contact those of
+    its organisation; anybody else none; each with its group loaded. Customers: the team and
+    executives all, by name; a contact its own; anybody else none."""
+    from incidents.models import Customer, Service
+    from incidents.selectors import customers_for, services_for
+    from tests.factories import ServiceGroupFactory
+
+    group = ServiceGroupFactory(slug="netz", name="Netz")
+    # Bravo stored before Alpha: within a position, the name orders them, not the insertion.
+    zulu = ServiceFactory(slug="zulu", name="Zulu", position=0, group=group)
+    bravo = ServiceFactory(slug="bravo", name="Bravo", position=1, group=None)
+    alpha = ServiceFactory(slug="alpha", name="Alpha", position=1, group=group)
+    ServiceFactory(slug="intern", name="Intern", position=2, group=group)  # no customers
+    zulu.customers.add(customer, other_customer)
+    alpha.customers.add(other_customer)
+    bravo.customers.add(customer)
+    every_service = list(Service.objects.order_by("position", "name"))
+    assert every_service[:3] == [zulu, alpha, bravo]
+    every_customer = sorted(Customer.objects.all(), key=lambda c: c.name)
+    nobody = UserFactory(username="nobody")
+    services_rule = {
+        manager: every_service,
+        responder: every_service,
+        executive: every_service,
+        customer_contact: [zulu, bravo],
+        nobody: [],
+    }
+    for user, expected in services_rule.items():
+        with django_assert_max_num_queries(2):  # the groups, then services with their group
+            services = list(services_for(user))
+            groups = [s.group.slug if s.group else None for s in services]
+        assert services == expected, user
+        assert groups == [s.group.slug if s.group else None for s in expected]
+    customers_rule = {
+        manager: every_customer,
+        executive: every_customer,
+        customer_contact: [customer],
+        nobody: [],
+    }
+    for user, expected in customers_rule.items():
+        assert list(customers_for(user)) == expected, user
+
+
+def test_an_incident_list_loads_commanders_services_and_customers_at_once(
+    world, manager, customer_contact, django_assert_max_num_queries
+):
+    for incident in world.values():
+        incident_edit(incident=incident, actor=manager, commander=manager)
+        incident.services.add(ServiceFactory())
+    for user in (manager, customer_contact):
+        # the user's groups, the incidents with their commanders, their services, their customers
+        with django_assert_max_num_queries(4):
+            rows = [
+                (i.commander.username, [s.slug for s in i.services.all()], list(i.customers.all()))
+                for i in incident_list_for(user)
+            ]
+        assert rows and all(commander == manager.username for commander, _, _ in rows)

@@ -89,7 +89,10 @@ def test_rehashed_middle_forgery_breaks_the_next_link(incident, field):
     problem = verify_incident(incident)
     assert problem is not None
     assert problem.seq == middle.seq + 1
-    assert "previous-hash link" in problem.problem
+    assert (problem.incident_id, problem.event_id) == (incident.pk, entry(incident, problem.seq).pk)
+    assert problem.problem == (
+        "previous-hash link does not match the entry before it (deleted or reordered)"
+    )
 
 
 def test_the_hash_covers_every_meaningful_field(incident):
@@ -109,3 +112,84 @@ def test_the_hash_covers_every_meaningful_field(incident):
             value = _other_value(field, copy, stranger)
         setattr(copy, field, value)
         assert copy.compute_hash() != original, f"{field} is not covered by the hash"
+
+
+def test_the_canonical_form_is_the_documented_one():
+    """The hash recipe is a contract with whoever verifies an exported timeline later (README:
+    "Tamper-evident timeline"): SHA-256 of the entry's fields as compact JSON with sorted keys,
+    UTF-8 (not \\u escapes), the time in UTC with microseconds. Pinned as bytes, so a change of
+    a key, an option or the time format is a visible decision, not a silent one."""
+    from datetime import UTC, datetime
+    from hashlib import sha256
+    from zoneinfo import ZoneInfo
+
+    event = IncidentEvent(
+        incident_id=42,
+        seq=3,
+        kind="transition",
+        actor_id=7,
+        actor_label="Jürgen Müller",
+        from_state="escalated",
+        to_state="resolved",
+        data={"resolution": "Straße frei", "n": 2},
+        created_at=datetime(2026, 3, 11, 12, 0, 0, 1, tzinfo=ZoneInfo("Europe/Berlin")),
+        prev_hash="ab" * 32,
+    )
+    expected = (
+        '{"actor":7,"actor_label":"Jürgen Müller","created_at":"2026-03-11T11:00:00.000001+00:00",'
+        '"data":{"n":2,"resolution":"Straße frei"},"from_state":"escalated","incident":42,'
+        '"kind":"transition","prev_hash":"' + "ab" * 32 + '","seq":3,"to_state":"resolved"}'
+    ).encode()
+    assert event.canonical_content() == expected
+    assert event.compute_hash() == sha256(expected).hexdigest()
+    # Data as services hand it over, before the database turns it into JSON (the entry's hash
+    # is computed then): amounts and times in Django's JSON form.
+    from decimal import Decimal
+
+    event.data = {"penalty": Decimal("12.50"), "due": datetime(2026, 3, 11, 11, 0, tzinfo=UTC)}
+    assert b'"data":{"due":"2026-03-11T11:00:00Z","penalty":"12.50"}' in event.canonical_content()
+
+
+def test_each_break_says_what_happened(incident):
+    """verify_timeline prints these sentences; each kind of break has its own."""
+    n = incident.timeline_length
+    newest, middle = entry(incident, n), entry(incident, n // 2)
+    raw_sql(f"UPDATE {TABLE} SET actor_label = 'x' WHERE id = %s", [middle.pk])  # noqa: S608
+    edited = verify_incident(incident)
+    assert edited.problem == "content does not match its hash (edited)"
+    assert str(edited) == (
+        f"incident {incident.pk}: entry #{middle.seq} (id {middle.pk}): "
+        "content does not match its hash (edited)"
+    )
+    raw_sql(f"UPDATE {TABLE} SET actor_label = %s WHERE id = %s", [middle.actor_label, middle.pk])  # noqa: S608
+    assert verify_incident(incident) is None
+
+    raw_sql(f"DELETE FROM {TABLE} WHERE id = %s", [newest.pk])  # noqa: S608
+    cut = verify_incident(incident)
+    assert (cut.seq, cut.event_id) == (None, None)
+    assert str(cut) == (
+        f"incident {incident.pk}: end of chain: chain ends at entry #{n - 1} but the incident "
+        f"records {n} entries (newest entries deleted)"
+    )
+
+    raw_sql(f"DELETE FROM {TABLE} WHERE id = %s", [middle.pk])  # noqa: S608
+    gap = verify_incident(incident)
+    assert (gap.incident_id, gap.seq) == (incident.pk, middle.seq + 1)
+    assert gap.event_id == entry(incident, middle.seq + 1).pk
+    assert gap.problem == (
+        f"sequence number {middle.seq + 1} where {middle.seq} was expected "
+        "(an entry was deleted or reordered)"
+    )
+
+
+def test_verify_all_reads_each_chain_with_one_query(incident, manager, django_assert_num_queries):
+    """Verifying every incident (the nightly `verify_timeline`) costs one query for the
+    incidents and one per chain: the columns the check needs come with the incidents."""
+    from incidents.timeline import verify_all
+
+    others = [drive(IncidentFactory(actor=manager), State.ESCALATED) for _ in range(2)]
+    with django_assert_num_queries(1 + 3):
+        assert list(verify_all()) == []
+    raw_sql(f"UPDATE {TABLE} SET actor_label = 'x' WHERE incident_id = %s", [others[1].pk])  # noqa: S608
+    assert [b.incident_id for b in verify_all()] == [others[1].pk]
+    assert list(verify_all([incident.pk, others[0].pk])) == []
