@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "incidents",
     "escalation",
+    "escalation.changes",  # change events (nested app, label "changes")
     "notifications",
     "axes",
 ]

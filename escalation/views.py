@@ -24,7 +24,7 @@ from incidents.models import (
     User,
 )
 
-from . import ical, roles, schedules, selectors
+from . import hooks, ical, roles, schedules, selectors
 from .forms import ACTION_FORMS, CommunicationRuleForm, NewIncidentForm, PublishUpdateForm
 from .models import CommunicationRule, EscalationRun, PriorityMatrixEntry
 from .services import (
@@ -234,6 +234,7 @@ def incident_detail(request, pk: int):
             for impact in Impact
         ],
         "update_form": PublishUpdateForm(),
+        "panels": hooks.incident_panels_render(request, incident),  # nested apps' sections
         "version": incident.updated_at.isoformat(),
         **_sla_context(incident),
     }

@@ -385,6 +385,13 @@ EXPECTED: dict[str, Entry] = {
             }
         },
     ),
+    # Change events: the routing key is the credential (here an unknown one).
+    "api_change_events": Entry(
+        get=everyone(METHOD),
+        payload={"POST": {"routing_key": "zq-unknown-key", "payload": {"summary": "ZQWRITE"}}},
+    ),
+    # Recent changes of an incident are the team's (and executives') triage aid, like the timeline.
+    "api_changes": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
     # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
