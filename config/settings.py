@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents",
     "escalation",
     "escalation.changes",  # change events (nested app, label "changes")
+    "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
     "notifications",
     "axes",
 ]

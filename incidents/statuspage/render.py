@@ -61,6 +61,7 @@ from .build import (
     StatusPage,
     build,
 )
+from .contributors import contributed_documents, contributed_sections
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ API = (
     "api/v2/incidents.json",
     "api/v2/incidents/unresolved.json",
     "api/v2/scheduled-maintenances.json",
+    "api/v2/scheduled-maintenances/upcoming.json",
+    "api/v2/scheduled-maintenances/active.json",
 )
 
 # Headline of the page for the overall status.
@@ -490,6 +493,7 @@ def _context(page: StatusPage, stamps: dict, lang: str) -> dict:
         "atom_url": reverse("statuspage:feed_atom"),
         "rss_url": reverse("statuspage:feed_rss"),
         "api_url": reverse("statuspage:api_summary"),
+        "contributed": [mark_safe(html) for html in contributed_sections(page)],  # noqa: S308
     }
 
 
@@ -689,7 +693,17 @@ def _api(page: StatusPage, stamps: dict) -> dict[str, bytes]:
         "api/v2/incidents.json": {"page": page_json, "incidents": every},
         "api/v2/incidents/unresolved.json": {"page": page_json, "incidents": unresolved},
         "api/v2/scheduled-maintenances.json": {"page": page_json, "scheduled_maintenances": []},
+        "api/v2/scheduled-maintenances/upcoming.json": {
+            "page": page_json,
+            "scheduled_maintenances": [],
+        },
+        "api/v2/scheduled-maintenances/active.json": {
+            "page": page_json,
+            "scheduled_maintenances": [],
+        },
     }
+    for name, doc in contributed_documents(page, page_json).items():  # e.g. maintenance
+        documents.setdefault(name, {"page": page_json}).update(doc)
     return {
         name: json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
         for name, doc in documents.items()

@@ -51,6 +51,16 @@ ARTEFACTS = {
         "api/v2/scheduled-maintenances.json",
         JSON,
     ),
+    "api_maintenances_upcoming": (
+        "api/v2/scheduled-maintenances/upcoming.json",
+        "api/v2/scheduled-maintenances/upcoming.json",
+        JSON,
+    ),
+    "api_maintenances_active": (
+        "api/v2/scheduled-maintenances/active.json",
+        "api/v2/scheduled-maintenances/active.json",
+        JSON,
+    ),
 }
 URLS = {name: url for name, (url, _file, _type) in ARTEFACTS.items()}
 

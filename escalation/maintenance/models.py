@@ -1,0 +1,58 @@
+"""A scheduled maintenance window on services and/or service groups."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Service, ServiceGroup
+
+
+class Maintenance(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(
+        _("text for customers"),
+        blank=True,
+        help_text=_("Shown on the status page: what is done, and what customers will notice."),
+    )
+    services = models.ManyToManyField(
+        Service, verbose_name=_("services"), blank=True, related_name="maintenances"
+    )
+    groups = models.ManyToManyField(
+        ServiceGroup, verbose_name=_("service groups"), blank=True, related_name="maintenances"
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    silence = models.BooleanField(
+        _("silence paging"),
+        default=True,
+        help_text=_(
+            "During the window, alerts on these services open incidents but page nobody "
+            "and start no customer communication."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["ends_at", "starts_at"], name="maintenance_window")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after"
+            )
+        ]
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def phase(self, at) -> str:
+        """Statuspage's status of a maintenance: scheduled, in_progress or completed."""
+        if at < self.starts_at:
+            return "scheduled"
+        return "in_progress" if at < self.ends_at else "completed"
