@@ -86,6 +86,9 @@ PAGES = {
     "history.{lang}.html": "status/history.html",
 }
 FEEDS = {"feed.{lang}.atom": "atom", "feed.{lang}.rss": "rss"}
+# The same feeds fetched with ?lang=: their self link says so (a feed's self link is the URL it
+# was fetched from); the files above, fetched without it, say /status/feed.atom.
+FEEDS_WITH_LANG = {"feed.{lang}.lang.atom": "atom", "feed.{lang}.lang.rss": "rss"}
 API = (
     "api/v2/summary.json",
     "api/v2/status.json",
@@ -296,6 +299,10 @@ def _render(directory: Path, *, now: datetime | None = None) -> RenderResult:
                     ).encode()
                 for pattern, kind in FEEDS.items():
                     outputs[pattern.format(lang=lang)] = _feed(kind, page, context, lang)
+                for pattern, kind in FEEDS_WITH_LANG.items():
+                    outputs[pattern.format(lang=lang)] = _feed(
+                        kind, page, context, lang, self_lang=True
+                    )
         with translation.override(JSON_LANGUAGE):
             outputs.update(_api(page, stamps))
 
@@ -545,16 +552,22 @@ class _Rss(_FixedDateMixin, feedgenerator.Rss201rev2Feed):
     pass
 
 
-def _feed(kind: str, page: StatusPage, context: dict, lang: str) -> bytes:
+def _feed(
+    kind: str, page: StatusPage, context: dict, lang: str, *, self_lang: bool = False
+) -> bytes:
     base = settings.BASE_URL
     feed_path = context["atom_url"] if kind == "atom" else context["rss_url"]
+    # RFC 4287 4.1.1: a feed has an author, and (W3C's validator) so has every entry: the
+    # status page's publisher, never a person of the team.
+    author = _("Service status")
     feed = (_Atom if kind == "atom" else _Rss)(
         title=_("Service status: incidents"),
         link=f"{base}{context['index_url']}?lang={lang}",
         description=_("Incidents and their updates, newest first."),
         language=lang,
-        feed_url=f"{base}{feed_path}?lang={lang}",
-        feed_guid=f"{base}{feed_path}?lang={lang}",
+        feed_url=f"{base}{feed_path}" + (f"?lang={lang}" if self_lang else ""),
+        feed_guid=f"{base}{feed_path}?lang={lang}",  # the id: the same however it is fetched
+        author_name=author if kind == "atom" else None,
     )
     feed.fixed_date = context["updated_at"]
     incidents = sorted(
@@ -572,6 +585,7 @@ def _feed(kind: str, page: StatusPage, context: dict, lang: str) -> bytes:
             unique_id_is_permalink=False,
             pubdate=incident["started_at"],
             updateddate=incident["updated_at"],
+            author_name=author if kind == "atom" else None,
         )
     return feed.writeString("utf-8").encode()
 
