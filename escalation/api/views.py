@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -50,6 +50,24 @@ ERRORS = {
     429: ErrorSerializer,
 }
 TRANSITION_ERRORS = {**ERRORS, 409: ErrorSerializer}
+# POSTs that take an Idempotency-Key (see Idempotent): the header, and the 422 for a key reused
+# with another request.
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (at most 200 characters): a repeat of the same request with "
+    "the same key within 24 hours replays the first answer (header Idempotent-Replayed: true) "
+    "instead of acting twice.",
+)
+IDEMPOTENT_ERRORS = {
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="This Idempotency-Key was used for a different request "
+        "(code idempotency_key_reused).",
+    )
+}
 
 
 def _writable(request, pk: int):
@@ -193,7 +211,8 @@ class IncidentListView(Idempotent, generics.ListAPIView):
 
     @extend_schema(
         request=s.IncidentCreateSerializer,
-        responses={201: s.IncidentSerializer, **TRANSITION_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.IncidentSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
     )
     def post(self, request):
         return self.idempotent(request, lambda: self._create(request))
@@ -282,7 +301,8 @@ def action_view(name: str):
     @extend_schema(
         tags=["incident actions"],
         request=ACTION_INPUT[name],
-        responses={200: s.IncidentSerializer, **TRANSITION_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.IncidentSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
         operation_id=f"incident_{name}",
     )
     def post(self, request, pk: int):
@@ -317,7 +337,11 @@ class UpdatesView(Idempotent, APIView):
         incident = get_object_or_404(incident_list_for(request.user), pk=pk)
         return Response(s.UpdateSerializer(updates_for(request.user, incident), many=True).data)
 
-    @extend_schema(request=s.UpdateCreateSerializer, responses={201: s.UpdateSerializer, **ERRORS})
+    @extend_schema(
+        request=s.UpdateCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.UpdateSerializer, **ERRORS, **IDEMPOTENT_ERRORS},
+    )
     def post(self, request, pk: int):
         return self.idempotent(request, lambda: self._post(request, pk))
 
