@@ -56,3 +56,41 @@ class Maintenance(models.Model):
         if at < self.starts_at:
             return "scheduled"
         return "in_progress" if at < self.ends_at else "completed"
+
+
+class MaintenanceNotice(models.Model):
+    """A notice to subscribers about a window, due at a time (a row that is both the plan and the
+    record: the tick claims due rows, sends through the outbox, and marks them sent)."""
+
+    class Kind(models.TextChoices):
+        BEFORE_72H = "before_72h", _("72 hours before")
+        BEFORE_1H = "before_1h", _("1 hour before")
+        STARTED = "started", _("at the start")
+        ENDED = "ended", _("at the end")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+
+    maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["maintenance", "kind"], name="maintenance_notice_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="pending"),
+                name="maintenance_notice_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of maintenance #{self.maintenance_id} at {self.due_at:%Y-%m-%d %H:%M}"

@@ -2,12 +2,14 @@
 after commit (the window is announced there)."""
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.exceptions import InvalidInput
 from incidents.statuspage.render import render_after_commit
 
 from .models import Maintenance
+from .notices import notices_plan
 
 FIELDS = ("title", "body", "starts_at", "ends_at", "silence")
 
@@ -26,6 +28,7 @@ def maintenance_create(*, actor, services=(), groups=(), **fields) -> Maintenanc
     window.save()
     window.services.set(services)
     window.groups.set(groups)
+    notices_plan(window=window, now=timezone.now())
     render_after_commit()
     return window
 
@@ -44,6 +47,7 @@ def maintenance_update(
     window.save()
     window.services.set(services)
     window.groups.set(groups)
+    notices_plan(window=window, now=timezone.now())
     render_after_commit()
     return window
 

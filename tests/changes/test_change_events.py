@@ -39,7 +39,7 @@ def _session(live_server, key: str) -> pdpyras.ChangeEventsAPISession:
     return session
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pdpyras_submit_and_send_change_event_are_stored_on_the_service(
     live_server, integration, service
 ):
@@ -67,7 +67,7 @@ def test_pdpyras_submit_and_send_change_event_are_stored_on_the_service(
     assert abs(flag.occurred_at - timezone.now()) < timedelta(minutes=1)  # no timestamp: now
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_pdpyras_with_an_unknown_routing_key_gets_an_error(live_server, integration):
     session = _session(live_server, "0" * 32)
     with pytest.raises(pdpyras.PDClientError) as failure:

@@ -10,6 +10,7 @@ from django.test import Client
 from incidents.services import api_token_create
 
 pytestmark = pytest.mark.django_db
+REQUIRED_DE = "Dieses Feld ist zwingend erforderlich."
 
 IDEMPOTENT_POSTS = [
     "/api/v1/incidents/",
@@ -53,8 +54,8 @@ def test_a_reused_key_gets_the_declared_422(manager):
     [
         ({}, None, "en", "This field is required."),
         ({}, "de", "en", "This field is required."),  # a browser's cookie is not the API's
-        ({"accept-language": "de-DE,de;q=0.9"}, None, "de", "Dieses Feld ist zwingend erforderlich."),
-        ({"accept-language": "fr, de;q=0.5"}, None, "de", "Dieses Feld ist zwingend erforderlich."),
+        ({"accept-language": "de-DE,de;q=0.9"}, None, "de", REQUIRED_DE),
+        ({"accept-language": "fr, de;q=0.5"}, None, "de", REQUIRED_DE),
         ({"accept-language": "fr"}, "de", "en", "This field is required."),
         ({"accept-language": "en"}, None, "en", "This field is required."),
     ],
