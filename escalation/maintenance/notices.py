@@ -9,6 +9,11 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from escalation import hooks
+from escalation.services import incident_escalate
+from escalation.services.workflow import EV_SILENCED
+from incidents.exceptions import ApplicationError
+from incidents.models import Incident, State
 from notifications.services import notification_enqueue, subscribers_for, subscription_links
 
 from .models import Maintenance, MaintenanceNotice
@@ -93,7 +98,41 @@ def notices_fire(*, now: datetime | None = None, limit: int = 100) -> int:
                 break
             late = now - notice.due_at > STALE_AFTER
             notice.recipients = 0 if late else notice_send(notice=notice, now=now)
+            if notice.kind == Kind.ENDED:
+                silenced_release(window=notice.maintenance, now=now)
             notice.status, notice.sent_at = MaintenanceNotice.Status.SENT, now
             notice.save(update_fields=["recipients", "status", "sent_at"])
             fired += 1
     return fired
+
+
+def silenced_release(*, window: Maintenance, now: datetime) -> list[Incident]:
+    """The window is over: escalate its services' incidents whose automatic escalation a window
+    held back and that are still open and unescalated (the alert outlived the maintenance), unless
+    another silencing window still covers them."""
+    services = covered_services(window)
+    held = (
+        Incident.objects.filter(
+            services__in=services,
+            state=State.CLASSIFIED,
+            escalation_required=True,
+            events__kind=EV_SILENCED,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    released = []
+    for incident in held:
+        if hooks.escalation_silenced_by(incident, now):
+            continue
+        try:
+            released.append(
+                incident_escalate(
+                    incident=incident,
+                    actor=None,
+                    reason=f"Maintenance '{window.title}' ended and the incident is still open",
+                )
+            )
+        except ApplicationError:  # changed meanwhile (e.g. resolved by hand): nothing to do
+            continue
+    return released

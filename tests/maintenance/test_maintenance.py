@@ -282,3 +282,27 @@ def test_a_changed_window_re_renders_the_status_page(
         )  # fmt: skip
     upcoming = _status(client, "scheduled-maintenances/upcoming.json")
     assert [m["name"] for m in upcoming["scheduled_maintenances"]] == ["Neu"]
+
+
+def test_an_alert_still_open_when_the_window_ends_pages_then(client, service, manager):
+    from escalation.maintenance.notices import notices_fire
+
+    with time_machine.travel(T0 - timedelta(days=1), tick=False):  # planned the day before
+        maintenance_create(
+            actor=manager, title="Datenbank-Upgrade", services=[service],
+            starts_at=WINDOW[0], ends_at=WINDOW[1],
+        )  # fmt: skip
+    key = integration_create(kind=Integration.Kind.EVENTS_V2, service=service, name="Zabbix").key
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        still = _critical_alert(client, key, "db-still-down")
+        gone = _critical_alert(client, key, "db-was-down")
+    from escalation.services import incident_resolve
+
+    incident_resolve(incident=gone, actor=manager, resolution="Teil der Wartung")
+    assert not Page.objects.exists()
+    with time_machine.travel(WINDOW[1], tick=False):
+        notices_fire(now=WINDOW[1])
+    still.refresh_from_db()
+    assert still.state == "escalated" and "Datenbank-Upgrade" in still.escalation_reason
+    assert Page.objects.filter(incident=still, user=manager).exists()
+    assert not Page.objects.filter(incident=gone).exists()
