@@ -12,10 +12,13 @@ class MaintenanceConfig(AppConfig):
 
     def ready(self) -> None:
         from escalation import hooks
+        from incidents.portal import contributors as portal
         from incidents.statuspage import contributors
 
+        from .portal import portal_maintenance_section
         from .selectors import silencing_reason
         from .statuspage import contribute
 
         hooks.escalation_silencers.append(silencing_reason)
         contributors.status_page_contributors.append(contribute)
+        portal.portal_home_sections.append(portal_maintenance_section)

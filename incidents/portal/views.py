@@ -32,6 +32,7 @@ from notifications.services import subscription_request_for_contact
 
 from ..statuspage.render import INCIDENT_STATUS_LABELS
 from . import notice
+from .contributors import portal_sections_render
 from .forms import PortalSubscribeForm
 
 # What customers read about an incident's state: what it means for them, not our process; in
@@ -98,7 +99,9 @@ def home(request):
         service.status_label = ServiceStatus(service.status).label
     for incident in overview["open"] + overview["resolved"]:
         _label(incident)
-    return render(request, "portal/home.html", {"customer": _customer(request), **overview})
+    sections = portal_sections_render(request)  # e.g. maintenance windows (nested apps)
+    context = {"customer": _customer(request), "sections": sections, **overview}
+    return render(request, "portal/home.html", context)
 
 
 @customer_contact_required

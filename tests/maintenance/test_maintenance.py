@@ -306,3 +306,22 @@ def test_an_alert_still_open_when_the_window_ends_pages_then(client, service, ma
     assert still.state == "escalated" and "Datenbank-Upgrade" in still.escalation_reason
     assert Page.objects.filter(incident=still, user=manager).exists()
     assert not Page.objects.filter(incident=gone).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "Scheduled maintenance"), ("de", "Geplante Wartung")]
+)
+def test_portal_shows_the_organisations_windows_only(
+    service, customer_contact, manager, language, heading
+):
+    service.customers.add(customer_contact.customer)
+    hidden = ServiceFactory(slug="geheim", name="ZQHIDDEN")
+    start = datetime.now(tz=UTC) + timedelta(days=1)
+    ours = dict(starts_at=start, ends_at=start + timedelta(hours=1))
+    maintenance_create(actor=manager, title="Portal-Update", services=[service, hidden], **ours)
+    maintenance_create(actor=manager, title="ZQOTHER", services=[hidden], **ours)
+    client = Client(headers={"accept-language": language})
+    client.force_login(customer_contact)
+    page = client.get("/portal/").content.decode()
+    assert heading in page and "Portal-Update" in page and "Kundenportal" in page
+    assert "ZQOTHER" not in page and "ZQHIDDEN" not in page
