@@ -85,3 +85,16 @@ def test_schema_is_english_unless_german_is_asked_for(settings):
 def test_pages_outside_the_api_keep_the_site_language(settings, client):
     settings.LANGUAGE_CODE = "de"
     assert client.get("/accounts/login/")["Content-Language"] == "de"
+
+
+def test_field_descriptions_are_written_for_clients():
+    """No internal docstring and no "Required." for the optional commander (it was Django's help
+    text of User.username)."""
+    schemas = _schema()["components"]["schemas"]
+    for name in ("Incident", "IncidentCreate", "PatchedIncidentPatch"):
+        commander = schemas[name]["properties"]["commander"]
+        assert commander["description"].startswith("Username of the incident commander; optional")
+        if name != "Incident":  # the answer always carries it (null for none)
+            assert "commander" not in schemas[name].get("required", [])
+    description = schemas["Incident"]["properties"]["allowed_actions"]["description"]
+    assert "to_representation" not in description and "caller may take now" in description
