@@ -95,4 +95,10 @@ app.conf.beat_schedule = {
     # that failed after a commit. Five minutes is finer than a day's bar needs and costs one
     # render (a handful of queries) per period.
     "status-page-render": {"task": "incidents.tasks.status_page_render", "schedule": 300.0},
+    # Maintenance notices (72 h and 1 h before, at the start, at the end) are rows with a due
+    # time; a minute is punctual enough for an announcement and costs one indexed query.
+    "maintenance-notices": {
+        "task": "escalation.maintenance.tasks.maintenance_notices_tick",
+        "schedule": 60.0,
+    },
 }

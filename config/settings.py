@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "incidents",
     "escalation",
+    "escalation.changes",  # change events (nested app, label "changes")
+    "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
     "notifications",
     "axes",
 ]
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # /api/: English unless Accept-Language asks for German (not the site's default, no cookie).
+    "escalation.api.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

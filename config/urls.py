@@ -59,6 +59,9 @@ urlpatterns = [
         "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
     ),
     path("api/v1/", include("escalation.api.urls")),
+    path("api/v1/", include("escalation.changes.urls")),
+    path("api/v1/", include("escalation.maintenance.api_urls")),
+    path("console/maintenance/", include("escalation.maintenance.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

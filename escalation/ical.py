@@ -5,7 +5,7 @@ names; this module only formats them. UIDs depend on the shift alone, so a calen
 recognises the same shift across refreshes.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from escalation.schedules import Shift
@@ -15,7 +15,9 @@ UID_DOMAIN = "escalation-manager"
 
 
 def shift_uid(uid_prefix: str, shift: Shift) -> str:
-    return f"{uid_prefix}-{shift.user_id}-{int(shift.start.timestamp())}@{UID_DOMAIN}"
+    """E.g. schedule-3-layer0-17-1764057600@escalation-manager (prefix, source, user, start)."""
+    source = shift.source.replace(":", "")
+    return f"{uid_prefix}-{source}-{shift.user_id}-{int(shift.start.timestamp())}@{UID_DOMAIN}"
 
 
 def _utc(value: datetime) -> datetime:
@@ -31,11 +33,15 @@ def shifts_to_ical(
     user_names: Mapping[int, str],
     uid_prefix: str,
     dtstamp: datetime | None = None,
+    uid_prefixes: Mapping[Shift, str] | None = None,
+    categories: Mapping[Shift, Sequence[str]] | None = None,
 ) -> bytes:
     """A VCALENDAR with one VEVENT per shift, ordered by start.
 
     DTSTAMP is `dtstamp` (default: now), the same for every event of one render. A user missing
-    from `user_names` is shown as "User <id>".
+    from `user_names` is shown as "User <id>". `uid_prefixes` gives a shift its own UID prefix
+    (a person's feed: the schedule it comes from); `categories` names the schedules of a shift
+    (CATEGORIES, and in brackets after the SUMMARY).
     """
     from icalendar import Calendar, Event  # loaded when a feed is asked for
 
@@ -47,10 +53,16 @@ def shifts_to_ical(
     for shift in sorted(shifts, key=lambda s: (_utc(s.start), s.user_id)):
         name = user_names.get(shift.user_id, f"User {shift.user_id}")
         event = Event()
-        event.add("uid", shift_uid(uid_prefix, shift))
+        prefix = (uid_prefixes or {}).get(shift, uid_prefix)
+        event.add("uid", shift_uid(prefix, shift))
         event.add("dtstamp", stamp)
         event.add("dtstart", _utc(shift.start))
         event.add("dtend", _utc(shift.end))
-        event.add("summary", f"On call: {name}")
+        names = list((categories or {}).get(shift, ()))
+        event.add(
+            "summary", f"On call: {name} ({', '.join(names)})" if names else f"On call: {name}"
+        )
+        if names:
+            event.add("categories", names)
         calendar.add_component(event)
     return calendar.to_ical()

@@ -351,3 +351,21 @@ def month_bounds(time_zone: str, year: int, month: int) -> tuple[datetime, datet
         return wall_clock_to_utc(time_zone, first), wall_clock_to_utc(time_zone, following)
     except (ValueError, OverflowError, TypeError) as exc:
         raise InvalidMonth(f"no such month: {year}-{month}") from exc
+
+
+def shifts_for_feed(
+    schedule: ScheduleSpec, start: datetime, end: datetime, *, limit_days: int = 400
+) -> list[Shift]:
+    """The shifts overlapping [start, end), the first one NOT clipped at `start`: a feed whose
+    window moves with the clock must give a shift the same start (and so the same UID) on every
+    fetch. The window is widened backwards (doubling, up to `limit_days`) until the first shift
+    starts after its edge, i.e. where it really begins."""
+    start, end = _to_utc(start, "start"), _to_utc(end, "end")
+    back = timedelta(days=7)
+    while True:
+        edge = start - back
+        shifts = shifts_between(schedule, edge, end)
+        if not shifts or shifts[0].start > edge or back >= timedelta(days=limit_days):
+            break
+        back = min(back * 2, timedelta(days=limit_days))
+    return [s for s in shifts if s.end > start]

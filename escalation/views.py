@@ -24,7 +24,7 @@ from incidents.models import (
     User,
 )
 
-from . import ical, roles, schedules, selectors
+from . import hooks, ical, roles, schedules, selectors
 from .forms import (
     ACTION_FORMS,
     CommunicationRuleForm,
@@ -128,13 +128,14 @@ def person_ical_token(user: User) -> str:
 def schedule_ical(request, pk: int, token: str):
     schedule = get_object_or_404(selectors.schedules_with_rotations(), pk=pk, ical_token=token)
     start = timezone.now() - timedelta(days=7)
-    shifts = schedules.shifts_between(schedule.as_spec(), start, start + timedelta(days=ICAL_DAYS))
+    shifts = schedules.shifts_for_feed(schedule.as_spec(), start, start + timedelta(days=ICAL_DAYS))
     names = {u.pk: u.display_name for u in User.objects.filter(pk__in={s.user_id for s in shifts})}
     body = ical.shifts_to_ical(
         calendar_name=schedule.name,
         shifts=shifts,
         user_names=names,
         uid_prefix=f"schedule-{schedule.pk}",
+        categories=dict.fromkeys(shifts, [schedule.name]),
     )
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
@@ -148,17 +149,22 @@ def person_ical(request, pk: int, token: str):
     person = get_object_or_404(User, pk=pk, is_active=True)
     start = timezone.now() - timedelta(days=7)
     shifts = {}  # one event per start: two schedules covering the same hours are one shift
+    prefixes, categories = {}, {}
     for schedule in selectors.schedules_with_rotations():
-        for shift in schedules.shifts_between(
+        for shift in schedules.shifts_for_feed(
             schedule.as_spec(), start, start + timedelta(days=ICAL_DAYS)
         ):
             if shift.user_id == person.pk:
-                shifts.setdefault(shift.start, shift)
+                first = shifts.setdefault(shift.start, shift)
+                prefixes.setdefault(first, f"schedule-{schedule.pk}")
+                categories.setdefault(first, []).append(schedule.name)
     body = ical.shifts_to_ical(
         calendar_name=_("On call: %(name)s") % {"name": person.display_name},
         shifts=sorted(shifts.values(), key=lambda s: s.start),
         user_names={person.pk: person.display_name},
         uid_prefix=f"person-{person.pk}",
+        uid_prefixes=prefixes,
+        categories=categories,
     )
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
@@ -250,6 +256,7 @@ def incident_detail(request, pk: int):
         ],
         "update_form": PublishUpdateForm(),
         **_public_context(incident),
+        "panels": hooks.incident_panels_render(request, incident),  # nested apps' sections
         "version": incident.updated_at.isoformat(),
         **_sla_context(incident),
     }

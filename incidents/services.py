@@ -51,6 +51,7 @@ NOT_ON_STATUS_PAGE = frozenset(
         "delivery_failed",
         "delivery_dead",
         "update_reminder",
+        "escalation_silenced",
     }
 )
 

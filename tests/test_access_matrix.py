@@ -49,6 +49,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from escalation import roles
+from escalation.maintenance.models import Maintenance
 from escalation.models import (
     AckLink,
     Clock,
@@ -228,6 +229,27 @@ def _portal_subscription(world, audience):
     }
 
 
+def _maintenance_body(world, audience):
+    start = timezone.now() + timedelta(days=3)
+    return {
+        "title": "ZQWRITE",
+        "services": ["public-web"],
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+    }
+
+
+def _maintenance_form(world, audience):
+    start = timezone.localtime() + timedelta(days=3)
+    return {
+        "title": "ZQWRITE",
+        "services": [Service.objects.get(slug="public-web").pk],
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "silence": "on",
+    }
+
+
 EXPECTED: dict[str, Entry] = {
     # --- Site root and Django's session views -----------------------------------------------------
     "": Entry(get=everyone(REDIRECT)),  # RedirectView to /console/, for every method
@@ -345,6 +367,19 @@ EXPECTED: dict[str, Entry] = {
         params="question",
         payload={"POST": {"answer": "ZQWRITE"}},
     ),
+    "maintenance:list": Entry(get=console()),
+    "maintenance:new": Entry(
+        get=console(responder=FORBIDDEN), writers=MANAGER, payload={"POST": _maintenance_form}
+    ),
+    "maintenance:edit": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        params="maintenance_console",
+        payload={"POST": _maintenance_form},
+    ),
+    "maintenance:delete": Entry(
+        get=post_only_console(), writers=MANAGER, params="maintenance_console"
+    ),
     "console:reports": Entry(get=reports()),
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),
@@ -430,6 +465,22 @@ EXPECTED: dict[str, Entry] = {
             }
         },
     ),
+    # Change events: the routing key is the credential (here an unknown one).
+    "api_change_events": Entry(
+        get=everyone(METHOD),
+        payload={"POST": {"routing_key": "zq-unknown-key", "payload": {"summary": "ZQWRITE"}}},
+    ),
+    # Recent changes of an incident are the team's (and executives') triage aid, like the timeline.
+    "api_changes": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="incident"),
+    # Maintenance windows: everyone with a role reads those in their scope (a customer contact
+    # their organisation's), escalation managers plan them.
+    "api_maintenances": Entry(get=api(), writers=MANAGER, payload={"POST": _maintenance_body}),
+    "api_maintenance": Entry(
+        get=api(),
+        writers=MANAGER,
+        params="maintenance",
+        payload={"PATCH": {"title": "ZQWRITE"}},
+    ),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
     # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
@@ -471,6 +522,8 @@ EXPECTED: dict[str, Entry] = {
             "api_incidents",
             "api_unresolved",
             "api_maintenances",
+            "api_maintenances_upcoming",
+            "api_maintenances_active",
         )
     },
     # The public form: being signed in grants nothing more than anonymous visitors have.
@@ -697,6 +750,13 @@ def build_world() -> SimpleNamespace:
     )
     rule = CommunicationRule.objects.create(audience="responders", channels=["email"])
     schedule = OnCallSchedule.objects.create(name="ZQ rota")
+    maintenances = {}
+    for side, service in (("A", service_a), ("B", service_b)):
+        start = now + timedelta(days=1)
+        maintenances[side] = Maintenance.objects.create(
+            title=f"Wartung {side}", starts_at=start, ends_at=start + timedelta(hours=1)
+        )
+        maintenances[side].services.add(service)
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -719,6 +779,7 @@ def build_world() -> SimpleNamespace:
         question=question,
         rule=rule,
         schedule=schedule,
+        maintenances=maintenances,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -760,6 +821,8 @@ VARIANTS = {
     "subscription": ("A", "B", "B_shared"),
     "rule": ("-",),
     "question": ("-",),
+    "maintenance": ("A", "B"),
+    "maintenance_console": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -795,6 +858,10 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": world.rule.pk}
     if params == "question":
         return {"pk": world.question.pk}
+    if params == "maintenance":
+        return {"pk": MISSING_PK if missing else world.maintenances[variant].pk}
+    if params == "maintenance_console":
+        return {"pk": world.maintenances["A"].pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}
@@ -920,6 +987,7 @@ def _fingerprint_sql() -> str:
         Customer,
         Service,
         User,
+        Maintenance,
     )
     parts = [f"SELECT COUNT(*) FROM {_table(model)}" for model in counted]
     incident, c = _table(Incident), lambda name: _column(Incident, name)
@@ -938,6 +1006,11 @@ def _fingerprint_sql() -> str:
     parts += [
         f"SELECT COUNT({_column(Question, 'answered_at')}) FROM {_table(Question)}",
         f"SELECT COUNT({_column(AckLink, 'used_at')}) FROM {_table(AckLink)}",
+    ]
+    maintenance, c = _table(Maintenance), lambda name: _column(Maintenance, name)
+    parts += [
+        f"SELECT SUM(LENGTH({c('title')})) FROM {maintenance}",
+        f"SELECT COUNT(*) FROM {maintenance} WHERE {c('silence')}",
     ]
     rule, c = _table(CommunicationRule), lambda name: _column(CommunicationRule, name)
     parts += [

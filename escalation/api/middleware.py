@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import translation
 
 from ..models import Integration
 from ..services.integrations import count_repeat
@@ -64,3 +65,38 @@ class RepeatedEventMiddleware:
         response.headers["Allow"] = "POST, OPTIONS"
         response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         return response
+
+
+class ApiLanguageMiddleware:
+    """The API (and its schema) speaks English unless the client asks for another language we
+    ship in Accept-Language: ops tools expect English, whatever the site's default (German) or
+    a browser session's language cookie. Enabled in config/settings.py right after
+    LocaleMiddleware, which it overrides for /api/ paths only."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = "/api/"
+
+    def __call__(self, request):
+        if request.path_info.startswith(self.prefix):
+            language = _accepted_language(request.headers.get("Accept-Language", ""))
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+
+def _accepted_language(header: str) -> str:
+    """The first language of the header we ship (by quality), else English."""
+    from django.utils.translation.trans_real import parse_accept_lang_header
+
+    supported = {code for code, _name in settings.LANGUAGES}
+    for code, _quality in parse_accept_lang_header(header[:255]):
+        if code == "*":
+            break
+        try:
+            variant = translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+        if variant in supported:
+            return variant
+    return "en"

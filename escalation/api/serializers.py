@@ -49,15 +49,22 @@ def iso_datetime(value: datetime, zone) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+COMMANDER_HELP = "Username of the incident commander; optional, null for none."
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """The team's and executives' view of an incident."""
 
-    commander = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    commander = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text=COMMANDER_HELP
+    )
     services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     customers = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     impact = serializers.ChoiceField(choices=Impact.choices, allow_blank=True, read_only=True)
     urgency = serializers.ChoiceField(choices=Urgency.choices, allow_blank=True, read_only=True)
-    allowed_actions = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="The lifecycle actions the caller may take now (action endpoints' names)."
+    )
 
     class Meta:
         model = Incident
@@ -245,6 +252,7 @@ class IncidentCreateSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
+        help_text=COMMANDER_HELP,
     )
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
@@ -265,6 +273,7 @@ class IncidentPatchSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
+        help_text=COMMANDER_HELP,
     )
 
     def validate(self, data):

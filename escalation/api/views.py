@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -57,6 +57,24 @@ ERRORS = {
     429: ErrorSerializer,
 }
 TRANSITION_ERRORS = {**ERRORS, 409: ErrorSerializer}
+# POSTs that take an Idempotency-Key (see Idempotent): the header, and the 422 for a key reused
+# with another request.
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string (at most 200 characters): a repeat of the same request with "
+    "the same key within 24 hours replays the first answer (header Idempotent-Replayed: true) "
+    "instead of acting twice.",
+)
+IDEMPOTENT_ERRORS = {
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="This Idempotency-Key was used for a different request "
+        "(code idempotency_key_reused).",
+    )
+}
 
 
 def _writable(request, pk: int):
@@ -241,7 +259,8 @@ class IncidentListView(Idempotent, generics.ListAPIView):
 
     @extend_schema(
         request=s.IncidentCreateSerializer,
-        responses={201: s.IncidentSerializer, **TRANSITION_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.IncidentSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
     )
     def post(self, request):
         return self.idempotent(request, lambda: self._create(request))
@@ -334,7 +353,8 @@ def action_view(name: str):
     @extend_schema(
         tags=["incident actions"],
         request=ACTION_INPUT[name],
-        responses={200: s.IncidentSerializer, **TRANSITION_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: s.IncidentSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
         operation_id=f"incident_{name}",
     )
     def post(self, request, pk: int):
@@ -390,7 +410,8 @@ class UpdatesView(Idempotent, APIView):
 
     @extend_schema(
         request=s.UpdateCreateSerializer,
-        responses={201: s.UpdateSerializer, **TRANSITION_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.UpdateSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
         description="Audience `customer`: through the incident's public face (409 "
         "`no_public_face` while it has none).",
     )

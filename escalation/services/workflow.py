@@ -36,7 +36,7 @@ from incidents.services import (
     timeline_record_many,
 )
 
-from .. import selectors
+from .. import hooks, selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
 from ..models import AckLink, EscalationRun
 from . import clocks, engine, matrix, public, sla
@@ -45,6 +45,8 @@ from .webhooks import incident_event_emit
 logger = logging.getLogger(__name__)
 
 # The action names the outside world uses (API endpoints, console buttons), per model transition.
+EV_SILENCED = "escalation_silenced"  # paging held back (e.g. a silencing maintenance window)
+
 ACTIONS = {
     "classify": "classify",
     "reclassify": "classify",
@@ -278,12 +280,24 @@ def incident_classify(
         incident_event_emit(incident=locked, event="updated", data={"changed": ["classification"]})
     auto = decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
     if auto and locked.state == State.CLASSIFIED:
-        _escalate(
-            locked,
-            actor=None,
-            reason=f"Rule '{decision.rule}': {decision.reason}",
-            label=f"system (rule: {decision.rule})",
-        )
+        # A nested app may hold paging back (an active maintenance window that silences these
+        # services): the incident is recorded and classified, nobody is paged or informed.
+        silenced = hooks.escalation_silenced_by(locked, timezone.now())
+        if silenced:
+            timeline_record(
+                incident=locked,
+                kind=EV_SILENCED,
+                actor=None,
+                label="system (silenced by maintenance)",
+                data={"rule": decision.rule, "silenced_by": silenced},
+            )
+        else:
+            _escalate(
+                locked,
+                actor=None,
+                reason=f"Rule '{decision.rule}': {decision.reason}",
+                label=f"system (rule: {decision.rule})",
+            )
     sla.sla_sync(incident=locked)
     return locked
 

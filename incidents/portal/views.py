@@ -35,6 +35,7 @@ from notifications.services import subscription_deactivate as deactivate
 from notifications.views import THROTTLED, client_address
 
 from . import notice
+from .contributors import portal_sections_render
 from .forms import PortalSubscribeForm
 
 
@@ -116,7 +117,9 @@ def home(request):
         service.status_label = ServiceStatus(service.status).label
     for incident in overview["open"] + overview["resolved"]:
         _label(incident)
-    return render(request, "portal/home.html", {"customer": _customer(request), **overview})
+    sections = portal_sections_render(request)  # e.g. maintenance windows (nested apps)
+    context = {"customer": _customer(request), "sections": sections, **overview}
+    return render(request, "portal/home.html", context)
 
 
 @customer_contact_required

@@ -63,6 +63,7 @@ from .build import (
     StatusPage,
     build,
 )
+from .contributors import contributed_documents, contributed_sections
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ PAGES = {
     "history.{lang}.html": "status/history.html",
 }
 FEEDS = {"feed.{lang}.atom": "atom", "feed.{lang}.rss": "rss"}
+# The same feeds fetched with ?lang=: their self link says so (a feed's self link is the URL it
+# was fetched from); the files above, fetched without it, say /status/feed.atom.
+FEEDS_WITH_LANG = {"feed.{lang}.lang.atom": "atom", "feed.{lang}.lang.rss": "rss"}
 API = (
     "api/v2/summary.json",
     "api/v2/status.json",
@@ -94,6 +98,8 @@ API = (
     "api/v2/incidents.json",
     "api/v2/incidents/unresolved.json",
     "api/v2/scheduled-maintenances.json",
+    "api/v2/scheduled-maintenances/upcoming.json",
+    "api/v2/scheduled-maintenances/active.json",
 )
 
 # Headline of the page for the overall status.
@@ -283,6 +289,10 @@ def _render(directory: Path, *, now: datetime | None = None) -> RenderResult:
                     ).encode()
                 for pattern, kind in FEEDS.items():
                     outputs[pattern.format(lang=lang)] = _feed(kind, page, context, lang)
+                for pattern, kind in FEEDS_WITH_LANG.items():
+                    outputs[pattern.format(lang=lang)] = _feed(
+                        kind, page, context, lang, self_lang=True
+                    )
         with translation.override(JSON_LANGUAGE):
             outputs.update(_api(page, stamps))
 
@@ -482,6 +492,7 @@ def _context(page: StatusPage, stamps: dict, lang: str) -> dict:
         "rss_url": reverse("statuspage:feed_rss"),
         "api_url": reverse("statuspage:api_summary"),
         "subscribe_url": reverse("subscribe"),
+        "contributed": [mark_safe(html) for html in contributed_sections(page)],  # noqa: S308 # nosec B308, B703 (contributors render escaped templates)
     }
 
 
@@ -533,16 +544,22 @@ class _Rss(_FixedDateMixin, feedgenerator.Rss201rev2Feed):
     pass
 
 
-def _feed(kind: str, page: StatusPage, context: dict, lang: str) -> bytes:
+def _feed(
+    kind: str, page: StatusPage, context: dict, lang: str, *, self_lang: bool = False
+) -> bytes:
     base = settings.BASE_URL
     feed_path = context["atom_url"] if kind == "atom" else context["rss_url"]
+    # RFC 4287 4.1.1: a feed has an author, and (W3C's validator) so has every entry: the
+    # status page's publisher, never a person of the team.
+    author = _("Service status")
     feed = (_Atom if kind == "atom" else _Rss)(
         title=_("Service status: incidents"),
         link=f"{base}{context['index_url']}?lang={lang}",
         description=_("Incidents and their updates, newest first."),
         language=lang,
-        feed_url=f"{base}{feed_path}?lang={lang}",
-        feed_guid=f"{base}{feed_path}?lang={lang}",
+        feed_url=f"{base}{feed_path}" + (f"?lang={lang}" if self_lang else ""),
+        feed_guid=f"{base}{feed_path}?lang={lang}",  # the id: the same however it is fetched
+        author_name=author if kind == "atom" else None,
     )
     feed.fixed_date = context["updated_at"]
     incidents = sorted(
@@ -560,6 +577,7 @@ def _feed(kind: str, page: StatusPage, context: dict, lang: str) -> bytes:
             unique_id_is_permalink=False,
             pubdate=incident["started_at"],
             updateddate=incident["updated_at"],
+            author_name=author if kind == "atom" else None,
         )
     return feed.writeString("utf-8").encode()
 
@@ -681,7 +699,17 @@ def _api(page: StatusPage, stamps: dict) -> dict[str, bytes]:
         "api/v2/incidents.json": {"page": page_json, "incidents": every},
         "api/v2/incidents/unresolved.json": {"page": page_json, "incidents": unresolved},
         "api/v2/scheduled-maintenances.json": {"page": page_json, "scheduled_maintenances": []},
+        "api/v2/scheduled-maintenances/upcoming.json": {
+            "page": page_json,
+            "scheduled_maintenances": [],
+        },
+        "api/v2/scheduled-maintenances/active.json": {
+            "page": page_json,
+            "scheduled_maintenances": [],
+        },
     }
+    for name, doc in contributed_documents(page, page_json).items():  # e.g. maintenance
+        documents.setdefault(name, {"page": page_json}).update(doc)
     return {
         name: json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
         for name, doc in documents.items()

@@ -51,8 +51,19 @@ ARTEFACTS = {
         "api/v2/scheduled-maintenances.json",
         JSON,
     ),
+    "api_maintenances_upcoming": (
+        "api/v2/scheduled-maintenances/upcoming.json",
+        "api/v2/scheduled-maintenances/upcoming.json",
+        JSON,
+    ),
+    "api_maintenances_active": (
+        "api/v2/scheduled-maintenances/active.json",
+        "api/v2/scheduled-maintenances/active.json",
+        JSON,
+    ),
 }
 URLS = {name: url for name, (url, _file, _type) in ARTEFACTS.items()}
+FEEDS_ASKED_WITH_LANG = {"feed_atom": "feed.{lang}.lang.atom", "feed_rss": "feed.{lang}.lang.rss"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,8 @@ def artefact(request: HttpRequest, *, name: str) -> HttpResponse:
     _url, pattern, content_type = ARTEFACTS[name]
     localised = "{lang}" in pattern
     lang = language_of(request) if localised else JSON_LANGUAGE
+    if name in FEEDS_ASKED_WITH_LANG and request.GET.get("lang") == lang:
+        pattern = FEEDS_ASKED_WITH_LANG[name]  # its self link carries the ?lang= it was asked with
     try:
         stored = store.get(pattern.format(lang=lang))
     except Exception:  # nothing rendered and rendering failed (e.g. the database is down)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from escalation.maintenance.services import maintenance_create
 from escalation.models import (
     CommunicationRule,
     Contract,
@@ -95,6 +96,9 @@ PAGES = {
     "console-matrix-edit": Page("manager", "/console/matrix/{w.rule.pk}/"),
     "console-questions": Page("manager", "/console/questions/"),
     "console-reports": Page("manager", "/console/reports/"),
+    "console-maintenance": Page("manager", "/console/maintenance/"),
+    "console-maintenance-edit": Page("manager", "/console/maintenance/{w.maintenance.pk}/"),
+    "console-maintenance-errors": Page("manager", "/console/maintenance/new/", submit=SEND),
     "console-report": Page("executive", "/console/reports/{w.customer.slug}/{w.month}/"),
     "dashboard": Page("executive", "/dashboard/"),
     "portal-home": Page("customer_contact", "/portal/"),
@@ -186,6 +190,18 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
         schedule=rota, rotation="daily", start_date=date(2020, 1, 6), handoff_time=time(9)
     )
     LayerMember.objects.create(layer=layer, user=manager, position=0)
+    # An upcoming maintenance window (the status page announces it).
+    local = timezone.localtime(now)
+    starts = (local + timedelta(days=2)).replace(hour=22, minute=0, second=0, microsecond=0)
+    maintenance = maintenance_create(
+        actor=manager,
+        title="E-Mail: Umzug auf neue Server",
+        body="Der Versand kann sich um bis zu 30 Minuten verzögern.",
+        services=[mail],
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        silence=True,
+    )
 
     p1 = incident_open(
         actor=manager,
@@ -240,6 +256,7 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
     )
     return SimpleNamespace(
         manager=manager,
+        maintenance=maintenance,
         executive=executive,
         customer_contact=customer_contact,
         customer=customer,

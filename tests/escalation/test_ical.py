@@ -64,7 +64,7 @@ def test_uids_are_stable_and_unique():
     assert uids == [str(event["UID"]) for event in second.walk("VEVENT")]
     assert len(set(uids)) == len(uids)
     start = int(datetime(2026, 3, 29, 7, tzinfo=UTC).timestamp())
-    assert f"s7-1-{start}@escalation-manager" in uids
+    assert f"s7-layer0-1-{start}@escalation-manager" in uids  # prefix, layer, user, start
 
 
 def test_same_input_renders_the_same_bytes():

@@ -1,10 +1,11 @@
 """On call now (console page and API), iCal feeds, the matrix page and an incident's plan:
 who may see them, and what they show."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
+import vobject
 from icalendar import Calendar
 
 from escalation.models import CommunicationRule, LayerMember, OnCallSchedule, ScheduleLayer
@@ -89,7 +90,7 @@ def test_personal_ical_feed(client, rota):
     response = client.get(f"/oncall/people/{anna.pk}/{person_ical_token(anna)}.ics")
     assert response.status_code == 200
     summaries = {str(e["SUMMARY"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
-    assert summaries == {"On call: Anna"}
+    assert summaries == {"On call: Anna (Datenbanken)"}  # which schedule it belongs to
     other = rota.layers.get().members.get(position=1).user
     forged = f"/oncall/people/{other.pk}/{person_ical_token(anna)}.ics"
     assert client.get(forged).status_code == 404
@@ -119,3 +120,56 @@ def test_incident_communication_plan(client, manager, responder, executive):
     assert "Update due" in page and "Next escalation level" in page
     client.force_login(executive)
     assert client.get(f"/console/incidents/{incident.pk}/communication/").status_code == 403
+
+
+def _events(content: bytes) -> dict[str, tuple]:
+    """UID -> (start, end, summary, categories), parsed and validated by vobject."""
+    calendar = vobject.readOne(content.decode())
+    calendar.validate()  # raises on a component or property RFC 5545 does not allow
+    return {
+        event.uid.value: (
+            event.dtstart.value,
+            event.dtend.value,
+            event.summary.value,
+            tuple(event.categories.value) if hasattr(event, "categories") else (),
+        )
+        for event in calendar.vevent_list
+    }
+
+
+def test_feed_uids_are_stable_while_the_window_moves(client, rota):
+    """The window starts 7 days before now; a shift that started before the window keeps its real
+    start (not the window's) and so its UID from one fetch to the next, hours apart."""
+    # Weekly shifts from long before the window: the one running at its start began earlier.
+    rota.layers.update(start_date=date(2026, 10, 1), rotation="weekly")
+    url = f"/oncall/{rota.pk}/{rota.ical_token}.ics"
+    first = _events(client.get(url).content)
+    with time_machine.travel(NOW + timedelta(hours=5), tick=False):
+        second = _events(client.get(url).content)
+    earliest = min(first.values())
+    assert earliest[0] < NOW - timedelta(days=7)  # its real start, before the window
+    common = set(first) & set(second)
+    assert min(first, key=first.get) in common  # the first event did not change its UID
+    assert all(first[uid][0] == second[uid][0] for uid in common)
+    assert all(v[3] == ("Datenbanken",) for v in first.values())
+    assert all(uid.startswith(f"schedule-{rota.pk}-layer") for uid in first)
+
+
+def test_personal_feed_names_the_schedules_and_validates(client, rota):
+    anna = rota.layers.get().members.get(position=0).user
+    other = OnCallSchedule.objects.create(name="Netzwerk")
+    layer = ScheduleLayer.objects.create(
+        schedule=other, rotation="weekly", start_date=date(2026, 11, 2), handoff_time=time(9)
+    )
+    LayerMember.objects.create(layer=layer, user=anna, position=0)
+    ben = rota.layers.get().members.get(position=1).user
+    LayerMember.objects.create(layer=layer, user=ben, position=1)
+    url = f"/oncall/people/{anna.pk}/{person_ical_token(anna)}.ics"
+    events = _events(client.get(url).content)
+    assert {v[3] for v in events.values()} >= {("Datenbanken",), ("Netzwerk",)}
+    assert all(v[2].startswith("On call: Anna (") for v in events.values())
+    prefixes = {uid.split("-layer")[0] for uid in events}
+    assert prefixes == {f"schedule-{rota.pk}", f"schedule-{other.pk}"}
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        later = _events(client.get(url).content)
+    assert min(events, key=events.get) in later  # the first (clipped before) keeps its UID

@@ -172,7 +172,7 @@ def test_beat_task_and_command_render(world, status_dir, capsys):
     assert (status_dir / "index.en.html").exists()
     (status_dir / "api/v2/summary.json").unlink()
     call_command("render_status_page")
-    assert "14 files" in capsys.readouterr().out
+    assert "20 files" in capsys.readouterr().out
     assert (status_dir / "api/v2/summary.json").exists()
 
 
