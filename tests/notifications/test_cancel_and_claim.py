@@ -41,7 +41,7 @@ def test_cancel_by_prefix_touches_only_unsent_rows():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as every such test here
 def test_two_concurrent_workers_never_claim_one_row():
     """Eight threads, each with its own database connection, claim the same 50 rows at once:
     every row is won exactly once."""

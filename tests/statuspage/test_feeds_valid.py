@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from escalation.services import incident_resolve
+from escalation.services.public import public_incident_publish
 from tests.conftest import require
 
 from .conftest import open_incident
@@ -29,6 +30,8 @@ def _parse(body: bytes) -> ET.Element:
 def incidents(world, manager):
     current = open_incident(manager, [world.portal])
     resolved = open_incident(manager, [world.api], title="API langsam")
+    for incident in (current, resolved):  # the status page shows public incidents only
+        public_incident_publish(actor=manager, incidents=[incident], title=f"{incident.title}!")
     incident_resolve(incident=resolved, actor=manager, resolution="Cache geleert")
     return current, resolved
 

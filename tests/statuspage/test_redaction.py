@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from incidents.services import update_post
+from escalation.services.public import public_incident_publish, public_incident_update_post
 from incidents.statuspage.build import Redactor, build
 from tests.factories import CustomerFactory
 
@@ -17,9 +17,11 @@ MARK = Redactor.MARK
 
 def published(manager, world, body: str) -> str:
     incident = open_incident(manager, [world.portal])
-    update_post(incident=incident, actor=manager, audience="customer", body=body)
+    face = public_incident_publish(actor=manager, incidents=[incident], title="Portal gestört")
+    public_incident_update_post(public_incident=face, actor=manager, body=body)
     [public] = build().open_incidents
-    return public.updates[0].body
+    [update] = [u for u in public.updates if u.kind == "update"]
+    return update.bodies["de"]
 
 
 @pytest.mark.django_db
