@@ -288,3 +288,16 @@ def test_the_all_clear_arrives_by_mail_in_each_language(world, manager, smtp_ser
     assert english["List-Unsubscribe"]
     for mail in (german, english):
         assert "Logistik" not in mail.get_body(("plain",)).get_content()
+
+
+def test_a_published_standard_title_is_named_once_in_the_subject(world, manager, smtp_server):
+    """The standard title already says what it is ("Störung: E-Rechnung"); the subject adds the
+    public status, not a second "Störung:" (seen in the demo's mailbox)."""
+    from notifications.tasks import deliver
+
+    public_incident_publish(actor=manager, incidents=[world["incident"]])
+    for message in Notification.objects.filter(template="customer_update"):
+        assert deliver(message.pk) == "sent"
+    subjects = {mail["To"]: mail["Subject"] for mail in smtp_server.messages}
+    assert subjects["carl.contact@example.org"] == "Störung: E-Rechnung – Wird untersucht"
+    assert subjects["leser@example.org"] == "Disruption: E-Rechnung – Investigating"
