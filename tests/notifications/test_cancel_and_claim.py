@@ -69,3 +69,19 @@ def test_two_concurrent_workers_never_claim_one_row():
     claimed = [pk for batch in won for pk in batch]
     assert sorted(claimed) == sorted(ids)  # each row once, none twice
     assert Notification.objects.filter(pk__in=ids, status=Status.SENDING).count() == 50
+
+
+@pytest.mark.django_db
+def test_one_claim_takes_several_rows_with_their_recipients(django_assert_num_queries):
+    """One conditional UPDATE for the whole batch, then one SELECT that brings the recipients
+    along (a worker reads each message's recipient while sending)."""
+    from tests.factories import UserFactory
+
+    rows = [enqueue(f"batch:{n}") for n in range(3)]
+    reader = UserFactory(username="reader")
+    Notification.objects.filter(pk__in=[r.pk for r in rows]).update(recipient=reader)
+    with django_assert_num_queries(2):
+        won = notifications_claim(ids=[r.pk for r in rows], now=timezone.now())
+        assert [n.recipient.username for n in won] == ["reader"] * 3
+    assert [n.pk for n in won] == sorted(r.pk for r in rows)
+    assert notifications_claim(ids=[r.pk for r in rows], now=timezone.now()) == []
