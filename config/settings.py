@@ -271,7 +271,7 @@ ESCALATION_AUTO_ESCALATE = env_bool("ESCALATION_AUTO_ESCALATE", True)
 # follows HOST/PORT as `make run` passes them (a wildcard host such as 0.0.0.0 becomes 127.0.0.1).
 def _default_base_url() -> str:
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
-    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 (a listen address, not a bind)
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 # nosec B104 (a listen address, not a bind)
         host = "127.0.0.1"
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
