@@ -8,26 +8,17 @@ access would, and asks `verify_incident` where the chain breaks.
 import json
 
 import pytest
-from django.db import connection
 
 from escalation.services import incident_acknowledge
 from incidents.models import IncidentEvent, State
 from incidents.services import update_post
 from incidents.timeline import verify_incident
 from tests.factories import IncidentFactory, UserFactory, drive
+from tests.incidents.test_timeline import raw_sql  # tamper as someone with database access
 
 pytestmark = pytest.mark.django_db
 
 TABLE = IncidentEvent._meta.db_table
-
-
-def raw_sql(sql: str, params=()):
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")  # user triggers off
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = origin")
 
 
 @pytest.fixture
