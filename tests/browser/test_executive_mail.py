@@ -2,8 +2,8 @@
 manager classifies, escalates, writes an executive update, provides a workaround and resolves in
 the console; after each step the outbox is delivered over SMTP (aiosmtpd) and each executive has
 exactly one new mail, in their own language, naming the step and linking the dashboard, the last
-one the all-clear promising nothing more. (The customer and subscriber side comes with the
-public face of a disruption.)"""
+one the all-clear promising nothing more. (Customers and subscribers:
+tests/browser/test_customer_mail.py.)"""
 
 import pytest
 
