@@ -99,6 +99,13 @@ class LinkUsed(ApplicationError):
     http_status = 410
 
 
+class AlreadyPublished(ApplicationError):
+    """An incident has an open public face already: update it, or link more incidents to it."""
+
+    code = "already_published"
+    http_status = 409
+
+
 class NoPublicFace(ApplicationError):
     """Customers hear of an incident only through its public face, and it has none yet."""
 

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from incidents.exceptions import InvalidInput, NoPublicFace, PermissionDenied
+from incidents.exceptions import AlreadyPublished, InvalidInput, NoPublicFace, PermissionDenied
 from incidents.models import (
     OPEN_STATES,
     EventKind,
@@ -144,6 +144,19 @@ def public_incident_publish(
     status = _clean_status(status)
     if status == PublicStatus.RESOLVED:
         raise InvalidInput(_("A new public incident cannot start resolved."), field="status")
+    # Two people publishing one incident at once make one public face: the incidents' row locks
+    # (in id order) serialise them, and the second finds the first's face.
+    incidents = [incident_lock(i) for i in sorted(incidents, key=lambda i: i.pk)]
+    for incident in incidents:
+        face = public_face_of(incident)
+        if face is not None:
+            raise AlreadyPublished(
+                _(
+                    "Incident #%(incident)d is published already as “%(title)s”: post an update "
+                    "there, or link more incidents to it."
+                )
+                % {"incident": incident.pk, "title": face.title}
+            )
     if services is None:
         services = {s.pk: s for i in incidents for s in i.services.all()}.values()
     services = list(services)

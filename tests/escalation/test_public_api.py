@@ -128,3 +128,46 @@ def test_customer_tokens_read_their_organisations_public_incidents(
     error_shape(reader.get(f"{URL}{theirs['id']}/"), 404)
     assert api(other_customer_contact, "read").get(f"{URL}{theirs['id']}/").status_code == 200
     error_shape(reader.post(f"{URL}{ours['id']}/updates/", {"body": "x"}, format="json"), 403)
+
+
+def test_publishing_a_published_incident_again_is_a_409_and_changes_nothing(manager, world):
+    client = api(manager)
+    body = {"title": "Kundenportal gestört", "incidents": [world["ours"].pk]}
+    assert client.post(URL, body, format="json").status_code == 201
+    again = client.post(URL, {**body, "title": "Noch einmal"}, format="json")
+    assert "Kundenportal gestört" in error_shape(again, 409, "already_published")["detail"]
+    assert PublicIncident.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_publishing_at_once_make_one_public_face(manager, world):
+    """Both press "Publish for customers" at the same moment, each with its own database
+    connection: one public face, and the other is told it exists."""
+    import threading
+
+    from django.db import connection
+
+    from escalation.services.public import public_incident_publish
+    from incidents.exceptions import AlreadyPublished
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def press(title: str):
+        try:
+            barrier.wait()
+            public_incident_publish(actor=manager, incidents=[world["ours"]], title=title)
+            outcomes.append("published")
+        except AlreadyPublished:
+            outcomes.append("already")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press, args=(t,)) for t in ("Erster", "Zweiter")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already", "published"]
+    assert PublicIncident.objects.filter(incidents=world["ours"]).count() == 1
