@@ -342,6 +342,33 @@ def public_faces_resolve_if_done(*, incident: Incident, actor: User | None) -> l
     return done
 
 
+REOPENED_TEXT = gettext_lazy(
+    "The disruption has occurred again. We are investigating and will keep you informed."
+)
+
+
+def public_face_reopen(*, incident: Incident) -> PublicIncident | None:
+    """A reopened incident whose public face had given the all-clear: the face is open again and
+    everyone who heard of it (the all-clear included) is told the disruption is back. Nothing if
+    the incident never had a public face or has an open one."""
+    if public_face_of(incident) is not None:
+        return None
+    face = incident.public_incidents.order_by("-resolved_at", "-pk").first()
+    if face is None:
+        return None
+    face = PublicIncident.objects.select_for_update().get(pk=face.pk)
+    face.status, face.resolved_at = PublicStatus.INVESTIGATING, None
+    face.save(update_fields=["status", "resolved_at", "updated_at"])
+    public_incident_update_post(
+        public_incident=face,
+        actor=None,
+        body=_in_language("de", REOPENED_TEXT),
+        body_en=_in_language("en", REOPENED_TEXT),
+        status=PublicStatus.INVESTIGATING,
+    )
+    return face
+
+
 def workaround_publish(*, incident: Incident, actor: User | None, customer_text: str) -> None:
     """The workaround step reaches customers as a public update (status "identified" unless it
     is further on already) with the workaround's customer-facing text."""

@@ -441,6 +441,8 @@ def incident_reopen(*, incident: Incident, actor: User | None, reason: str) -> I
     )
     _start_escalation(locked)
     sla.sla_reopened(incident=locked, resolved_at=resolved_at, at=timezone.now())
+    public.public_face_reopen(incident=locked)  # customers who had the all-clear hear it is back
+    locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # it may have appended
     return locked
 
 

@@ -11,6 +11,7 @@ import time_machine
 from escalation.models import Clock, CommunicationRule
 from escalation.services import incident_classify, incident_provide_workaround, incident_resolve
 from escalation.services.public import (
+    public_face_reopen,
     public_incident_link,
     public_incident_publish,
     public_incident_resolve,
@@ -301,3 +302,37 @@ def test_a_published_standard_title_is_named_once_in_the_subject(world, manager,
     subjects = {mail["To"]: mail["Subject"] for mail in smtp_server.messages}
     assert subjects["carl.contact@example.org"] == "Störung: E-Rechnung – Wird untersucht"
     assert subjects["leser@example.org"] == "Disruption: E-Rechnung – Investigating"
+
+
+def test_a_reopened_incident_tells_those_who_had_the_all_clear_that_it_is_back(world, manager):
+    from escalation.services import incident_reopen
+
+    incident = world["incident"]
+    with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
+        face = public_incident_publish(
+            actor=manager, incidents=[incident], title="E-Rechnung gestört"
+        )
+    with time_machine.travel(T0 + timedelta(hours=1), tick=False):
+        incident_resolve(incident=incident, actor=manager, resolution="Zertifikat erneuert")
+    face.refresh_from_db()
+    assert face.status == PublicStatus.RESOLVED
+    told = {n.address for n in customer_side() if n.template == "customer_all_clear"}
+    assert told == {"carl.contact@example.org", "olga.other@example.org", "leser@example.org"}
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        incident_reopen(incident=incident, actor=manager, reason="Fehler wieder da")
+    face.refresh_from_db()
+    assert face.status == PublicStatus.INVESTIGATING and face.resolved_at is None
+    back = [
+        n
+        for n in customer_side()
+        if n.template == "customer_update" and n.created_at == T0 + timedelta(hours=2)
+    ]
+    assert {n.address for n in back} == told  # everyone who had the all-clear hears it is back
+    assert {n.language for n in back} == {"de", "en"}
+    english = next(n for n in back if n.address == "leser@example.org")
+    assert "occurred again" in english.context["latest_update"]
+    assert english.context["next_update_at"]  # and the next update is promised again
+    kinds = IncidentEvent.objects.filter(incident=incident).values_list("kind", flat=True)
+    assert list(kinds).count("public_update") == 1
+    # A second reopen of an open face changes nothing.
+    assert public_face_reopen(incident=incident) is None
