@@ -12,9 +12,10 @@ import pytest
 from escalation.models import CommunicationRule
 from notifications.models import Notification, Subscription
 from notifications.tasks import deliver
+from tests.browser import steps
 from tests.browser.chromium import chromium
-from tests.browser.test_console_flow import open_step, wait_for_text
-from tests.factories import PASSWORD, IncidentFactory, ServiceFactory
+from tests.browser.test_console_flow import wait_for_text
+from tests.factories import IncidentFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -97,24 +98,8 @@ def test_a_contact_and_a_subscriber_get_each_step_in_their_language(
         assert subscriber["List-Unsubscribe"] and "/portal/" not in str(subscriber)
 
     with chromium(language="en") as d:
-        d.implicitly_wait(2)
-        d.get(f"{live_server.url}/accounts/login/")
-        d.find_element("id", "id_username").send_keys(manager.username)
-        d.find_element("id", "id_password").send_keys(PASSWORD)
-        d.find_element("css selector", "main form button[type=submit]").click()
-        wait_for_text(d, "h1", "Active incidents")
-        d.get(f"{live_server.url}/console/incidents/{incident.pk}/")
-        wait_for_text(d, "#state", "Detected")
-
-        step = open_step(d, "Classify")
-        step.find_element("css selector", "select[name=classify-impact] option[value=high]").click()
-        step.find_element("css selector", "select[name=classify-urgency] option[value=low]").click()
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Classified")
-        step = open_step(d, "Escalate")
-        step.find_element("css selector", "textarea[name=escalate-reason]").send_keys("Alle Kunden")
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Escalated")
+        steps.open_incident(d, live_server.url, manager, incident)
+        steps.classify_and_escalate(d, impact="high", urgency="low", reason="Alle Kunden")
         delivered()
         assert mailbox == {"de": [], "en": []}  # nothing reaches customers before publishing
 
@@ -136,22 +121,10 @@ def test_a_contact_and_a_subscriber_get_each_step_in_their_language(
         wait_for_text(d, ".messages", "The update was published.")
         check("update")
 
-        step = open_step(d, "Provide workaround")
-        step.find_element("css selector", "textarea[name=provide_workaround-workaround]").send_keys(
-            "lb-07 aus dem Pool genommen."
+        steps.provide_workaround(
+            d, "lb-07 aus dem Pool genommen.", "Bitte melden Sie sich über die App an."
         )
-        step.find_element(
-            "css selector", "textarea[name=provide_workaround-customer_text]"
-        ).send_keys("Bitte melden Sie sich über die App an.")
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Workaround in place")
         check("workaround")
 
-        step = open_step(d, "Resolve")
-        step.find_element("css selector", "textarea[name=resolve-resolution]").send_keys(
-            "Zertifikat auf lb-07 erneuert."
-        )
-        d.execute_script("window.confirm = () => true")
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Resolved")
+        steps.resolve(d, "Zertifikat auf lb-07 erneuert.")
         check("resolve")

@@ -11,9 +11,10 @@ from escalation import roles
 from escalation.models import CommunicationRule
 from notifications.models import Notification
 from notifications.tasks import deliver
+from tests.browser import steps
 from tests.browser.chromium import chromium
-from tests.browser.test_console_flow import open_step, wait_for_text
-from tests.factories import PASSWORD, IncidentFactory, ServiceFactory, UserFactory
+from tests.browser.test_console_flow import wait_for_text
+from tests.factories import IncidentFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -85,29 +86,8 @@ def test_executives_get_each_step_in_their_language(
             assert (PROMISE[language] in text) == (step != "resolve"), (step, language)
 
     with chromium(language="en") as d:
-        d.implicitly_wait(2)
-        d.get(f"{live_server.url}/accounts/login/")
-        d.find_element("id", "id_username").send_keys(manager.username)
-        d.find_element("id", "id_password").send_keys(PASSWORD)
-        d.find_element("css selector", "main form button[type=submit]").click()
-        wait_for_text(d, "h1", "Active incidents")
-        d.get(f"{live_server.url}/console/incidents/{incident.pk}/")
-        wait_for_text(d, "#state", "Detected")
-
-        step = open_step(d, "Classify")
-        step.find_element(
-            "css selector", "select[name=classify-impact] option[value=medium]"
-        ).click()
-        step.find_element(
-            "css selector", "select[name=classify-urgency] option[value=medium]"
-        ).click()
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Classified")
-
-        step = open_step(d, "Escalate")
-        step.find_element("css selector", "textarea[name=escalate-reason]").send_keys("Alle Kunden")
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Escalated")
+        steps.open_incident(d, live_server.url, manager, incident)
+        steps.classify_and_escalate(d, impact="medium", urgency="medium", reason="Alle Kunden")
         check("escalate")
 
         d.find_element("css selector", "input[name=audience][value=executive]").click()
@@ -118,21 +98,10 @@ def test_executives_get_each_step_in_their_language(
         wait_for_text(d, ".messages", "The update was published.")
         check("update")
 
-        step = open_step(d, "Provide workaround")
-        step.find_element("css selector", "textarea[name=provide_workaround-workaround]").send_keys(
-            "Bestellungen telefonisch annehmen."
-        )
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Workaround in place")
+        steps.provide_workaround(d, "Bestellungen telefonisch annehmen.")
         check("workaround")
 
-        step = open_step(d, "Resolve")
-        step.find_element("css selector", "textarea[name=resolve-resolution]").send_keys(
-            "Zertifikat erneuert."
-        )
-        d.execute_script("window.confirm = () => true")
-        step.find_element("css selector", "button[type=submit]").click()
-        wait_for_text(d, "#state", "Resolved")
+        steps.resolve(d, "Zertifikat erneuert.")
         check("resolve")
 
         d.get(f"{live_server.url}/console/incidents/{incident.pk}/communication/")
