@@ -508,7 +508,7 @@ def _contacts(rule, incident: Incident, at: datetime) -> list[User]:
 
 
 def _scopes(face: PublicIncident) -> list[str]:
-    public = [s for s in face.services.all() if not s.is_private]
+    public = [s for s in face.services.select_related("group") if not s.is_private]
     scopes = [f"service:{s.slug}" for s in public]
     # a subscription to a whole group hears of its public services (present and future)
     scopes += sorted({f"group:{s.group.slug}" for s in public if s.group_id})
