@@ -27,7 +27,7 @@ DRAIN_SECONDS = 90.0
 UNFINISHED = ("pending", "sending", "failed")  # "cancelled": pages of an alert that cleared
 
 pytestmark = pytest.mark.skipif(
-    not SOAK_SECONDS, reason="the soak runs as its own CI step: SOAK_SECONDS=90 pytest tests/soak"
+    not SOAK_SECONDS, reason="the soak runs as its own CI step: SOAK_SECONDS=60 pytest tests/soak"
 )
 
 SETUP = """
