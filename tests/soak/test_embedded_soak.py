@@ -4,7 +4,7 @@ crashed, the web answered every request throughout, every alert became an incide
 message the load caused (pages by email, outbound incident webhooks) arrived through its first
 hand-off: the outbox sweep's re-queueing is switched off, so a message lost by the broker shows.
 
-Runs as its own CI step (`.ci/run`: SOAK_SECONDS=90); skipped in `make test` without SOAK_SECONDS.
+Runs as its own CI step (`.ci/run`: SOAK_SECONDS=60); skipped in `make test` without SOAK_SECONDS.
 """
 
 import json
