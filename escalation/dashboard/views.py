@@ -19,6 +19,7 @@ from incidents.exceptions import InvalidInput
 from incidents.exceptions import PermissionDenied as DomainPermissionDenied
 from incidents.models import Incident
 
+from .. import hooks
 from ..services.questions import question_ask
 from . import charts, selectors
 from .forms import QuestionForm
@@ -80,6 +81,7 @@ def _context(request, *, days: int, role: str, form: QuestionForm | None = None)
         "form": form or QuestionForm(),
         "live_url": f"{reverse('dashboard:live')}?days={days}",
         "live_seconds": LIVE_SECONDS,
+        "sections": hooks.dashboard_sections_render(request, now),  # nested apps' sections
     }
     if role == "manager":  # the console navigation's link to the question queue
         context["open_questions"] = selectors.open_question_count()

@@ -192,6 +192,7 @@ def _step(
         data=data,
     )
     _transitioned(incident, ACTIONS[name], from_state)
+    hooks.transition_tell(incident, name, actor, from_state)  # nested apps (e.g. problems)
 
 
 def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
@@ -278,6 +279,7 @@ def incident_classify(
         _transitioned(locked, "classify", from_state)
     else:
         incident_event_emit(incident=locked, event="updated", data={"changed": ["classification"]})
+    hooks.transition_tell(locked, name, actor, from_state)
     auto = decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
     if auto and locked.state == State.CLASSIFIED:
         # A nested app may hold paging back (an active maintenance window that silences these
@@ -412,6 +414,16 @@ def incident_close(*, incident: Incident, actor: User | None, review: str = "") 
     review = (review or "").strip()
     if review:
         locked.review = review
+    # Nested apps' requirements (e.g. an approved review), asked where the state allows closing.
+    closable = _transition_meta("close").get_transition(locked.state) is not None
+    blocked = closable and hooks.close_blocked_by(locked)
+    if blocked:
+        raise TransitionNotAllowed(
+            transition=ACTIONS["close"],
+            current_state=locked.state,
+            allowed=[a for a in allowed_actions(locked, actor) if a != ACTIONS["close"]],
+            reason=blocked,
+        )
     _step(
         locked,
         "close",
