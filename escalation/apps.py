@@ -12,9 +12,12 @@ class EscalationConfig(AppConfig):
         from incidents.selectors import public_subscription_scopes
         from notifications import hooks
 
+        from . import hooks as escalation_hooks
         from .models import Clock
+        from .people_views import incident_people_panel
         from .services import clocks, delivery, workflow
 
         clocks.clock_handler_register(Clock.Kind.CLASSIFY, workflow.incident_classify_from_clock)
         hooks.delivery_problem_register(delivery.delivery_problem)
         hooks.subscription_scopes_register(public_subscription_scopes)
+        escalation_hooks.incident_panels.insert(0, incident_people_panel)  # first of the sections

@@ -345,12 +345,15 @@ def message_context(
 
 def console_incidents_for(user: User):
     """Incidents a console user works on: escalation managers all; responders those they are
-    pulled into (paged, informed by the communication matrix, commanding, or created by them)."""
+    pulled into (paged, informed by the communication matrix, commanding or holding another role
+    on it, or created by them)."""
     from django.db.models import CharField, Exists, OuterRef, Q, Value
     from django.db.models.functions import Cast, Concat
 
     from incidents.selectors import role_of
     from notifications.models import Notification
+
+    from .models import IncidentRole
 
     incidents = Incident.objects.all()
     if role_of(user) != "staff":
@@ -361,8 +364,13 @@ def console_incidents_for(user: User):
         recipient=user,
         subject=Concat(Value("incident:"), Cast(OuterRef("pk"), output_field=CharField())),
     )
+    holds_role = IncidentRole.objects.filter(incident=OuterRef("pk"), user=user, ended_at=None)
     return incidents.filter(
-        Q(pages__user=user) | Q(commander=user) | Q(created_by=user) | Exists(informed)
+        Q(pages__user=user)
+        | Q(commander=user)
+        | Q(created_by=user)
+        | Exists(informed)
+        | Exists(holds_role)
     ).distinct()
 
 
@@ -610,3 +618,90 @@ def sum_by_currency(exposures) -> dict[str, dict]:
         entry["in_1h"] += exposure.if_restored_in[1].amount
         entry["in_4h"] += exposure.if_restored_in[4].amount
     return sums
+
+
+def level_applies(level: dict, calendar, at: datetime) -> bool:
+    """Whether a level of a policy snapshot pages at `at` (its service-hours condition)."""
+    from . import calendars
+    from .models import EscalationLevel
+
+    if level["applies"] == EscalationLevel.Applies.ALWAYS or calendar is None:
+        return True
+    inside = calendars.is_open(calendar, at)
+    return inside if level["applies"] == EscalationLevel.Applies.INSIDE else not inside
+
+
+def level_targets(level: dict, at: datetime) -> list[User]:
+    """Who a level of a policy snapshot pages at `at`, in a stable order."""
+    if level.get("manager_on_duty"):
+        return managers_on_duty(at)
+    users = {u.pk: u for u in User.objects.filter(pk__in=level["users"], is_active=True)}
+    if level["schedule"]:
+        on_call = on_call_user(level["schedule"], at)
+        if on_call:
+            users[on_call.pk] = on_call
+    if level["group"]:
+        users.update({u.pk: u for u in group_members(level["group"])})
+    return [users[pk] for pk in sorted(users)]
+
+
+def upcoming_levels(incident: Incident, now: datetime) -> list[dict]:
+    """The levels still to come while nobody acknowledges: number, when, and who they page then
+    (the on-call rota as it will be at that time). Empty when paging is not running."""
+    from datetime import timedelta
+
+    from .models import Clock, EscalationRun
+    from .models.oncall import calendar_spec_from_data
+
+    run = EscalationRun.objects.filter(incident=incident).first()
+    if run is None or run.status != EscalationRun.Status.ACTIVE:
+        return []
+    due = (
+        Clock.objects.filter(
+            incident=incident, kind=Clock.Kind.LEVEL_TIMEOUT, status=Clock.Status.PENDING
+        )
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due is None:
+        return []
+    snapshot = run.snapshot
+    calendar = calendar_spec_from_data(snapshot["calendar"]) if snapshot["calendar"] else None
+    levels = snapshot["levels"]
+    upcoming, at = [], max(due, now)
+    for index in range(run.level_index + 1, len(levels)):
+        level = levels[index]
+        if level_applies(level, calendar, at):
+            people = level_targets(level, at)
+            if people or level.get("manager_on_duty"):
+                upcoming.append({"level": index + 1, "at": at, "people": people})
+                at += timedelta(minutes=level["timeout_minutes"])
+    return upcoming
+
+
+def incident_people(incident: Incident) -> dict:
+    """Who is on the incident: commander, the other roles' current holders, and everybody paged
+    (first page per person, with whether they acknowledged)."""
+    from .models import IncidentRole, Page
+
+    roles_now = list(
+        IncidentRole.objects.filter(incident=incident, ended_at__isnull=True).select_related("user")
+    )
+    pages = Page.objects.filter(incident=incident).select_related("user").order_by("created_at")
+    paged: dict[int, Page] = {}
+    for page in pages:
+        paged.setdefault(page.user_id, page)
+    return {"commander": incident.commander, "roles": roles_now, "paged": list(paged.values())}
+
+
+def staff_people():
+    """Active staff who can be put on an incident (managers and responders), by name."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True) | Q(groups__name__in=[roles.ESCALATION_MANAGER, roles.RESPONDER])
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )

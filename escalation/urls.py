@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, views
+from . import people_views, report_views, views
 
 app_name = "console"
 
@@ -14,6 +14,17 @@ urlpatterns = [
     path("incidents/<int:pk>/public-update/", views.public_update, name="public_update"),
     path("incidents/<int:pk>/sla/pause/", views.sla_pause_view, name="sla_pause"),
     path("incidents/<int:pk>/sla/resume/", views.sla_resume_view, name="sla_resume"),
+    path(
+        "incidents/<int:pk>/people/commander/",
+        people_views.commander_change,
+        name="people_commander",
+    ),
+    path("incidents/<int:pk>/people/role/", people_views.role_assign, name="people_role"),
+    path(
+        "incidents/<int:pk>/people/pull-in/",
+        people_views.responder_pull_in,
+        name="people_pull_in",
+    ),
     path("oncall/", views.oncall_now, name="oncall"),
     path("matrix/", views.communication_matrix, name="matrix"),
     path("matrix/new/", views.matrix_edit, name="matrix_new"),

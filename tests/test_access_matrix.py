@@ -320,6 +320,28 @@ EXPECTED: dict[str, Entry] = {
         params="incident",
         payload={"POST": {"reason": "ZQWRITE"}},
     ),
+    # People on an incident: the commander (responder on A) and managers hand roles; anybody
+    # working on the incident may pull in a responder (pages them).
+    "console:people_commander": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": lambda world, audience: {"user": world.users["manager"].pk}},
+    ),
+    "console:people_role": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={
+            "POST": lambda world, audience: {"role": "scribe", "user": world.users["manager"].pk}
+        },
+    ),
+    "console:people_pull_in": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": lambda world, audience: {"user": world.users["responder"].pk}},
+    ),
     "console:sla_resume": Entry(
         get=post_only_console(), writers=ASSIGNED_WRITERS, params="incident"
     ),
@@ -429,6 +451,28 @@ EXPECTED: dict[str, Entry] = {
         payload={"POST": {"reason": "ZQWRITE"}},
     ),
     "api_sla_resume": Entry(get=api_post_only(), writers=ASSIGNED_WRITERS, params="incident"),
+    # People on an incident: the team and executives read; writes as in the console.
+    "api_people": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
+    "api_people_commander": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"user": "mara.manager"}},
+    ),
+    "api_people_role": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"role": "scribe", "user": "mara.manager"}},
+    ),
+    "api_people_pull_in": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"user": "rolf.responder"}},
+    ),
     "api_customer_exposure": Entry(get=api(customer=NOT_FOUND), writers=STAFF, params="customer"),
     # Public incidents: customers read their organisation's (the other's is a 404); writes as
     # other incident writes (a responder only on what covers incidents they work on).

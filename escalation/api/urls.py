@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import ingest, public, views
+from . import ingest, people, public, views
 from .oncall import OnCallView
 
 urlpatterns = [
@@ -34,6 +34,18 @@ urlpatterns = [
         "public-incidents/<int:pk>/updates/",
         public.PublicIncidentUpdatesView.as_view(),
         name="api_public_incident_updates",
+    ),
+    path("incidents/<int:pk>/people/", people.IncidentPeopleView.as_view(), name="api_people"),
+    path(
+        "incidents/<int:pk>/people/commander/",
+        people.CommanderView.as_view(),
+        name="api_people_commander",
+    ),
+    path("incidents/<int:pk>/people/roles/", people.RoleView.as_view(), name="api_people_role"),
+    path(
+        "incidents/<int:pk>/people/responders/",
+        people.PullInView.as_view(),
+        name="api_people_pull_in",
     ),
     path("services/", views.ServiceListView.as_view(), name="api_services"),
     path("customers/", views.CustomerListView.as_view(), name="api_customers"),

@@ -17,6 +17,7 @@ from .contracts import (
 from .integrations import IncidentAlert, Integration
 from .matrix import Audience, CommunicationRule
 from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
+from .people import IncidentRole
 from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
 from .webhooks import EventWebhook
 
@@ -35,6 +36,7 @@ __all__ = [
     "EventWebhook",
     "IdempotencyRecord",
     "IncidentAlert",
+    "IncidentRole",
     "Integration",
     "LayerMember",
     "NotificationRule",

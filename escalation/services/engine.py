@@ -128,26 +128,6 @@ def escalation_start(*, incident: Incident, at: datetime | None = None) -> Escal
     return run
 
 
-def _level_applies(level: dict, calendar: calendars.BusinessHours | None, at: datetime) -> bool:
-    if level["applies"] == EscalationLevel.Applies.ALWAYS or calendar is None:
-        return True
-    inside = calendars.is_open(calendar, at)
-    return inside if level["applies"] == EscalationLevel.Applies.INSIDE else not inside
-
-
-def _targets(level: dict, at: datetime) -> list[User]:
-    if level.get("manager_on_duty"):
-        return selectors.managers_on_duty(at)
-    users = {u.pk: u for u in User.objects.filter(pk__in=level["users"], is_active=True)}
-    if level["schedule"]:
-        on_call = selectors.on_call_user(level["schedule"], at)
-        if on_call:
-            users[on_call.pk] = on_call
-    if level["group"]:
-        users.update({u.pk: u for u in selectors.group_members(level["group"])})
-    return [users[pk] for pk in sorted(users)]
-
-
 def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) -> None:
     """Page the run's current level; skip levels that do not apply or reach nobody."""
     snapshot = run.snapshot
@@ -174,7 +154,11 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
     levels = snapshot["levels"]
     while True:
         level = levels[run.level_index]
-        targets = _targets(level, at) if _level_applies(level, calendar, at) else []
+        targets = (
+            selectors.level_targets(level, at)
+            if selectors.level_applies(level, calendar, at)
+            else []
+        )
         if targets or level.get("manager_on_duty"):
             break
         timeline_record(
@@ -186,7 +170,7 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
                 "level": run.level_index + 1,
                 "cycle": run.cycle,
                 "why": "nobody to page"
-                if _level_applies(level, calendar, at)
+                if selectors.level_applies(level, calendar, at)
                 else "not in its service hours",
             },
         )
@@ -218,7 +202,15 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
     )
 
 
-def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> None:
+def page_pull_in(
+    *, run: EscalationRun, incident: Incident, user: User, at: datetime
+) -> Page | None:
+    """Page one more person at the run's current level (pulled in by hand); None if they were
+    already paged at this level."""
+    return _page(run, incident, user, at)
+
+
+def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> Page | None:
     page, created = Page.objects.get_or_create(
         incident=incident,
         user=user,
@@ -227,7 +219,7 @@ def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> N
         defaults={"run": run, "created_at": at},
     )
     if not created:
-        return
+        return None
     for rung in selectors.ladder_for(user):
         if rung.delay_minutes == 0:
             page_send(
@@ -246,6 +238,7 @@ def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> N
                 f"ladder:{incident.pk}:{page.pk}:{rung.pk}",
                 {"page": page.pk, "rung": rung.pk},
             )
+    return page
 
 
 def ack_link_create(*, incident: Incident, user: User, at: datetime) -> str:

@@ -23,9 +23,7 @@ def registered(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_close_blocker_refuses_closing_with_its_reason_and_changes_nothing(
-    registered, manager
-):
+def test_a_close_blocker_refuses_closing_with_its_reason_and_changes_nothing(registered, manager):
     incident = drive(IncidentFactory(), State.RESOLVED, actor=manager)
     registered("close_blockers", lambda i: "the review is not approved" if i.pk else None)
     events = IncidentEvent.objects.filter(incident=incident).count()

@@ -3,7 +3,9 @@ lacks: internal incidents without any customer, incidents of two customers, and 
 responder created, commands, or was paged for. What each audience sees must equal the rule."""
 
 import pytest
+from django.contrib.auth.models import Group
 
+from escalation import roles
 from escalation.models import EscalationLevel, EscalationPolicy, Page
 from escalation.selectors import console_incidents_for
 from escalation.services import incident_edit
@@ -213,3 +215,22 @@ def test_an_incident_list_loads_commanders_services_and_customers_at_once(
                 for i in incident_list_for(user)
             ]
         assert rows and all(commander == manager.username for commander, _, _ in rows)
+
+
+def test_the_console_shows_a_responder_the_incidents_where_they_hold_a_role(
+    world, manager, responder
+):
+    from escalation.services.people import incident_role_assign, incident_role_end
+
+    def console(user):
+        return set(console_incidents_for(user).values_list("pk", flat=True))
+
+    responder.groups.add(Group.objects.get(name=roles.RESPONDER))
+    other = UserFactory(username="sina.scribe")
+    other.groups.add(Group.objects.get(name=roles.RESPONDER))
+    incident_role_assign(incident=world["theirs"], actor=manager, role="scribe", user=other)
+    assert console(responder) == set()  # somebody else's role
+    incident_role_assign(incident=world["ours"], actor=manager, role="scribe", user=responder)
+    assert console(responder) == {world["ours"].pk}
+    incident_role_end(incident=world["ours"], actor=manager, role="scribe")
+    assert console(responder) == set()  # stepped down
