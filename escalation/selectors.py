@@ -705,3 +705,44 @@ def staff_people():
         .distinct()
         .order_by("first_name", "last_name", "username")
     )
+
+
+def schedule_calendar(schedule_id: int, first_day, days: int) -> dict | None:
+    """One schedule's effective shifts for `days` local days from `first_day` (in the schedule's
+    zone), by day (a shift over midnight shows on each day it covers), with its overrides; a
+    fixed number of queries."""
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    schedule = schedules_with_rotations().filter(pk=schedule_id).first()
+    if schedule is None:
+        return None
+    zone = ZoneInfo(schedule.time_zone)
+
+    def midnight(offset: int) -> datetime:  # wall-clock midnight: right across DST changes
+        return datetime.combine(first_day + timedelta(days=offset), time(0), tzinfo=zone)
+
+    start, end = midnight(0), midnight(days)
+    shifts = schedules.shifts_between(schedule.as_spec(), start, end)
+    users = User.objects.in_bulk({s.user_id for s in shifts})
+    day_list = []
+    for offset in range(days):
+        day_start, day_end = midnight(offset), midnight(offset + 1)
+        entries = [
+            {
+                "user": users.get(s.user_id),
+                "start": max(s.start, day_start).astimezone(zone),
+                "end": min(s.end, day_end).astimezone(zone),
+                "shift_start": s.start.astimezone(zone),
+                "shift_end": s.end.astimezone(zone),
+                "override": s.source == "override",
+            }
+            for s in shifts
+            if s.start < day_end and s.end > day_start
+        ]
+        day_list.append({"day": day_start.date(), "shifts": entries})
+    overrides = [o for o in schedule.overrides.all() if o.end > start and o.start < end]
+    override_users = User.objects.in_bulk({o.user_id for o in overrides})
+    for override in overrides:
+        override.person = override_users.get(override.user_id)
+    return {"schedule": schedule, "days": day_list, "overrides": overrides, "zone": zone}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import people_views, report_views, views
+from . import oncall_views, people_views, report_views, views
 
 app_name = "console"
 
@@ -26,6 +26,13 @@ urlpatterns = [
         name="people_pull_in",
     ),
     path("oncall/", views.oncall_now, name="oncall"),
+    path("oncall/<int:pk>/", oncall_views.schedule_detail, name="oncall_schedule"),
+    path("oncall/<int:pk>/override/", oncall_views.override_create, name="oncall_override"),
+    path(
+        "oncall/<int:pk>/override/<int:override_pk>/delete/",
+        oncall_views.override_delete,
+        name="oncall_override_delete",
+    ),
     path("matrix/", views.communication_matrix, name="matrix"),
     path("matrix/new/", views.matrix_edit, name="matrix_new"),
     path("matrix/<int:pk>/", views.matrix_edit, name="matrix_edit"),

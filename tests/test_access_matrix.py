@@ -57,6 +57,7 @@ from escalation.models import (
     Contract,
     OnCallSchedule,
     Question,
+    ScheduleOverride,
     SlaPause,
 )
 from escalation.services import engine
@@ -229,6 +230,15 @@ def _portal_subscription(world, audience):
     }
 
 
+def _override_form(world, audience):
+    start = timezone.localtime() + timedelta(days=3)
+    return {
+        "user": (world.users.get(audience) or world.users["manager"]).pk,
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "end": (start + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
 def _maintenance_body(world, audience):
     start = timezone.now() + timedelta(days=3)
     return {
@@ -319,6 +329,18 @@ EXPECTED: dict[str, Entry] = {
         writers=ASSIGNED_WRITERS,
         params="incident",
         payload={"POST": {"reason": "ZQWRITE"}},
+    ),
+    # On-call schedules: the team reads them; managers put anybody on call, responders
+    # themselves (the body puts the sender on call) and remove their own overrides.
+    "console:oncall_schedule": Entry(get=console(), params="schedule"),
+    "console:oncall_override": Entry(
+        get=post_only_console(),
+        writers=STAFF,
+        params="schedule",
+        payload={"POST": _override_form},
+    ),
+    "console:oncall_override_delete": Entry(
+        get=post_only_console(), writers=STAFF, params="override"
     ),
     # People on an incident: the commander (responder on A) and managers hand roles; anybody
     # working on the incident may pull in a responder (pages them).
@@ -823,6 +845,12 @@ def build_world() -> SimpleNamespace:
         question=question,
         rule=rule,
         schedule=schedule,
+        override=ScheduleOverride.objects.create(
+            schedule=schedule,
+            user=users["responder"],
+            start=now + timedelta(days=1),
+            end=now + timedelta(days=2),
+        ),
         maintenances=maintenances,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
@@ -867,6 +895,8 @@ VARIANTS = {
     "question": ("-",),
     "maintenance": ("A", "B"),
     "maintenance_console": ("-",),
+    "schedule": ("-",),
+    "override": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -900,6 +930,10 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": MISSING_PK if missing else world.subscriptions[variant].pk}
     if params == "rule":
         return {"pk": world.rule.pk}
+    if params == "schedule":
+        return {"pk": world.schedule.pk}
+    if params == "override":
+        return {"pk": world.schedule.pk, "override_pk": world.override.pk}
     if params == "question":
         return {"pk": world.question.pk}
     if params == "maintenance":
