@@ -446,7 +446,15 @@ class EscalationPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(EscalationLevel)
 class EscalationLevelAdmin(admin.ModelAdmin):
-    list_display = ("policy", "position", "timeout_minutes", "schedule", "group", "applies")
+    list_display = (
+        "policy",
+        "position",
+        "timeout_minutes",
+        "schedule",
+        "group",
+        "applies",
+        "round_robin",
+    )
     filter_horizontal = ("users",)
 
 

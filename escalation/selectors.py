@@ -645,6 +645,18 @@ def level_targets(level: dict, at: datetime) -> list[User]:
     return [users[pk] for pk in sorted(users)]
 
 
+def round_robin_peek(level: dict, people: list[User]) -> User:
+    """Who a round-robin level would page next (without taking the turn)."""
+    from .models import EscalationLevel
+
+    count = (
+        EscalationLevel.objects.filter(pk=level.get("id"))
+        .values_list("round_robin_count", flat=True)
+        .first()
+    )
+    return people[(count or 0) % len(people)]
+
+
 def upcoming_levels(incident: Incident, now: datetime) -> list[dict]:
     """The levels still to come while nobody acknowledges: number, when, and who they page then
     (the on-call rota as it will be at that time). Empty when paging is not running."""
@@ -674,6 +686,8 @@ def upcoming_levels(incident: Incident, now: datetime) -> list[dict]:
         level = levels[index]
         if level_applies(level, calendar, at):
             people = level_targets(level, at)
+            if level.get("round_robin") and len(people) > 1:
+                people = [round_robin_peek(level, people)]
             if people or level.get("manager_on_duty"):
                 upcoming.append({"level": index + 1, "at": at, "people": people})
                 at += timedelta(minutes=level["timeout_minutes"])

@@ -75,6 +75,15 @@ class EscalationLevel(models.Model):
     applies = models.CharField(
         _("applies"), max_length=10, choices=Applies.choices, default=Applies.ALWAYS
     )
+    round_robin = models.BooleanField(
+        _("round robin"),
+        default=False,
+        help_text=_(
+            "Page one of the level's people per incident, each in turn, instead of all of them."
+        ),
+    )
+    # How many incidents this level has paged in round robin: the next one pages person n mod k.
+    round_robin_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["policy", "position", "id"]

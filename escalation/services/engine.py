@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +46,9 @@ def policy_snapshot(policy: EscalationPolicy | None) -> dict:
         for level in policy.levels.all():
             levels.append(
                 {
+                    "id": level.pk,
                     "position": level.position,
+                    "round_robin": level.round_robin,
                     "timeout_minutes": level.timeout_minutes,
                     "users": [u.pk for u in level.users.all()],
                     "schedule": level.schedule_id,
@@ -177,6 +180,8 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
         run.level_index += 1
     run.status = EscalationRun.Status.ACTIVE
     run.save(update_fields=["level_index", "cycle", "status", "updated_at"])
+    if level.get("round_robin") and len(targets) > 1:
+        targets = [_round_robin_next(level, targets)]
     for user in targets:
         _page(run, incident, user, at)
     timeout = timedelta(minutes=level["timeout_minutes"])
@@ -208,6 +213,17 @@ def page_pull_in(
     """Page one more person at the run's current level (pulled in by hand); None if they were
     already paged at this level."""
     return _page(run, incident, user, at)
+
+
+def _round_robin_next(level: dict, targets: list[User]) -> User:
+    """The one person a round-robin level pages now; the level's count moves on (the row lock
+    makes two incidents paging at once take two turns)."""
+    row = EscalationLevel.objects.select_for_update().filter(pk=level.get("id")).first()
+    if row is None:  # the level was deleted since the escalation started: its first person
+        return targets[0]
+    chosen = targets[row.round_robin_count % len(targets)]
+    EscalationLevel.objects.filter(pk=row.pk).update(round_robin_count=F("round_robin_count") + 1)
+    return chosen
 
 
 def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> Page | None:
