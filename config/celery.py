@@ -90,6 +90,12 @@ app.conf.beat_schedule = {
     # Re-verify every incident's hash chain; an auditor wants tampering noticed within the day,
     # and an hour keeps the cost (one pass over the timeline table) negligible.
     "verify-timelines": {"task": "incidents.tasks.timeline_verify_all", "schedule": 3600.0},
+    # On-call schedules imported from a calendar URL: their shifts change; an hour is what
+    # calendar clients refresh at too.
+    "schedule-imports-refresh": {
+        "task": "escalation.tasks.schedule_imports_refresh",
+        "schedule": 3600.0,
+    },
     # The public status page is rendered on every customer-visible change; this re-render moves
     # what time alone changes (today's uptime bar, "for 2 hours", a new day) and repairs a render
     # that failed after a commit. Five minutes is finer than a day's bar needs and costs one

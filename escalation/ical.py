@@ -1,4 +1,5 @@
-"""Render on-call shifts as an iCalendar feed (RFC 5545) with the `icalendar` library.
+"""Render on-call shifts as an iCalendar feed (RFC 5545) with the `icalendar` library, and read
+the events of a calendar to import as shifts (with `recurring-ical-events` for repeated ones).
 
 Pure: the caller computes the shifts (`escalation.schedules.shifts_between`) and the display
 names; this module only formats them. UIDs depend on the shift alone, so a calendar client
@@ -6,7 +7,9 @@ recognises the same shift across refreshes.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from escalation.schedules import Shift
 
@@ -66,3 +69,59 @@ def shifts_to_ical(
             event.add("categories", names)
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+# --- Reading a calendar (iCal import of a schedule) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    summary: str
+    start: datetime  # aware
+    end: datetime  # aware, exclusive
+    emails: tuple[str, ...]  # the attendees' and organiser's addresses, lower case
+
+
+class NotACalendar(ValueError):
+    pass
+
+
+def _aware(value, zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    return datetime.combine(value, time(0), tzinfo=zone)  # an all-day event: local midnight
+
+
+def calendar_events(
+    content: bytes, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[CalendarEvent]:
+    """The events of an iCalendar file within [start, end), recurring ones expanded; floating and
+    all-day times are read in `zone`. Raises NotACalendar for anything that is not one."""
+    import icalendar
+    import recurring_ical_events
+
+    try:
+        calendar = icalendar.Calendar.from_ical(content)
+        occurrences = recurring_ical_events.of(calendar).between(start, end)
+    except Exception as exc:  # the parsers raise many kinds of errors on bad input
+        raise NotACalendar(str(exc)[:200]) from exc
+    events = []
+    for event in occurrences:
+        if "DTSTART" not in event:
+            continue
+        begin = _aware(event.decoded("DTSTART"), zone)
+        finish = _aware(event.decoded("DTEND"), zone) if "DTEND" in event else None
+        if finish is None or finish <= begin:
+            continue
+        people = event.get("ATTENDEE") or []
+        if not isinstance(people, list):
+            people = [people]
+        if event.get("ORGANIZER"):
+            people = [*people, event.get("ORGANIZER")]
+        emails = tuple(
+            str(p).removeprefix("mailto:").removeprefix("MAILTO:").strip().lower()
+            for p in people
+            if str(p).lower().startswith("mailto:")
+        )
+        events.append(CalendarEvent(str(event.get("SUMMARY", "")).strip(), begin, finish, emails))
+    return sorted(events, key=lambda e: (e.start, e.summary))

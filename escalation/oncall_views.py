@@ -16,8 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.exceptions import ApplicationError
 
 from . import selectors
-from .models import OnCallSchedule, ScheduleOverride
-from .services.oncall import schedule_override_create, schedule_override_delete
+from .models import OnCallSchedule, ScheduleImport, ScheduleOverride
+from .services.oncall import (
+    schedule_ical_fetch,
+    schedule_ical_import,
+    schedule_override_create,
+    schedule_override_delete,
+)
 from .views import _error, _require_staff
 
 RANGES = {"week": 7, "month": 28}
@@ -61,6 +66,8 @@ def schedule_detail(request, pk: int):
             "previous": first - timedelta(days=days),
             "next": first + timedelta(days=days),
             "people": list(selectors.staff_people()),
+            "ical_import": ScheduleImport.objects.filter(schedule_id=pk).first(),
+            "import_form": CalendarImportForm(),
             "now": timezone.now(),
         },
     )
@@ -93,4 +100,47 @@ def override_delete(request, pk: int, override_pk: int):
     except ApplicationError as exc:
         return _error(request, exc.message, status=exc.http_status)
     messages.success(request, _("Override removed."))
+    return redirect("console:oncall_schedule", pk=pk)
+
+
+class CalendarImportForm(forms.Form):
+    url = forms.URLField(
+        required=False,
+        max_length=2000,
+        label=gettext_lazy("Calendar URL (refreshed hourly)"),
+        assume_scheme="https",
+    )
+    file = forms.FileField(required=False, label=gettext_lazy("or an .ics file"))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("url") and not data.get("file"):
+            raise forms.ValidationError(_("Give a calendar URL or choose an .ics file."))
+        return data
+
+
+@login_required
+@require_POST
+def calendar_import(request, pk: int):
+    _require_staff(request.user)
+    schedule = get_object_or_404(OnCallSchedule, pk=pk)
+    form = CalendarImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = "; ".join(" ".join(e) for e in form.errors.values())
+        return _error(request, errors, status=400)
+    data = form.cleaned_data
+    try:
+        if data.get("file"):
+            source = schedule_ical_import(
+                schedule=schedule, actor=request.user, content=data["file"].read()
+            )
+        else:
+            source = schedule_ical_fetch(schedule=schedule, actor=request.user, url=data["url"])
+    except ApplicationError as exc:
+        return _error(request, exc.message, status=exc.http_status)
+    messages.success(
+        request,
+        _("%(shifts)d shifts imported; %(unmatched)d events named nobody we know.")
+        % {"shifts": source.shifts, "unmatched": len(source.unmatched)},
+    )
     return redirect("console:oncall_schedule", pk=pk)

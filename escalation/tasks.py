@@ -17,3 +17,11 @@ def executive_digest() -> int:
     from .services.matrix import executive_digest_send
 
     return executive_digest_send()
+
+
+@shared_task(ignore_result=True)
+def schedule_imports_refresh() -> int:
+    """Fetch the calendars of schedules imported from a URL again (their shifts change)."""
+    from .services.oncall import schedule_imports_refresh as refresh
+
+    return refresh()

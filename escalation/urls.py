@@ -28,6 +28,7 @@ urlpatterns = [
     path("oncall/", views.oncall_now, name="oncall"),
     path("oncall/<int:pk>/", oncall_views.schedule_detail, name="oncall_schedule"),
     path("oncall/<int:pk>/override/", oncall_views.override_create, name="oncall_override"),
+    path("oncall/<int:pk>/import/", oncall_views.calendar_import, name="oncall_import"),
     path(
         "oncall/<int:pk>/override/<int:override_pk>/delete/",
         oncall_views.override_delete,

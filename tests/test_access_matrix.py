@@ -239,6 +239,19 @@ def _override_form(world, audience):
     }
 
 
+def _calendar_upload(world, audience):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    start = (timezone.now() + timedelta(days=2)).strftime("%Y%m%dT%H%M%SZ")
+    end = (timezone.now() + timedelta(days=2, hours=3)).strftime("%Y%m%dT%H%M%SZ")
+    calendar = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//ZQ//EN\r\nBEGIN:VEVENT\r\nUID:zq@test\r\n"
+        f"SUMMARY:mara.manager\r\nDTSTART:{start}\r\nDTEND:{end}\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    return {"file": SimpleUploadedFile("zq.ics", calendar.encode(), "text/calendar")}
+
+
 def _maintenance_body(world, audience):
     start = timezone.now() + timedelta(days=3)
     return {
@@ -338,6 +351,12 @@ EXPECTED: dict[str, Entry] = {
         writers=STAFF,
         params="schedule",
         payload={"POST": _override_form},
+    ),
+    "console:oncall_import": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="schedule",
+        payload={"POST": _calendar_upload},
     ),
     "console:oncall_override_delete": Entry(
         get=post_only_console(), writers=STAFF, params="override"

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0019_incident_roles'),
+        ("escalation", "0019_incident_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='escalationlevel',
-            name='round_robin',
-            field=models.BooleanField(default=False, help_text="Page one of the level's people per incident, each in turn, instead of all of them.", verbose_name='round robin'),
+            model_name="escalationlevel",
+            name="round_robin",
+            field=models.BooleanField(
+                default=False,
+                help_text="Page one of the level's people per incident, each in turn, instead of all of them.",
+                verbose_name="round robin",
+            ),
         ),
         migrations.AddField(
-            model_name='escalationlevel',
-            name='round_robin_count',
+            model_name="escalationlevel",
+            name="round_robin_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

@@ -16,7 +16,14 @@ from .contracts import (
 )
 from .integrations import IncidentAlert, Integration
 from .matrix import Audience, CommunicationRule
-from .oncall import BusinessCalendar, LayerMember, OnCallSchedule, ScheduleLayer, ScheduleOverride
+from .oncall import (
+    BusinessCalendar,
+    LayerMember,
+    OnCallSchedule,
+    ScheduleImport,
+    ScheduleLayer,
+    ScheduleOverride,
+)
 from .people import IncidentRole
 from .policies import AckLink, EscalationLevel, EscalationPolicy, EscalationRun, Page
 from .webhooks import EventWebhook
@@ -45,6 +52,7 @@ __all__ = [
     "PenaltyClause",
     "PriorityMatrixEntry",
     "Question",
+    "ScheduleImport",
     "ScheduleLayer",
     "ScheduleOverride",
     "SlaClock",

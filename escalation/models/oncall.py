@@ -182,12 +182,36 @@ class LayerMember(models.Model):
         return f"{self.position}: {self.user}"
 
 
+class ScheduleImport(models.Model):
+    """An iCal calendar whose events put people on call in a schedule (as overrides): uploaded
+    once, or fetched from a URL and refreshed hourly. Each refresh replaces what it imported."""
+
+    schedule = models.OneToOneField(
+        OnCallSchedule, on_delete=models.CASCADE, related_name="ical_import"
+    )
+    url = models.URLField(_("calendar URL"), max_length=2000, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    shifts = models.PositiveIntegerField(default=0)
+    unmatched = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar import")
+        verbose_name_plural = _("calendar imports")
+
+    def __str__(self) -> str:
+        return f"{self.schedule}: {self.url or 'file'}"
+
+
 class ScheduleOverride(models.Model):
     schedule = models.ForeignKey(OnCallSchedule, on_delete=models.CASCADE, related_name="overrides")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     start = models.DateTimeField(_("from"))
     end = models.DateTimeField(_("until"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    imported_from = models.ForeignKey(
+        ScheduleImport, null=True, blank=True, on_delete=models.CASCADE, related_name="overrides"
+    )
 
     class Meta:
         ordering = ["schedule", "start"]
