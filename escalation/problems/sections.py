@@ -9,28 +9,27 @@ from django.utils.translation import gettext as _
 
 from escalation.dashboard.selectors import viewer_role
 
-from .models import ProblemLink, ProblemState
+from .models import OPEN_PROBLEM_STATES, Problem, ProblemLink
 from .selectors import (
     known_errors_for_incident,
     problem_linked_to,
     problem_summary,
-    problems_for,
     recurring_disruptions,
 )
 
 
 def incident_panel(request, incident) -> str:
-    """The console's incident page: its problem (or a form to link or open one), and the known
-    errors matching it, with their workarounds."""
+    """The console's incident page: its problem (or the open problems on its services to link it
+    to, and a link to open one), and the known errors matching it, with their workarounds."""
     problem = problem_linked_to(incident)
     linkable = []
     if problem is None:
         linkable = list(
-            problems_for(request.user)
-            .filter(
-                state__in=[ProblemState.NEW, ProblemState.INVESTIGATING, ProblemState.KNOWN_ERROR]
+            Problem.objects.filter(
+                state__in=OPEN_PROBLEM_STATES, services__in=incident.services.all()
             )
-            .only("pk", "statement", "state")[:50]
+            .distinct()
+            .order_by("-created_at")[:10]
         )
     return render_to_string(
         "problems/_incident_panel.html",

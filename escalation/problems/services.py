@@ -146,13 +146,16 @@ def problem_update(
     return problem
 
 
-def allowed_actions(problem: Problem, user: User | None = None) -> list[str]:
-    """Transitions possible from the problem's current state (and permitted to the user)."""
+def allowed_actions(problem: Problem, user: User | None = None, *, may_close=None) -> list[str]:
+    """Transitions possible from the problem's current state (and permitted to the user; pass
+    `may_close` when it is known, to save reading the user's groups for every problem)."""
+    if may_close is None:
+        may_close = user is None or not is_responder_only(user)
     actions = []
     for name in ACTION_LABELS:
         if getattr(Problem, name)._django_fsm.get_transition(problem.state) is None:
             continue
-        if name == "close" and user is not None and is_responder_only(user):
+        if name == "close" and not may_close:
             continue
         actions.append(name)
     return actions
