@@ -33,7 +33,8 @@ def problem_incidents_for(user: User, problem: Problem) -> QuerySet[Incident]:
 
 
 def problem_linked_to(incident: Incident) -> Problem | None:
-    return Problem.objects.filter(links__incident=incident).select_related("owner").first()
+    problems = Problem.objects.select_related("owner").prefetch_related("services", "links")
+    return problems.filter(links__incident=incident).first()
 
 
 def _labels_match(wanted: dict, labels: dict) -> bool:
@@ -50,7 +51,11 @@ def known_errors_for_incident(incident: Incident) -> list[dict]:
         a.labels or {} for a in IncidentAlert.objects.filter(incident=incident).only("labels")
     ]
     found = []
-    known = Problem.objects.filter(state=ProblemState.KNOWN_ERROR).prefetch_related("services")
+    known = (
+        Problem.objects.filter(state=ProblemState.KNOWN_ERROR)
+        .select_related("owner")
+        .prefetch_related("services", "links")
+    )
     for problem in known.order_by("-known_error_at", "-pk"):
         reasons = []
         shared = [s.name for s in problem.services.all() if s.pk in services]
