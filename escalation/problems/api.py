@@ -2,7 +2,7 @@
 errors of an incident (/api/v1/incidents/{id}/known-errors/)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,7 +27,7 @@ from .services import (
 # --- Output --------------------------------------------------------------------------------------
 
 
-class RootCauseSerializer(serializers.Serializer):
+class ProblemRootCauseSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=10000, allow_blank=True, required=False, default="")
     method = serializers.ChoiceField(
         choices=RootCauseMethod.choices, allow_blank=True, required=False, default=""
@@ -56,7 +56,7 @@ class KnownErrorSerializer(serializers.Serializer):
     alert_labels = serializers.DictField(child=serializers.CharField())
 
 
-class FixSerializer(serializers.Serializer):
+class ProblemFixSerializer(serializers.Serializer):
     change_ref = serializers.CharField(max_length=200, allow_blank=True, required=False)
     description = serializers.CharField(max_length=10000, allow_blank=True, required=False)
     fixed_at = serializers.DateTimeField(allow_null=True, required=False)
@@ -76,8 +76,8 @@ class ProblemSerializer(serializers.Serializer):
         "pulled into).",
     )
     known_error = KnownErrorSerializer()
-    root_cause = RootCauseSerializer()
-    fix = FixSerializer()
+    root_cause = ProblemRootCauseSerializer()
+    fix = ProblemFixSerializer()
     flagged_at = serializers.DateTimeField(allow_null=True)
     flag_reason = serializers.CharField()
     allowed_actions = serializers.ListField(child=serializers.CharField())
@@ -172,13 +172,13 @@ class ProblemInputSerializer(serializers.Serializer):
         help_text="Create only: incidents to link (their services join the affected services, "
         "their alert signature becomes the problem's unless given).",
     )
-    root_cause = RootCauseSerializer(required=False)
+    root_cause = ProblemRootCauseSerializer(required=False)
     workaround = serializers.CharField(max_length=10000, allow_blank=True, required=False)
     dedup_keys = serializers.ListField(child=Text(max_length=255), max_length=50, required=False)
     alert_labels = serializers.DictField(
         child=serializers.CharField(max_length=500), required=False
     )
-    fix = FixSerializer(required=False)
+    fix = ProblemFixSerializer(required=False)
 
     def validate_alert_labels(self, value: dict) -> dict:
         if len(value) > 30:
@@ -217,7 +217,7 @@ class IncidentRefSerializer(serializers.Serializer):
     incident = serializers.IntegerField(min_value=1)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ProblemReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
 
@@ -330,13 +330,20 @@ class ProblemTransitionView(APIView):
     possible now is a 409 that says why."""
 
     @extend_schema(
-        request=ReasonSerializer, responses={200: ProblemSerializer, **TRANSITION_ERRORS}
+        operation_id="problems_transition",
+        parameters=[
+            OpenApiParameter(
+                "action", str, OpenApiParameter.PATH, enum=list(ACTION_LABELS), required=True
+            )
+        ],
+        request=ProblemReasonSerializer,
+        responses={200: ProblemSerializer, **TRANSITION_ERRORS},
     )
     def post(self, request, pk: int, action: str):
         problem = _problem(request, pk)
         if action not in ACTION_LABELS:
             raise exceptions.NotFound()
-        data = ReasonSerializer(data=request.data)
+        data = ProblemReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         problem_transition(
             problem=problem, action=action, actor=request.user, reason=data.validated_data["reason"]

@@ -202,3 +202,39 @@ def test_reopening_an_incident_of_an_open_problem_flags_nothing(problem, inciden
     problem.refresh_from_db()
     assert problem.flagged_at is None
     assert not ProblemEvent.objects.filter(kind="flagged").exists()
+
+
+def test_demo_data_has_a_known_error_with_three_incidents(manager):
+    from escalation.problems.demo import SERVICE, load_problems_demo
+
+    manager.username = "manager"  # the demo's escalation manager
+    manager.save()
+    ServiceFactory(slug=SERVICE)
+    problem = load_problems_demo()
+    assert problem.state == ProblemState.KNOWN_ERROR
+    assert problem.incidents.filter(state=State.CLOSED).count() == 3
+    assert load_problems_demo() is None  # once
+
+
+def test_dossier_and_handbook_sections(problem, incident, manager):
+    from django.utils import timezone
+
+    from escalation import hooks
+
+    problem_update(
+        problem=problem,
+        actor=manager,
+        root_cause="Tabellensperre",
+        root_cause_method="five_whys",
+        root_cause_analysis={"whys": ["a"]},
+    )
+    sections = [s(incident) for s in hooks.dossier_sections]
+    [mine] = [s for s in sections if s and s["key"] == "problems"]
+    assert mine["items"][0]["reference"] == problem.reference
+    assert mine["items"][0]["root_cause_analysis"] == {"whys": ["a"]}
+    other = IncidentFactory(actor=manager)
+    assert all(s(other) is None or s(other)["key"] != "problems" for s in hooks.dossier_sections)
+
+    [handbook] = [s for s in (h(timezone.now()) for h in hooks.handbook_sections) if s]
+    assert handbook["key"] == "problems"
+    assert "3 or more incidents within 30 days" in handbook["html"]
