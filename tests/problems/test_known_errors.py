@@ -52,7 +52,7 @@ def test_a_new_incident_on_the_same_service_shows_the_known_error(manager, execu
     assert body["linked_problem"] is None
     assert known_errors(executive, incident)["known_errors"]  # executives read it too
 
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(manager)
     page = client.get(f"/console/incidents/{incident.pk}/").content.decode()
     assert "Known errors matching this incident" in page

@@ -27,7 +27,7 @@ def incidents(service, manager):
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
