@@ -43,6 +43,18 @@ FIELDS = (
     "fixed_at",
 )
 
+# What a transition may change (the state, its timestamps; reopening clears the flag).
+TRANSITION_FIELDS = [
+    "state",
+    "investigating_at",
+    "known_error_at",
+    "resolved_at",
+    "closed_at",
+    "flagged_at",
+    "flag_reason",
+    "updated_at",
+]
+
 
 class ProblemTransitionNotAllowed(ApplicationError):
     """The problem's state (or a condition) forbids this transition. Nothing changed."""
@@ -198,7 +210,7 @@ def problem_transition(
     from_state = problem.state
     getattr(problem, action)(at=timezone.now())
     try:
-        problem.save()
+        problem.save(update_fields=TRANSITION_FIELDS)
     except ConcurrentTransition as exc:  # someone else changed the state meanwhile
         raise ProblemTransitionNotAllowed(
             _("The problem was changed meanwhile; reload and try again."),
