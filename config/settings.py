@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "escalation",
     "escalation.changes",  # change events (nested app, label "changes")
     "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
+    "escalation.problems",  # problem management (nested app, label "problems")
     "notifications",
     "axes",
 ]
@@ -452,3 +453,8 @@ LOGGING = {
     # of Django's own unfiltered one.
     "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# Problem management (escalation/problems/): a service with this many incidents within this many
+# days, none linked to a problem, is a recurring disruption (console and dashboard offer a problem).
+PROBLEMS_RECURRENCE_COUNT = env_int("PROBLEMS_RECURRENCE_COUNT", 3)
+PROBLEMS_RECURRENCE_DAYS = env_int("PROBLEMS_RECURRENCE_DAYS", 30)

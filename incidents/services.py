@@ -52,6 +52,8 @@ NOT_ON_STATUS_PAGE = frozenset(
         "delivery_dead",
         "update_reminder",
         "escalation_silenced",
+        "problem_linked",  # escalation/problems/: the internal problem record only
+        "problem_unlinked",
     }
 )
 

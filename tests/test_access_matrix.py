@@ -60,6 +60,8 @@ from escalation.models import (
     ScheduleOverride,
     SlaPause,
 )
+from escalation.problems.models import Problem, ProblemEvent, ProblemLink
+from escalation.problems.services import problem_create
 from escalation.services import engine
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
@@ -273,6 +275,10 @@ def _maintenance_form(world, audience):
     }
 
 
+def _problem_link(world, audience):
+    return {"incident": world.incidents["A"].pk}
+
+
 EXPECTED: dict[str, Entry] = {
     # --- Site root and Django's session views -----------------------------------------------------
     "": Entry(get=everyone(REDIRECT)),  # RedirectView to /console/, for every method
@@ -443,6 +449,20 @@ EXPECTED: dict[str, Entry] = {
     "maintenance:delete": Entry(
         get=post_only_console(), writers=MANAGER, params="maintenance_console"
     ),
+    # Problems: the team's work (responders too); executives read them on the dashboard and API.
+    "problems:list": Entry(get=console()),
+    "problems:new": Entry(get=console(), writers=STAFF, payload={"POST": {"statement": "ZQWRITE"}}),
+    "problems:detail": Entry(get=console(), params="problem"),
+    "problems:edit": Entry(
+        get=console(), writers=STAFF, params="problem", payload={"POST": {"statement": "ZQWRITE"}}
+    ),
+    "problems:link": Entry(
+        get=post_only_console(), writers=STAFF, params="problem", payload={"POST": _problem_link}
+    ),
+    "problems:unlink": Entry(
+        get=post_only_console(), writers=STAFF, params="problem", payload={"POST": _problem_link}
+    ),
+    "problems:action": Entry(get=post_only_console(), writers=STAFF, params="problem_action"),
     "console:reports": Entry(get=reports()),
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),
@@ -565,6 +585,32 @@ EXPECTED: dict[str, Entry] = {
         writers=MANAGER,
         params="maintenance",
         payload={"PATCH": {"title": "ZQWRITE"}},
+    ),
+    # Problems: none of them for customers; executives read; the team writes (links: incidents
+    # they work on; the world's problem has incident A linked).
+    "api_problems": Entry(
+        get=api(customer=FORBIDDEN), writers=STAFF, payload={"POST": {"statement": "ZQWRITE"}}
+    ),
+    "api_problem": Entry(
+        get=api(customer=FORBIDDEN),
+        writers=STAFF,
+        params="problem",
+        payload={"PATCH": {"statement": "ZQWRITE"}},
+    ),
+    "api_problem_link": Entry(
+        get=api_post_only(), writers=STAFF, params="problem", payload={"POST": _problem_link}
+    ),
+    "api_problem_unlink": Entry(
+        get=api_post_only(), writers=STAFF, params="problem", payload={"POST": _problem_link}
+    ),
+    "api_problem_transition": Entry(
+        get=api_post_only(),
+        writers=STAFF,
+        params="problem_action",
+        payload={"POST": {"reason": "ZQWRITE"}},
+    ),
+    "api_incident_known_errors": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), params="incident"
     ),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
@@ -842,6 +888,7 @@ def build_world() -> SimpleNamespace:
             title=f"Wartung {side}", starts_at=start, ends_at=start + timedelta(hours=1)
         )
         maintenances[side].services.add(service)
+    problem = problem_create(actor=manager, statement="Wiederkehrend", incidents=[incidents["a"]])
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -871,6 +918,7 @@ def build_world() -> SimpleNamespace:
             end=now + timedelta(days=2),
         ),
         maintenances=maintenances,
+        problem=problem,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -916,6 +964,8 @@ VARIANTS = {
     "maintenance_console": ("-",),
     "schedule": ("-",),
     "override": ("-",),
+    "problem": ("-",),
+    "problem_action": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -959,6 +1009,9 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": MISSING_PK if missing else world.maintenances[variant].pk}
     if params == "maintenance_console":
         return {"pk": world.maintenances["A"].pk}
+    if params in ("problem", "problem_action"):
+        kwargs = {"pk": world.problem.pk}
+        return kwargs | ({"action": "investigate"} if params == "problem_action" else {})
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}
@@ -1085,6 +1138,9 @@ def _fingerprint_sql() -> str:
         Service,
         User,
         Maintenance,
+        Problem,
+        ProblemLink,
+        ProblemEvent,
     )
     parts = [f"SELECT COUNT(*) FROM {_table(model)}" for model in counted]
     incident, c = _table(Incident), lambda name: _column(Incident, name)

@@ -189,6 +189,11 @@ def _queries_for(client, url) -> int:
     return len(queries)
 
 
+# The core's queries, and those of the nested apps' sections (escalation.hooks.dashboard_sections):
+# problems 2 (open problems per state, recurring disruptions).
+MAX_QUERIES = 10 + 2
+
+
 @pytest.mark.parametrize("url_name", DASHBOARD_URLS)
 def test_query_count_is_bounded_whatever_the_data_size(
     client, executive, manager, url_name, django_assert_max_num_queries
@@ -198,14 +203,14 @@ def test_query_count_is_bounded_whatever_the_data_size(
     client.force_login(executive)
     url = reverse(url_name)
     for days in (7, 30, 90):
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(MAX_QUERIES):
             client.get(url, {"days": days})
     small = _queries_for(client, url)
     for i in range(45):
         make_escalation(title=f"Gross {i}", commander=manager)
     for i in range(5):
         Question.objects.create(asked_by=executive, text=f"Frage {i}", answer="Antwort")
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(MAX_QUERIES):
         page = client.get(url).content.decode()
     assert "50 open escalations" in page
     assert _queries_for(client, url) == small

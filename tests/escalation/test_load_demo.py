@@ -9,6 +9,7 @@ from django.core.management import call_command
 from escalation import roles
 from escalation.management.commands.load_demo import INCIDENTS, PAYMENTS_RULE, USERS
 from escalation.models import EscalationRule
+from escalation.problems.demo import INCIDENTS as PROBLEM_INCIDENTS
 from incidents.models import (
     Customer,
     EventKind,
@@ -77,7 +78,9 @@ def test_creates_the_described_data():
     assert Service.objects.filter(is_private=True).count() == 1
     assert not Service.objects.filter(customers=None).exists()
     assert not Service.objects.filter(group=None).exists()
-    assert Incident.objects.count() == len(INCIDENTS) == 20
+    # and escalation/problems/demo.py's three, linked to its known error
+    assert len(INCIDENTS) == 20
+    assert Incident.objects.count() == len(INCIDENTS) + len(PROBLEM_INCIDENTS)
     rule = EscalationRule.objects.get(name=PAYMENTS_RULE)
     assert set(rule.services.values_list("group__slug", flat=True)) == {"zahlungsverkehr"}
 

@@ -32,6 +32,7 @@ from escalation.models import (
     ScheduleLayer,
     SlaTarget,
 )
+from escalation.problems.demo import load_problems_demo
 from escalation.services import (
     incident_acknowledge,
     incident_classify,
@@ -905,6 +906,7 @@ class Command(BaseCommand):
                     continue
                 self._incident(spec, services, users)
                 created += 1
+            load_problems_demo()  # escalation/problems/: a known error with three incidents
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
