@@ -481,6 +481,11 @@ EXPECTED: dict[str, Entry] = {
         params="maintenance",
         payload={"PATCH": {"title": "ZQWRITE"}},
     ),
+    # The evidence dossier is the provider's record (internal updates, contracts, penalties):
+    # staff read what they may read, executives every incident's, customers none (a 404).
+    "api_incident_dossier": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), params="incident"
+    ),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
     # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
