@@ -63,6 +63,7 @@ urlpatterns = [
     path("api/v1/", include("escalation.maintenance.api_urls")),
     path("console/maintenance/", include("escalation.maintenance.urls")),
     path("api/v1/", include("escalation.evidence.api_urls")),
+    path("console/", include("escalation.evidence.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

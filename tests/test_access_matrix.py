@@ -380,6 +380,10 @@ EXPECTED: dict[str, Entry] = {
     "maintenance:delete": Entry(
         get=post_only_console(), writers=MANAGER, params="maintenance_console"
     ),
+    # The evidence dossier (PDF): staff and executives; a responder only incidents they work on.
+    "evidence:dossier_pdf": Entry(
+        get={**console(responder=ASSIGNED_ONLY), "executive": OK}, params="incident"
+    ),
     "console:reports": Entry(get=reports()),
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),

@@ -9,3 +9,10 @@ class EvidenceConfig(AppConfig):
     name = "escalation.evidence"
     label = "evidence"
     verbose_name = _("Evidence and handbook")
+
+    def ready(self) -> None:
+        from escalation import hooks
+
+        from .views import incident_dossier_panel
+
+        hooks.incident_panels.append(incident_dossier_panel)

@@ -137,3 +137,29 @@ def test_executives_get_internal_updates_withheld_and_the_chain_still_verifies(
     assert [e["kind"] for e in withheld] == ["update_posted"]
     result = run_script(dossier, tmp_path)
     assert result.returncode == 0 and "1 withheld" in result.stdout, result.stdout
+
+
+def test_dossier_pdf_prints_the_verification_and_the_script(client, manager, incident):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    client.force_login(manager)
+    page = client.get(f"/console/incidents/{incident.pk}/").content.decode()
+    assert f'href="/console/incidents/{incident.pk}/dossier.pdf"' in page
+    response = client.get(f"/console/incidents/{incident.pk}/dossier.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+    assert incident.title in text
+    assert "hash chain intact" in text and "def verify(timeline):" in text
+    assert "Netzteil getauscht" in text and "rolf.responder" in text
+
+
+def test_dossier_pdf_is_refused_to_customers_and_unassigned_responders(
+    client, manager, incident, customer_contact, responder
+):
+    other = IncidentFactory(actor=manager)
+    client.force_login(customer_contact)
+    assert client.get(f"/console/incidents/{incident.pk}/dossier.pdf").status_code == 403
+    client.force_login(responder)
+    assert client.get(f"/console/incidents/{other.pk}/dossier.pdf").status_code == 404

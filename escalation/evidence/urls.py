@@ -1,0 +1,11 @@
+"""Console routes of the evidence app (included under /console/ in config/urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "evidence"
+
+urlpatterns = [
+    path("incidents/<int:pk>/dossier.pdf", views.dossier_pdf, name="dossier_pdf"),
+]
