@@ -384,6 +384,10 @@ EXPECTED: dict[str, Entry] = {
     "evidence:dossier_pdf": Entry(
         get={**console(responder=ASSIGNED_ONLY), "executive": OK}, params="incident"
     ),
+    # The process handbook and the configuration history: staff and executives read them.
+    "evidence:handbook": Entry(get={**console(), "executive": OK}),
+    "evidence:handbook_pdf": Entry(get={**console(), "executive": OK}),
+    "evidence:handbook_changes": Entry(get={**console(), "executive": OK}),
     "console:reports": Entry(get=reports()),
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),

@@ -8,4 +8,7 @@ app_name = "evidence"
 
 urlpatterns = [
     path("incidents/<int:pk>/dossier.pdf", views.dossier_pdf, name="dossier_pdf"),
+    path("handbook/", views.handbook_html, name="handbook"),
+    path("handbook.pdf", views.handbook_pdf, name="handbook_pdf"),
+    path("handbook/changes/", views.handbook_changes, name="handbook_changes"),
 ]
