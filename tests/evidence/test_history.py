@@ -101,3 +101,11 @@ def test_handbook_sections_say_where_they_are_configured_and_bad_dates_are_a_400
     client.force_login(customer_contact)
     assert client.get("/console/handbook/").status_code == 403
     assert client.get("/console/handbook/changes/").status_code == 403
+
+
+def test_the_handbook_reads_in_german(client, manager):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "de"
+    client.force_login(manager)
+    page = client.get("/console/handbook/").content.decode()
+    assert "Prozesshandbuch" in page and "Konfiguriert unter" in page
+    assert "Kommunikationsmatrix: wer wen informiert" in page
