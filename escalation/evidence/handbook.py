@@ -38,6 +38,8 @@ ROLE_LABELS = {
     roles.EXECUTIVE: gettext_lazy("Executive"),
     roles.CUSTOMER_CONTACT: gettext_lazy("Customer contact"),
 }
+# Lifecycle actions without a button of their own (ACTION_LABELS names the buttons).
+MORE_ACTIONS = {"reclassify": gettext_lazy("Reclassify")}
 # What a role may change in the configuration: the models whose change permission it holds.
 CONFIGURATION = [
     PriorityMatrixEntry,
@@ -66,7 +68,7 @@ def _lifecycle_and_roles(at: datetime | None) -> dict:
         entry = transitions.setdefault(
             t.name,
             {
-                "action": ACTION_LABELS.get(t.name, t.name),
+                "action": ACTION_LABELS.get(t.name) or MORE_ACTIONS.get(t.name, t.name),
                 "sources": [],
                 "target": State(t.target).label if t.target else _("(unchanged)"),
                 "permission": t.permission.split(".")[-1],
