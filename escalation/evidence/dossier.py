@@ -13,8 +13,10 @@ stored: `created_at` in UTC with microseconds, `data` as the JSON column holds i
 for reading (a label) lives beside them and is not hashed.
 """
 
+import re
 from datetime import UTC, datetime
 
+from django.db.models import Q
 from django.template import TemplateDoesNotExist
 from django.utils.translation import gettext as _
 
@@ -29,6 +31,8 @@ from notifications.models import Notification
 from notifications.rendering import render_content
 
 FORMAT = "escalation-manager/dossier/1"
+# A page's one-click acknowledgement link is a credential while it lasts: not in the dossier.
+ACK_LINK = re.compile(r"/ack/[^/\s]+/?")
 HASHED_FIELDS = (
     "incident",
     "seq",
@@ -224,7 +228,8 @@ def _content(notification: Notification) -> dict:
         )
     except TemplateDoesNotExist:
         return {"subject": notification.template, "text": "", "payload": notification.context}
-    return {"subject": content["subject"], "text": content["text"] or content["chat"]}
+    text = ACK_LINK.sub("/ack/[…]/", content["text"] or content["chat"])
+    return {"subject": content["subject"], "text": text}
 
 
 def _message(notification: Notification, *, full: bool) -> dict:
@@ -254,8 +259,6 @@ def _message(notification: Notification, *, full: bool) -> dict:
 def messages_of(incident: Incident):
     """Every outbox row about this incident (team, executives, pages, customers, subscribers):
     the subject names it, or it went out for a public face that covers it."""
-    from django.db.models import Q
-
     about = Q(subject=f"incident:{incident.pk}")
     for face_id in incident.public_incidents.values_list("pk", flat=True):
         about |= Q(dedup_key__startswith=f"pub:{face_id}:")

@@ -5,6 +5,7 @@ a date (rows_as_of), for the handbook."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 
@@ -54,7 +55,7 @@ def _text(value, model_name: str = "") -> str:
 def _label(model, name: str) -> str:
     try:
         return str(model._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - a history-only field: its name is label enough
+    except FieldDoesNotExist:  # a many-to-many field of the history: its name will do
         return name
 
 

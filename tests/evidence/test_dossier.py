@@ -72,6 +72,7 @@ def test_dossier_holds_every_timeline_entry_and_every_message(client, manager, r
     assert page["recipient"]["username"] == "rolf.responder"
     row = Notification.objects.get(pk=page["id"])
     assert page["status"] == row.status and page["subject"] and page["text"]
+    assert "/ack/[…]/" in page["text"] and row.context["ack_url"] not in page["text"]
 
     assert dossier["incident"]["resolution"] == "Netzteil getauscht"
     decided = [d for d in dossier["decisions"] if d["kind"] == "escalation_decided"]
@@ -144,6 +145,7 @@ def test_dossier_pdf_prints_the_verification_and_the_script(client, manager, inc
 
     from pypdf import PdfReader
 
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(manager)
     page = client.get(f"/console/incidents/{incident.pk}/").content.decode()
     assert f'href="/console/incidents/{incident.pk}/dossier.pdf"' in page
