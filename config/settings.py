@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "escalation.changes",  # change events (nested app, label "changes")
     "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
     "escalation.problems",  # problem management (nested app, label "problems")
+    "escalation.evidence",  # dossier, configuration history, handbook (nested app, "evidence")
+    "simple_history",  # the configuration history's tables (escalation/evidence/models.py)
     "notifications",
     "axes",
 ]
@@ -92,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed the configuration (the history's user): escalation/evidence/models.py.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "incidents.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",

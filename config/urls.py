@@ -64,6 +64,8 @@ urlpatterns = [
     path("api/v1/", include("escalation.problems.api_urls")),
     path("console/maintenance/", include("escalation.maintenance.urls")),
     path("console/problems/", include("escalation.problems.urls")),
+    path("api/v1/", include("escalation.evidence.api_urls")),
+    path("console/", include("escalation.evidence.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

@@ -463,6 +463,14 @@ EXPECTED: dict[str, Entry] = {
         get=post_only_console(), writers=STAFF, params="problem", payload={"POST": _problem_link}
     ),
     "problems:action": Entry(get=post_only_console(), writers=STAFF, params="problem_action"),
+    # The evidence dossier (PDF): staff and executives; a responder only incidents they work on.
+    "evidence:dossier_pdf": Entry(
+        get={**console(responder=ASSIGNED_ONLY), "executive": OK}, params="incident"
+    ),
+    # The process handbook and the configuration history: staff and executives read them.
+    "evidence:handbook": Entry(get={**console(), "executive": OK}),
+    "evidence:handbook_pdf": Entry(get={**console(), "executive": OK}),
+    "evidence:handbook_changes": Entry(get={**console(), "executive": OK}),
     "console:reports": Entry(get=reports()),
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),
@@ -610,6 +618,11 @@ EXPECTED: dict[str, Entry] = {
         payload={"POST": {"reason": "ZQWRITE"}},
     ),
     "api_incident_known_errors": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), params="incident"
+    ),
+    # The evidence dossier is the provider's record (internal updates, contracts, penalties):
+    # staff read what they may read, executives every incident's, customers none (a 404).
+    "api_incident_dossier": Entry(
         get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), params="incident"
     ),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
