@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "escalation",
     "escalation.changes",  # change events (nested app, label "changes")
     "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
+    "escalation.regulatory",  # regulatory reporting (nested app, label "regulatory")
     "notifications",
     "axes",
 ]
