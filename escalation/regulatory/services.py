@@ -311,9 +311,11 @@ def report_remind(*, report: Report, now: datetime) -> Report:
     if report.state != State.RUNNING or report.next_alert_at is None or report.next_alert_at > now:
         return report
     times = deadlines.reminder_times(report.started_at, report.due_at)
-    # a period too short for its reminders (or moved into the past) sends only what still applies
-    stage_index = min(report.alerts_sent + (3 - len(times)), 2)
-    stage = STAGES[stage_index]
+    # only the latest reminder due: after an outage of the tick, "80 %" makes "50 %" moot
+    index = report.alerts_sent
+    while index + 1 < len(times) and times[index + 1] <= now:
+        index += 1
+    stage = STAGES[index + len(STAGES) - len(times)]  # a period already over has only "breach"
     _send_reminder(incident=incident, report=report, stage=stage)
     if stage == "breach":
         report.breached_at = report.due_at
@@ -327,7 +329,7 @@ def report_remind(*, report: Report, now: datetime) -> Report:
                 "due_at": report.due_at.isoformat(),
             },
         )
-    report.alerts_sent += 1
+    report.alerts_sent = index + 1
     report.next_alert_at = times[report.alerts_sent] if report.alerts_sent < len(times) else None
     report.save(update_fields=["alerts_sent", "next_alert_at", "breached_at", "updated_at"])
     return report
