@@ -59,6 +59,8 @@ from escalation.models import (
     Question,
     SlaPause,
 )
+from escalation.regulatory.models import Regime, Report
+from escalation.regulatory.services import assessment_decide, report_submit
 from escalation.services import engine
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
@@ -248,6 +250,84 @@ def _maintenance_form(world, audience):
         "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
         "silence": "on",
     }
+
+
+def _regulatory_assess_form(world, audience):
+    prefix = f"r{Regime.objects.get(code='gdpr').pk}"
+    return {f"{prefix}-decision": "reportable", f"{prefix}-reason": "ZQWRITE"}
+
+
+def _regulatory_aware(world, audience, *, api=False):
+    at = timezone.localtime() - timedelta(hours=1)
+    return {
+        "aware_at": at.isoformat() if api else at.strftime("%Y-%m-%dT%H:%M"),
+        "reason": "ZQWRITE",
+    }
+
+
+# Regulatory reporting is the team's: customers see none of it, executives read through the API.
+REGULATORY_ENTRIES = {
+    "regulatory:list": Entry(get=console()),
+    "regulatory:incident": Entry(get=console(responder=ASSIGNED_ONLY), params="incident"),
+    "regulatory:aware": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": _regulatory_aware},
+    ),
+    "regulatory:assess": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="regulatory_assess",
+        payload={"POST": _regulatory_assess_form},
+    ),
+    "regulatory:report": Entry(
+        get=console(responder=ASSIGNED_ONLY),
+        writers=MANAGER,
+        params="regulatory_report",
+        payload={"POST": {"text": "ZQWRITE", "text_en": "ZQWRITE"}},
+    ),
+    "regulatory:pdf": Entry(get=console(responder=ASSIGNED_ONLY), params="regulatory_report"),
+    "regulatory:submit": Entry(
+        get=post_only_console(), writers=MANAGER, params="regulatory_report", payload={"POST": {}}
+    ),
+    "regulatory:reference": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="regulatory_submitted",
+        payload={"POST": {"reference": "ZQWRITE"}},
+    ),
+    "api_incident_reporting": Entry(
+        get=api(customer=FORBIDDEN, responder=ASSIGNED_ONLY), params="incident"
+    ),
+    "api_reporting_assess": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"regime": "gdpr", "decision": "reportable", "reason": "ZQWRITE"}},
+    ),
+    "api_reporting_aware": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": functools.partial(_regulatory_aware, api=True)},
+    ),
+    "api_reporting_draft": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="api_regulatory_report",
+        payload={"POST": {"text": "ZQWRITE", "text_en": "ZQWRITE"}},
+    ),
+    "api_reporting_submit": Entry(
+        get=api_post_only(), writers=MANAGER, params="api_regulatory_report", payload={"POST": {}}
+    ),
+    "api_reporting_reference": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="api_regulatory_submitted",
+        payload={"POST": {"reference": "ZQWRITE"}},
+    ),
+}
 
 
 EXPECTED: dict[str, Entry] = {
@@ -539,6 +619,7 @@ EXPECTED: dict[str, Entry] = {
             }
         },
     ),
+    **REGULATORY_ENTRIES,
 }
 
 # Single cases that break the rule today: (kind, case id) -> reason. Each one is reported. (The
@@ -757,6 +838,19 @@ def build_world() -> SimpleNamespace:
             title=f"Wartung {side}", starts_at=start, ends_at=start + timedelta(hours=1)
         )
         maintenances[side].services.add(service)
+    regulatory = {}  # A and B assessed as NIS2-significant; the early warning submitted
+    for side in ("A", "B"):
+        assessment_decide(
+            incident=incidents[side.lower()],
+            regime=Regime.objects.get(code="nis2"),
+            actor=manager,
+            decision="reportable",
+            reason="ZQREG",
+        )
+        reports = Report.objects.filter(assessment__incident=incidents[side.lower()])
+        regulatory[side] = reports.get(report_type__code="notification")
+        early = reports.get(report_type__code="early_warning")
+        regulatory[f"{side}_submitted"] = report_submit(report=early, actor=manager)
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -780,6 +874,7 @@ def build_world() -> SimpleNamespace:
         rule=rule,
         schedule=schedule,
         maintenances=maintenances,
+        regulatory=regulatory,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -823,6 +918,11 @@ VARIANTS = {
     "question": ("-",),
     "maintenance": ("A", "B"),
     "maintenance_console": ("-",),
+    "regulatory_assess": ("A", "B"),
+    "regulatory_report": ("A", "B"),
+    "regulatory_submitted": ("A", "B"),
+    "api_regulatory_report": ("A", "B"),
+    "api_regulatory_submitted": ("A", "B"),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -862,6 +962,16 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": MISSING_PK if missing else world.maintenances[variant].pk}
     if params == "maintenance_console":
         return {"pk": world.maintenances["A"].pk}
+    if params == "regulatory_assess":
+        incident = MISSING_PK if missing else world.incidents[variant].pk
+        return {"pk": incident, "regime_pk": Regime.objects.get(code="gdpr").pk}
+    if params.startswith(("regulatory_", "api_regulatory_")):
+        key = variant + ("_submitted" if params.endswith("_submitted") else "")
+        report = None if missing else world.regulatory[key]
+        if params.startswith("api_"):
+            incident = MISSING_PK if missing else report.assessment.incident_id
+            return {"pk": incident, "report_pk": MISSING_PK if missing else report.pk}
+        return {"pk": MISSING_PK if missing else report.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from incidents.models import Audience
+
 from .models import Report
 
 
@@ -22,7 +24,11 @@ def draft_context(report: Report, *, now) -> dict:
         "incident": incident,
         "aware_at": aware_at(incident),
         "facts": facts_for(incident, now=now),
-        "updates": list(incident.updates.order_by("-created_at")[:5]),
+        # measures as told to executives and customers: internal notes stay internal (the
+        # draft is read by executives, and goes to an authority)
+        "updates": list(
+            incident.updates.exclude(audience=Audience.INTERNAL).order_by("-created_at")[:5]
+        ),
     }
 
 

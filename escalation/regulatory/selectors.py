@@ -62,13 +62,15 @@ def reports_for(incident: Incident):
     )
 
 
-def reports_due(*, limit: int = 20):
-    """Reports still to submit (running), soonest deadline first, across all incidents."""
-    return (
-        Report.objects.filter(state=Report.State.RUNNING)
-        .select_related("assessment__regime", "assessment__incident", "report_type")
-        .order_by("due_at")[:limit]
-    )
+def reports_due(*, incidents=None, limit: int = 20):
+    """Reports still to submit (running), soonest deadline first, across all incidents (or the
+    given queryset of incidents)."""
+    reports = Report.objects.filter(state=Report.State.RUNNING)
+    if incidents is not None:
+        reports = reports.filter(assessment__incident__in=incidents)
+    return reports.select_related(
+        "assessment__regime", "assessment__incident", "report_type"
+    ).order_by("due_at")[:limit]
 
 
 def report_for_console(pk: int) -> Report:

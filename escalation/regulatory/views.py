@@ -111,9 +111,7 @@ def incident_reporting_panel(request, incident) -> str:
 @require_safe
 def reporting_list(request):
     _require_staff(request.user)
-    reports = selectors.reports_due(limit=200).filter(
-        assessment__incident__in=console_incidents_for(request.user)
-    )
+    reports = selectors.reports_due(incidents=console_incidents_for(request.user), limit=200)
     return render(
         request, "regulatory/list.html", {"reports": list(reports), "now": timezone.now()}
     )

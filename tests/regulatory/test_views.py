@@ -113,3 +113,13 @@ def test_dashboard_dossier_and_handbook_sections(rf, client, manager, executive,
     assert {i["regime"] for i in section["items"]} == {"nis2", "gdpr"}
     handbook = next(s for s in (h(timezone.now()) for h in hooks.handbook_sections) if s)
     assert "at the latest 24 h after becoming aware" in handbook["html"]
+
+
+def test_the_list_shows_due_reports_a_responder_works_on(client, manager, responder, incident):
+    client.force_login(manager)
+    _assess(client, incident)
+    page = client.get(reverse("regulatory:list")).content.decode()
+    assert page.count('href="/console/reporting/incidents/') == 2  # early warning, notification
+    client.force_login(responder)  # not pulled into this incident
+    page = client.get(reverse("regulatory:list")).content.decode()
+    assert "No report is due." in page
