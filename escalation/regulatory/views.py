@@ -81,6 +81,7 @@ def _overview(incident, *, now) -> dict:
         "aware_at": selectors.aware_at(incident),
         "aware_recorded": selectors.awareness_recorded(incident),
         "facts": facts,
+        "duration": _fact("duration", facts),
         "rows": rows,
         "now": now,
         "running": [r for r in reports if r.state == Report.State.RUNNING],
