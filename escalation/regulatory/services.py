@@ -203,7 +203,7 @@ def _lock_report(report: Report) -> tuple[Incident, Report]:
     incident_id = Report.objects.values_list("assessment__incident_id", flat=True).get(pk=report.pk)
     incident = incident_lock(incident_id)
     report = (
-        Report.objects.select_for_update()
+        Report.objects.select_for_update(of=("self",))
         .select_related("assessment__regime", "report_type")
         .get(pk=report.pk)
     )
