@@ -200,3 +200,13 @@ def test_resolving_and_closing_keep_the_clocks(incident, regimes, manager):
 def test_inactive_regimes_cover_nothing(incident):
     Regime.objects.update(is_active=False)
     assert list(regimes_for(incident)) == []
+
+
+def test_demo_data_assesses_the_most_severe_open_incident_once(incident, manager):
+    from escalation.regulatory.demo import regulatory_demo
+
+    drive(incident, State.CLASSIFIED, actor=manager)
+    regulatory_demo()
+    regulatory_demo()
+    assert incident.regulatory_assessments.get().decision == REPORTABLE
+    assert len([r for r in reports_for(incident) if r.state == Report.State.RUNNING]) == 2

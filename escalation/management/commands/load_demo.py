@@ -905,6 +905,9 @@ class Command(BaseCommand):
                     continue
                 self._incident(spec, services, users)
                 created += 1
+            from escalation.regulatory.demo import regulatory_demo  # a nested app's demo data
+
+            regulatory_demo()
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
