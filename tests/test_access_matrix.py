@@ -288,6 +288,9 @@ REGULATORY_ENTRIES = {
         payload={"POST": {"text": "ZQWRITE", "text_en": "ZQWRITE"}},
     ),
     "regulatory:pdf": Entry(get=console(responder=ASSIGNED_ONLY), params="regulatory_report"),
+    "regulatory:redraft": Entry(
+        get=post_only_console(), writers=MANAGER, params="regulatory_report", payload={"POST": {}}
+    ),
     "regulatory:submit": Entry(
         get=post_only_console(), writers=MANAGER, params="regulatory_report", payload={"POST": {}}
     ),

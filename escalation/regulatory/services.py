@@ -222,6 +222,21 @@ def report_draft_save(*, report: Report, actor, text: str, text_en: str) -> Repo
 
 
 @transaction.atomic
+def report_redraft(*, report: Report, actor) -> Report:
+    """Fill the draft anew from the record as it is now (overwrites edits); refused once
+    submitted. A report's draft is first filled when the assessment creates it, which for a final
+    report can be weeks before the workaround and the cause are known."""
+    _incident, report = _lock_report(report)
+    if report.is_frozen:
+        raise ReportFrozen(_("This report was submitted; it can no longer be changed."))
+    now = timezone.now()
+    report.text = draft_render(report, language="de", now=now)
+    report.text_en = draft_render(report, language="en", now=now)
+    report.save(update_fields=["text", "text_en", "updated_at"])
+    return report
+
+
+@transaction.atomic
 def report_submit(
     *, report: Report, actor, submitted_at: datetime | None = None, reference: str = ""
 ) -> Report:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("incidents/<int:pk>/assess/<int:regime_pk>/", views.assessment_record, name="assess"),
     path("reports/<int:pk>/", views.report_detail, name="report"),
     path("reports/<int:pk>/submit/", views.report_submit_view, name="submit"),
+    path("reports/<int:pk>/redraft/", views.report_redraft_view, name="redraft"),
     path("reports/<int:pk>/reference/", views.report_reference_view, name="reference"),
     path("reports/<int:pk>/pdf/", views.report_pdf, name="pdf"),
 ]

@@ -26,6 +26,7 @@ from .services import (
     assessment_decide,
     awareness_set,
     report_draft_save,
+    report_redraft,
     report_reference_set,
     report_submit,
 )
@@ -251,6 +252,20 @@ def report_submit_view(request, pk: int):
         return redirect("regulatory:report", pk=report.pk)
     messages.success(request, _("The report is marked submitted; its text is frozen."))
     return redirect("regulatory:incident", pk=report.assessment.incident_id)
+
+
+@login_required
+@require_POST
+def report_redraft_view(request, pk: int):
+    _require_manager(request.user)
+    report = _report(request, pk)
+    try:
+        report_redraft(report=report, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The draft was filled anew from the record."))
+    return redirect("regulatory:report", pk=report.pk)
 
 
 @login_required

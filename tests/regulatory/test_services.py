@@ -210,3 +210,20 @@ def test_demo_data_assesses_the_most_severe_open_incident_once(incident, manager
     regulatory_demo()
     assert incident.regulatory_assessments.get().decision == REPORTABLE
     assert len([r for r in reports_for(incident) if r.state == Report.State.RUNNING]) == 2
+
+
+@time_machine.travel(AWARE + timedelta(hours=3), tick=False)
+def test_redraft_takes_what_is_known_now_until_submitted(incident, regimes, manager):
+    from escalation.regulatory.services import report_redraft
+
+    assessment_decide(
+        incident=incident, regime=regimes["nis2"], actor=manager, decision=REPORTABLE, reason="x"
+    )
+    report = _reports(incident)["nis2.early_warning"]
+    assert "Zweites Rechenzentrum" not in report.text
+    drive(incident, State.WORKAROUND, actor=manager)
+    report = report_redraft(report=report, actor=manager)
+    assert "Zweites Rechenzentrum übernimmt" in report.text
+    report_submit(report=report, actor=manager)
+    with pytest.raises(ReportFrozen):
+        report_redraft(report=report, actor=manager)
