@@ -107,4 +107,10 @@ app.conf.beat_schedule = {
         "task": "escalation.maintenance.tasks.maintenance_notices_tick",
         "schedule": 60.0,
     },
+    # Regulatory report reminders (50 %, 80 % of each period, on breach) are rows with a due time;
+    # the shortest period is 4 hours, so a minute's lateness is negligible, for one indexed query.
+    "regulatory-reminders": {
+        "task": "escalation.regulatory.tasks.regulatory_tick",
+        "schedule": 60.0,
+    },
 }

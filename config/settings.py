@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "escalation.problems",  # problem management (nested app, label "problems")
     "escalation.evidence",  # dossier, configuration history, handbook (nested app, "evidence")
     "simple_history",  # the configuration history's tables (escalation/evidence/models.py)
+    "escalation.regulatory",  # regulatory reporting (nested app, label "regulatory")
     "notifications",
     "axes",
 ]

@@ -66,6 +66,8 @@ urlpatterns = [
     path("console/problems/", include("escalation.problems.urls")),
     path("api/v1/", include("escalation.evidence.api_urls")),
     path("console/", include("escalation.evidence.urls")),
+    path("api/v1/", include("escalation.regulatory.api_urls")),
+    path("console/reporting/", include("escalation.regulatory.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

@@ -62,6 +62,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "escalation.view_clock",
         "notifications.view_notification",
         *_crud("notifications", "subscription"),
+        *_crud("regulatory", "regime"),
+        *_crud("regulatory", "reporttype"),
     ],
     RESPONDER: [
         "incidents.classify_incident",

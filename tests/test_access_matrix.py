@@ -62,6 +62,8 @@ from escalation.models import (
 )
 from escalation.problems.models import Problem, ProblemEvent, ProblemLink
 from escalation.problems.services import problem_create
+from escalation.regulatory.models import Regime, Report
+from escalation.regulatory.services import assessment_decide, report_submit
 from escalation.services import engine
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
@@ -277,6 +279,87 @@ def _maintenance_form(world, audience):
 
 def _problem_link(world, audience):
     return {"incident": world.incidents["A"].pk}
+
+
+def _regulatory_assess_form(world, audience):
+    prefix = f"r{Regime.objects.get(code='gdpr').pk}"
+    return {f"{prefix}-decision": "reportable", f"{prefix}-reason": "ZQWRITE"}
+
+
+def _regulatory_aware(world, audience, *, api=False):
+    at = timezone.localtime() - timedelta(hours=1)
+    return {
+        "aware_at": at.isoformat() if api else at.strftime("%Y-%m-%dT%H:%M"),
+        "reason": "ZQWRITE",
+    }
+
+
+# Regulatory reporting is the team's: customers see none of it, executives read through the API.
+REGULATORY_ENTRIES = {
+    "regulatory:list": Entry(get=console()),
+    "regulatory:incident": Entry(get=console(responder=ASSIGNED_ONLY), params="incident"),
+    "regulatory:aware": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": _regulatory_aware},
+    ),
+    "regulatory:assess": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="regulatory_assess",
+        payload={"POST": _regulatory_assess_form},
+    ),
+    "regulatory:report": Entry(
+        get=console(responder=ASSIGNED_ONLY),
+        writers=MANAGER,
+        params="regulatory_report",
+        payload={"POST": {"text": "ZQWRITE", "text_en": "ZQWRITE"}},
+    ),
+    "regulatory:pdf": Entry(get=console(responder=ASSIGNED_ONLY), params="regulatory_report"),
+    "regulatory:redraft": Entry(
+        get=post_only_console(), writers=MANAGER, params="regulatory_report", payload={"POST": {}}
+    ),
+    "regulatory:submit": Entry(
+        get=post_only_console(), writers=MANAGER, params="regulatory_report", payload={"POST": {}}
+    ),
+    "regulatory:reference": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="regulatory_submitted",
+        payload={"POST": {"reference": "ZQWRITE"}},
+    ),
+    "api_incident_reporting": Entry(
+        get=api(customer=FORBIDDEN, responder=ASSIGNED_ONLY), params="incident"
+    ),
+    "api_reporting_assess": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"regime": "gdpr", "decision": "reportable", "reason": "ZQWRITE"}},
+    ),
+    "api_reporting_aware": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": functools.partial(_regulatory_aware, api=True)},
+    ),
+    "api_reporting_draft": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="api_regulatory_report",
+        payload={"POST": {"text": "ZQWRITE", "text_en": "ZQWRITE"}},
+    ),
+    "api_reporting_submit": Entry(
+        get=api_post_only(), writers=MANAGER, params="api_regulatory_report", payload={"POST": {}}
+    ),
+    "api_reporting_reference": Entry(
+        get=api_post_only(),
+        writers=MANAGER,
+        params="api_regulatory_submitted",
+        payload={"POST": {"reference": "ZQWRITE"}},
+    ),
+}
 
 
 EXPECTED: dict[str, Entry] = {
@@ -683,6 +766,7 @@ EXPECTED: dict[str, Entry] = {
             }
         },
     ),
+    **REGULATORY_ENTRIES,
 }
 
 # Single cases that break the rule today: (kind, case id) -> reason. Each one is reported. (The
@@ -902,6 +986,19 @@ def build_world() -> SimpleNamespace:
         )
         maintenances[side].services.add(service)
     problem = problem_create(actor=manager, statement="Wiederkehrend", incidents=[incidents["a"]])
+    regulatory = {}  # A and B assessed as NIS2-significant; the early warning submitted
+    for side in ("A", "B"):
+        assessment_decide(
+            incident=incidents[side.lower()],
+            regime=Regime.objects.get(code="nis2"),
+            actor=manager,
+            decision="reportable",
+            reason="ZQREG",
+        )
+        reports = Report.objects.filter(assessment__incident=incidents[side.lower()])
+        regulatory[side] = reports.get(report_type__code="notification")
+        early = reports.get(report_type__code="early_warning")
+        regulatory[f"{side}_submitted"] = report_submit(report=early, actor=manager)
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -932,6 +1029,7 @@ def build_world() -> SimpleNamespace:
         ),
         maintenances=maintenances,
         problem=problem,
+        regulatory=regulatory,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -979,6 +1077,11 @@ VARIANTS = {
     "override": ("-",),
     "problem": ("-",),
     "problem_action": ("-",),
+    "regulatory_assess": ("A", "B"),
+    "regulatory_report": ("A", "B"),
+    "regulatory_submitted": ("A", "B"),
+    "api_regulatory_report": ("A", "B"),
+    "api_regulatory_submitted": ("A", "B"),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -1025,6 +1128,16 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
     if params in ("problem", "problem_action"):
         kwargs = {"pk": world.problem.pk}
         return kwargs | ({"action": "investigate"} if params == "problem_action" else {})
+    if params == "regulatory_assess":
+        incident = MISSING_PK if missing else world.incidents[variant].pk
+        return {"pk": incident, "regime_pk": Regime.objects.get(code="gdpr").pk}
+    if params.startswith(("regulatory_", "api_regulatory_")):
+        key = variant + ("_submitted" if params.endswith("_submitted") else "")
+        report = None if missing else world.regulatory[key]
+        if params.startswith("api_"):
+            incident = MISSING_PK if missing else report.assessment.incident_id
+            return {"pk": incident, "report_pk": MISSING_PK if missing else report.pk}
+        return {"pk": MISSING_PK if missing else report.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}

@@ -20,6 +20,10 @@ BY_ID = [
     "/api/v1/incidents/{}/sla/",
     "/api/v1/customers/{}/exposure/",
     "/api/v1/incidents/{}/timeline/",
+    "/console/reporting/incidents/{}/",
+    "/console/reporting/reports/{}/",
+    "/console/reporting/reports/{}/pdf/",
+    "/api/v1/incidents/{}/reporting/",
 ]
 MALFORMED = [
     "/console/reports/x/2026-13/",

@@ -99,6 +99,8 @@ PAGES = {
     "console-maintenance": Page("manager", "/console/maintenance/"),
     "console-maintenance-edit": Page("manager", "/console/maintenance/{w.maintenance.pk}/"),
     "console-maintenance-errors": Page("manager", "/console/maintenance/new/", submit=SEND),
+    "console-reporting": Page("manager", "/console/reporting/incidents/{w.p1.pk}/"),
+    "console-reporting-list": Page("manager", "/console/reporting/"),
     "console-report": Page("executive", "/console/reports/{w.customer.slug}/{w.month}/"),
     "dashboard": Page("executive", "/dashboard/"),
     "portal-home": Page("customer_contact", "/portal/"),

@@ -907,6 +907,9 @@ class Command(BaseCommand):
                 self._incident(spec, services, users)
                 created += 1
             load_problems_demo()  # escalation/problems/: a known error with three incidents
+            from escalation.regulatory.demo import regulatory_demo  # a nested app's demo data
+
+            regulatory_demo()
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
