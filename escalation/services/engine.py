@@ -128,6 +128,12 @@ def escalation_start(*, incident: Incident, at: datetime | None = None) -> Escal
     return run
 
 
+def policy_targets(policy: EscalationPolicy, at: datetime) -> list[User]:
+    """Whom the first level of `policy` reaches now (a nested app pages a team through it, e.g.
+    business continuity's crisis team)."""
+    return _targets(policy_snapshot(policy)["levels"][0], at)
+
+
 def _level_applies(level: dict, calendar: calendars.BusinessHours | None, at: datetime) -> bool:
     if level["applies"] == EscalationLevel.Applies.ALWAYS or calendar is None:
         return True

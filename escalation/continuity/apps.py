@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ContinuityConfig(AppConfig):
+    """Business continuity: business processes with recovery objectives (RTO, MTPD), versioned
+    workaround runbooks, and per incident the workaround record, the customer's concession, the
+    disruption level (BSI 200-4) and RTO/MTPD warning clocks."""
+
+    name = "escalation.continuity"
+    label = "continuity"
+    verbose_name = _("Business continuity")
+
+    def ready(self) -> None:
+        from escalation import hooks
+        from escalation.services.clocks import clock_handler_register
+
+        from . import services
+
+        clock_handler_register(services.CLOCK_KIND, services.clock_fire)
+        hooks.transition_listeners.append(services.on_transition)
