@@ -16,6 +16,8 @@ class ContinuityConfig(AppConfig):
         from escalation.services.clocks import clock_handler_register
 
         from . import services
+        from .panel import incident_continuity_panel
 
         clock_handler_register(services.CLOCK_KIND, services.clock_fire)
         hooks.transition_listeners.append(services.on_transition)
+        hooks.incident_panels.append(incident_continuity_panel)
