@@ -56,3 +56,20 @@ def test_dossier_and_handbook_sections(manager, incident, runbook, customer):
     assert item["runbook_version"] == 1 and item["concessions"][0]["accepted_by"] == "Frau Berg"
     handbook = handbook_section(timezone.now())
     assert "Zählerstandserfassung" in handbook["html"] and "v1" in handbook["html"]
+
+
+def test_demo_data_gives_every_demo_customer_processes_and_loads_once(db):
+    from escalation.continuity.demo import continuity_demo_load
+    from escalation.continuity.models import BusinessProcess, RunbookVersion
+    from escalation.management.commands.load_demo import CUSTOMERS, SERVICES
+    from tests.factories import CustomerFactory, ServiceFactory
+
+    for slug, name, *_rest in CUSTOMERS:
+        CustomerFactory(slug=slug, name=name)
+    for spec in SERVICES:
+        ServiceFactory(slug=spec.slug, name=spec.name)
+    assert continuity_demo_load() == 10
+    assert continuity_demo_load() == 0
+    for slug, *_rest in CUSTOMERS:
+        assert BusinessProcess.objects.filter(customers__slug=slug).exists()
+    assert all(v.customer_text_de and v.customer_text_en for v in RunbookVersion.objects.all())

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation import roles
+from escalation.continuity.demo import continuity_demo_load
 from escalation.models import (
     BusinessCalendar,
     CommunicationRule,
@@ -905,6 +906,7 @@ class Command(BaseCommand):
                     continue
                 self._incident(spec, services, users)
                 created += 1
+            continuity_demo_load()  # business processes and runbooks (escalation/continuity)
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
