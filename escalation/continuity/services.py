@@ -193,7 +193,11 @@ def workaround_apply(
     if not text:
         raise InvalidInput(_("Choose a runbook or describe the workaround."), field="text")
     locked = incident_provide_workaround(
-        incident=incident, actor=actor, workaround=text, customer_text=customer_text_de
+        incident=incident,
+        actor=actor,
+        workaround=text,
+        customer_text=customer_text_de,
+        customer_text_en=customer_text_en,
     )
     now = timezone.now()
     record = Workaround.objects.create(
