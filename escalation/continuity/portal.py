@@ -15,8 +15,8 @@ DISRUPTED = (State.DETECTED, State.CLASSIFIED, State.ESCALATED)
 
 
 def portal_processes_section(request) -> str:
-    """Two queries when the organisation has no process (the portal's count stays bounded),
-    four otherwise."""
+    """One query when the organisation has no process (the portal's count stays bounded),
+    five otherwise, whatever the number of processes and incidents."""
     customer_id = request.user.customer_id
     processes = list(
         BusinessProcess.objects.filter(customers=customer_id, is_active=True)

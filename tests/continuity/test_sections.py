@@ -73,3 +73,40 @@ def test_demo_data_gives_every_demo_customer_processes_and_loads_once(db):
     for slug, *_rest in CUSTOMERS:
         assert BusinessProcess.objects.filter(customers__slug=slug).exists()
     assert all(v.customer_text_de and v.customer_text_en for v in RunbookVersion.objects.all())
+
+
+def test_portal_and_dashboard_sections_run_a_bounded_number_of_queries(
+    rf,
+    manager,
+    executive,
+    customer_contact,
+    customer,
+    service,
+    incident,
+    runbook,
+    django_assert_max_num_queries,
+):
+    from escalation.continuity.dashboard import dashboard_continuity_section
+    from escalation.continuity.portal import portal_processes_section
+    from escalation.continuity.services import process_create
+
+    public_incident_publish(actor=manager, incidents=[incident], title="Ablesung gestört")
+    for n in range(3):  # more processes and incidents: not more queries
+        process_create(
+            actor=manager,
+            name=f"Prozess {n}",
+            slug=f"prozess-{n}",
+            rto_minutes=10,
+            mtpd_minutes=20,
+            services=[service],
+            customers=[customer],
+        )
+        other = IncidentFactory(actor=manager, services=[service], customers=[customer])
+        public_incident_publish(actor=manager, incidents=[other], title=f"Störung {n}")
+    request = rf.get("/portal/")
+    request.user = customer_contact
+    with django_assert_max_num_queries(5):
+        assert "Prozess 2" in portal_processes_section(request)
+    request.user = executive
+    with django_assert_max_num_queries(5):
+        assert "Prozess 2" in dashboard_continuity_section(request, timezone.now())
