@@ -221,8 +221,7 @@ def workaround_apply(
             "version": version.number if version else None,
             "ad_hoc": version is None,
         },
-    )
-    level_sync(incident=locked, now=now)
+    )  # the level follows through on_transition (the workaround step tells it)
     return record
 
 
@@ -349,13 +348,17 @@ def level_release(*, incident: Incident, actor: User | None) -> IncidentLevel:
     return row
 
 
-def level_sync(*, incident: Incident, now: datetime, actor: User | None = None) -> None:
+def level_sync(
+    *, incident: Incident, now: datetime, actor: User | None = None, processes=None
+) -> None:
     """Derive the level from the objectives (unless set by hand); a change goes on the timeline.
-    Caller holds the incident's lock."""
+    Caller holds the incident's lock; `processes`: the affected ones, if the caller has them."""
     row = IncidentLevel.objects.select_for_update().filter(incident=incident).first()
     if row is not None and row.manual:
         return
-    found = selectors.deadlines(incident, selectors.affected_processes(incident))
+    if processes is None:
+        processes = selectors.affected_processes(incident)
+    found = selectors.deadlines(incident, processes)
     if row is None and not found:
         return  # no process affected: nothing to record
     level = selectors.level_derived(incident, found, now)
@@ -373,14 +376,15 @@ def level_sync(*, incident: Incident, now: datetime, actor: User | None = None) 
 # --- clocks -----------------------------------------------------------------------------------
 
 
-def clocks_sync(*, incident: Incident, now: datetime | None = None) -> int:
+def clocks_sync(*, incident: Incident, processes=None) -> int:
     """Plan the RTO/MTPD warnings (50 %, 80 %, breach) of every affected process; cancel those
     of processes no longer affected or of changed objectives. Caller holds the incident's lock.
     Returns the number of pending continuity clocks."""
-    now = now or timezone.now()
+    if processes is None:
+        processes = selectors.affected_processes(incident)
     wanted = {}
     if not selectors.recovered(incident):
-        for deadline in selectors.deadlines(incident, selectors.affected_processes(incident)):
+        for deadline in selectors.deadlines(incident, processes):
             for objective, minutes in (
                 ("rto", deadline.rto_minutes),
                 ("mtpd", deadline.mtpd_minutes),
@@ -422,9 +426,13 @@ def clock_fire(incident: Incident, clock: Clock, now: datetime) -> None:
     once a workaround is in place: the process runs again."""
     if selectors.recovered(incident):
         return
-    process = BusinessProcess.objects.filter(pk=clock.payload["process"]).first()
+    process = (
+        BusinessProcess.objects.filter(pk=clock.payload["process"], is_active=True)
+        .filter(services__incidents=incident)
+        .first()
+    )
     if process is None:
-        return
+        return  # no longer affected (the incident's services changed, or it was retired)
     objective, percent = clock.payload["objective"], clock.payload["percent"]
     deadline_at = incident.detected_at + timedelta(minutes=clock.payload["minutes"])
     told = matrix.commander_email(
@@ -455,6 +463,11 @@ def clock_fire(incident: Incident, clock: Clock, now: datetime) -> None:
 
 def on_transition(incident: Incident, action: str, actor, from_state: str) -> None:
     """escalation.hooks.transition_listeners: after every lifecycle step (classified, escalated,
-    workaround, resolved, reopened ...) re-plan the clocks and re-derive the level."""
-    clocks_sync(incident=incident)
-    level_sync(incident=incident, now=timezone.now())
+    workaround, resolved, reopened ...) re-plan the clocks and re-derive the level. One query
+    for an incident that touches no business process (a stale clock of a process no longer
+    affected finds that out when it fires)."""
+    processes = selectors.affected_processes(incident)
+    if not processes:
+        return
+    clocks_sync(incident=incident, processes=processes)
+    level_sync(incident=incident, now=timezone.now(), processes=processes)
