@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "escalation.evidence",  # dossier, configuration history, handbook (nested app, "evidence")
     "simple_history",  # the configuration history's tables (escalation/evidence/models.py)
     "escalation.regulatory",  # regulatory reporting (nested app, label "regulatory")
+    "escalation.continuity",  # business continuity (nested app, label "continuity")
     "notifications",
     "axes",
 ]

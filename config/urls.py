@@ -58,6 +58,8 @@ urlpatterns = [
     path(
         "oncall/people/<int:pk>/<str:token>.ics", escalation_views.person_ical, name="person_ical"
     ),
+    # before the core API: its workaround action extends the core's at the same URL
+    path("api/v1/", include("escalation.continuity.api_urls")),
     path("api/v1/", include("escalation.api.urls")),
     path("api/v1/", include("escalation.changes.urls")),
     path("api/v1/", include("escalation.maintenance.api_urls")),
@@ -68,6 +70,7 @@ urlpatterns = [
     path("console/", include("escalation.evidence.urls")),
     path("api/v1/", include("escalation.regulatory.api_urls")),
     path("console/reporting/", include("escalation.regulatory.urls")),
+    path("console/continuity/", include("escalation.continuity.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

@@ -49,6 +49,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from escalation import roles
+from escalation.continuity.models import (
+    BusinessProcess,
+    Concession,
+    IncidentLevel,
+    RunbookVersion,
+    Workaround,
+)
+from escalation.continuity.services import process_create, runbook_create
 from escalation.maintenance.models import Maintenance
 from escalation.models import (
     AckLink,
@@ -362,6 +370,41 @@ REGULATORY_ENTRIES = {
 }
 
 
+def _process_form(world, audience):
+    return {
+        "name": "ZQWRITE",
+        "slug": "zqwrite",
+        "services": [Service.objects.get(slug="public-web").pk],
+        "rto_minutes": 10,
+        "mtpd_minutes": 20,
+        "is_active": "on",
+    }
+
+
+def _runbook_form(world, audience):
+    return {
+        "title": "ZQWRITE",
+        "process": world.processes["A"].pk,
+        "steps": "ZQWRITE step",
+        "performer": "x",
+        "customer_text_de": "x",
+        "customer_text_en": "x",
+        "expected_status": "degraded_performance",
+        "is_active": "on",
+    }
+
+
+def _runbook_body(world, audience):
+    return {
+        "title": "ZQWRITE",
+        "service": "public-web",
+        "steps": [{"text": "ZQWRITE"}],
+        "performer": "x",
+        "customer_text_de": "x",
+        "customer_text_en": "x",
+    }
+
+
 EXPECTED: dict[str, Entry] = {
     # --- Site root and Django's session views -----------------------------------------------------
     "": Entry(get=everyone(REDIRECT)),  # RedirectView to /console/, for every method
@@ -479,6 +522,48 @@ EXPECTED: dict[str, Entry] = {
         get=console(responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
     ),
     "console:oncall": Entry(get=console(), writers=STAFF),
+    # Business continuity in the console: the team reads, escalation managers edit; applying a
+    # runbook is a workaround (as the incident's actions), concession and level the manager's.
+    "continuity:processes": Entry(get=console()),
+    "continuity:process_new": Entry(
+        get=console(responder=FORBIDDEN), writers=MANAGER, payload={"POST": _process_form}
+    ),
+    "continuity:process": Entry(get=console(), params="process_console"),
+    "continuity:process_edit": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        params="process_console",
+        payload={"POST": _process_form},
+    ),
+    "continuity:runbooks": Entry(get=console()),
+    "continuity:runbook_new": Entry(
+        get=console(responder=FORBIDDEN), writers=MANAGER, payload={"POST": _runbook_form}
+    ),
+    "continuity:runbook": Entry(get=console(), params="runbook"),
+    "continuity:runbook_edit": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        params="runbook",
+        payload={"POST": _runbook_form},
+    ),
+    "continuity:workaround": Entry(
+        get=post_only_console(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"text": "ZQWRITE"}},
+    ),
+    "continuity:concession": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"accepted_by": "ZQWRITE"}},
+    ),
+    "continuity:level": Entry(
+        get=post_only_console(),
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"level": "crisis", "reason": "ZQWRITE"}},
+    ),
     "console:matrix": Entry(get=console(), writers=STAFF),
     # The matrix is configuration: escalation managers change it, responders read it.
     "console:matrix_new": Entry(
@@ -707,6 +792,43 @@ EXPECTED: dict[str, Entry] = {
     # staff read what they may read, executives every incident's, customers none (a 404).
     "api_incident_dossier": Entry(
         get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), params="incident"
+    ),
+    # Business continuity: processes are read by everyone in scope (a customer contact their
+    # organisation's), runbooks and an incident's continuity record by the team and executives;
+    # escalation managers edit; the workaround action extends the core's (same writers).
+    "api_processes": Entry(
+        get=api(),
+        writers=MANAGER,
+        payload={
+            "POST": {
+                "name": "ZQWRITE",
+                "slug": "zqwrite",
+                "services": ["public-web"],
+                "rto_minutes": 10,
+                "mtpd_minutes": 20,
+            }
+        },
+    ),
+    "api_process": Entry(
+        get=api(), writers=MANAGER, params="process", payload={"PATCH": {"name": "ZQWRITE"}}
+    ),
+    "api_runbooks": Entry(
+        get=api(customer=FORBIDDEN), writers=MANAGER, payload={"POST": _runbook_body}
+    ),
+    "api_runbook": Entry(
+        get=api(customer=FORBIDDEN),
+        writers=MANAGER,
+        params="runbook",
+        payload={"PATCH": {"limitations": "ZQWRITE"}},
+    ),
+    "api_incident_continuity": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
+    "api_incident_workaround": Entry(
+        get=api_post_only(),
+        writers=ASSIGNED_WRITERS,
+        params="incident",
+        payload={"POST": {"workaround": "ZQWRITE"}},
     ),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
@@ -999,6 +1121,27 @@ def build_world() -> SimpleNamespace:
         regulatory[side] = reports.get(report_type__code="notification")
         early = reports.get(report_type__code="early_warning")
         regulatory[f"{side}_submitted"] = report_submit(report=early, actor=manager)
+    processes = {
+        side: process_create(
+            actor=manager,
+            name=f"Prozess {side}",
+            slug=f"prozess-{side.lower()}",
+            rto_minutes=60,
+            mtpd_minutes=240,
+            services=[service],
+            customers=[customer],
+        )
+        for side, service, customer in (("A", service_a, customer_a), ("B", service_b, customer_b))
+    }
+    runbook = runbook_create(
+        actor=manager,
+        title="Runbook A",
+        process=processes["A"],
+        steps=[{"text": "Umschalten", "performer": "Service Desk"}],
+        performer="Service Desk",
+        customer_text_de="Bitte telefonisch melden.",
+        customer_text_en="Please call us.",
+    )
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -1030,6 +1173,8 @@ def build_world() -> SimpleNamespace:
         maintenances=maintenances,
         problem=problem,
         regulatory=regulatory,
+        processes=processes,
+        runbook=runbook,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -1082,6 +1227,9 @@ VARIANTS = {
     "regulatory_submitted": ("A", "B"),
     "api_regulatory_report": ("A", "B"),
     "api_regulatory_submitted": ("A", "B"),
+    "process": ("A", "B"),
+    "process_console": ("-",),
+    "runbook": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -1138,6 +1286,12 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
             incident = MISSING_PK if missing else report.assessment.incident_id
             return {"pk": incident, "report_pk": MISSING_PK if missing else report.pk}
         return {"pk": MISSING_PK if missing else report.pk}
+    if params == "process":
+        return {"pk": MISSING_PK if missing else world.processes[variant].pk}
+    if params == "process_console":
+        return {"pk": world.processes["A"].pk}
+    if params == "runbook":
+        return {"pk": world.runbook.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}
@@ -1267,6 +1421,11 @@ def _fingerprint_sql() -> str:
         Problem,
         ProblemLink,
         ProblemEvent,
+        BusinessProcess,
+        RunbookVersion,
+        Workaround,
+        Concession,
+        IncidentLevel,
     )
     parts = [f"SELECT COUNT(*) FROM {_table(model)}" for model in counted]
     incident, c = _table(Incident), lambda name: _column(Incident, name)

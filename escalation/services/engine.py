@@ -131,6 +131,12 @@ def escalation_start(*, incident: Incident, at: datetime | None = None) -> Escal
     return run
 
 
+def policy_targets(policy: EscalationPolicy, at: datetime) -> list[User]:
+    """Whom the first level of `policy` reaches now (a nested app pages a team through it, e.g.
+    business continuity's crisis team)."""
+    return selectors.level_targets(policy_snapshot(policy)["levels"][0], at)
+
+
 def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) -> None:
     """Page the run's current level; skip levels that do not apply or reach nobody."""
     snapshot = run.snapshot

@@ -369,9 +369,12 @@ def public_face_reopen(*, incident: Incident) -> PublicIncident | None:
     return face
 
 
-def workaround_publish(*, incident: Incident, actor: User | None, customer_text: str) -> None:
+def workaround_publish(
+    *, incident: Incident, actor: User | None, customer_text: str, customer_text_en: str = ""
+) -> None:
     """The workaround step reaches customers as a public update (status "identified" unless it
-    is further on already) with the workaround's customer-facing text."""
+    is further on already) with the workaround's customer-facing text (and its English one, if
+    given, e.g. from a runbook)."""
     face = public_face_of(incident)
     if face is None:
         return
@@ -384,7 +387,7 @@ def workaround_publish(*, incident: Incident, actor: User | None, customer_text:
         public_incident=face,
         actor=None,
         body=texts["de"],
-        body_en="" if customer_text.strip() else texts["en"],
+        body_en=(customer_text_en or "").strip() or ("" if customer_text.strip() else texts["en"]),
         status=status,
         kind=Kind.WORKAROUND,
     )

@@ -353,7 +353,12 @@ def incident_acknowledge(
 
 @transaction.atomic
 def incident_provide_workaround(
-    *, incident: Incident, actor: User | None, workaround: str, customer_text: str = ""
+    *,
+    incident: Incident,
+    actor: User | None,
+    workaround: str,
+    customer_text: str = "",
+    customer_text_en: str = "",
 ) -> Incident:
     """The disrupted business process can run again: record how (business continuity). With a
     public face, customers get it as a public update (`customer_text`, else a standard text;
@@ -372,7 +377,12 @@ def incident_provide_workaround(
         data={"workaround": workaround},
     )
     matrix.lifecycle_inform(incident=locked, event="workaround", at=timezone.now())
-    public.workaround_publish(incident=locked, actor=actor, customer_text=customer_text or "")
+    public.workaround_publish(
+        incident=locked,
+        actor=actor,
+        customer_text=customer_text or "",
+        customer_text_en=customer_text_en or "",
+    )
     locked.refresh_from_db(fields=["timeline_length", "timeline_head"])  # it may have appended
     sla.sla_sync(incident=locked)
     return locked

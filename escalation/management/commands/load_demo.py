@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from escalation import roles
+from escalation.continuity.demo import continuity_demo_load
 from escalation.models import (
     BusinessCalendar,
     CommunicationRule,
@@ -910,6 +911,7 @@ class Command(BaseCommand):
             from escalation.regulatory.demo import regulatory_demo  # a nested app's demo data
 
             regulatory_demo()
+            continuity_demo_load()  # business processes and runbooks (escalation/continuity)
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
