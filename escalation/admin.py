@@ -37,6 +37,7 @@ from .models import (
     EventWebhook,
     IdempotencyRecord,
     IncidentAlert,
+    IncidentRole,
     Integration,
     LayerMember,
     NotificationRule,
@@ -45,6 +46,7 @@ from .models import (
     PenaltyClause,
     PriorityMatrixEntry,
     Question,
+    ScheduleImport,
     ScheduleLayer,
     ScheduleOverride,
     SlaClock,
@@ -492,6 +494,21 @@ class EscalationRunAdmin(IncidentScopedAdmin, _ReadOnly):
 @admin.register(Page)
 class PageAdmin(IncidentScopedAdmin, _ReadOnly):
     list_display = ("incident", "user", "level_index", "cycle", "created_at")
+
+
+@admin.register(IncidentRole)
+class IncidentRoleAdmin(IncidentScopedAdmin, _ReadOnly):
+    """Changed on the incident's page (People) or through the API, so on the timeline."""
+
+    list_display = ("incident", "role", "user", "assigned_at", "ended_at")
+    list_filter = ("role",)
+
+
+@admin.register(ScheduleImport)
+class ScheduleImportAdmin(_ReadOnly):
+    """Made on the schedule's console page (import a file or a URL), refreshed hourly."""
+
+    list_display = ("schedule", "url", "imported_at", "shifts", "error")
 
 
 @admin.register(AckLink)

@@ -59,6 +59,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.change_apitoken",
         "escalation.view_escalationrun",
         "escalation.view_page",
+        "escalation.view_incidentrole",
+        "escalation.view_scheduleimport",
         "escalation.view_clock",
         "notifications.view_notification",
         *_crud("notifications", "subscription"),
@@ -85,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "escalation.view_communicationrule",
         "escalation.view_escalationrun",
         "escalation.view_page",
+        "escalation.view_incidentrole",
     ],
     # Executives read; they never write and never hold a transition permission.
     EXECUTIVE: [

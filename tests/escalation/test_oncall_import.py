@@ -2,7 +2,7 @@
 server on 127.0.0.1 and refreshed by the hourly task."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
