@@ -18,3 +18,8 @@ class EscalationConfig(AppConfig):
         clocks.clock_handler_register(Clock.Kind.CLASSIFY, workflow.incident_classify_from_clock)
         hooks.delivery_problem_register(delivery.delivery_problem)
         hooks.subscription_scopes_register(public_subscription_scopes)
+
+        from . import hooks as escalation_hooks
+        from .views import incident_alerts_panel
+
+        escalation_hooks.incident_panels.append(incident_alerts_panel)  # the incident's alerts
