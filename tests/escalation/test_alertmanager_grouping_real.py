@@ -39,7 +39,7 @@ receivers:
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_real_alertmanager_alerts_of_a_group_share_an_incident(
     live_server,
-    alertmanagers,
+    alertmanagers,  # noqa: F811 (the fixture imported above)
     serialized_db,  # noqa: F811
 ):
     from escalation.services.integrations import integration_create
