@@ -4,35 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0018_merge_0015_incident_alerts_0017_merge_20261207_1106'),
-        ('incidents', '0011_merge_0008_public_incidents_0010_merge_20261207_1048'),
+        ("escalation", "0018_merge_0015_incident_alerts_0017_merge_20261207_1106"),
+        ("incidents", "0011_merge_0008_public_incidents_0010_merge_20261207_1048"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='integration',
-            name='flap_window',
-            field=models.PositiveIntegerField(default=0, help_text='An alert that fires again at most this many minutes after it resolved reopens its escalated incident instead of opening a new one. 0: off.', verbose_name='flapping window (minutes)'),
+            model_name="integration",
+            name="flap_window",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="An alert that fires again at most this many minutes after it resolved reopens its escalated incident instead of opening a new one. 0: off.",
+                verbose_name="flapping window (minutes)",
+            ),
         ),
         migrations.AddField(
-            model_name='integration',
-            name='group_window',
-            field=models.PositiveIntegerField(default=0, help_text='An alert joins the open incident of its group only if that incident opened at most this many minutes ago; later alerts open a new incident. 0: as long as it is open.', verbose_name='group window (minutes)'),
+            model_name="integration",
+            name="group_window",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="An alert joins the open incident of its group only if that incident opened at most this many minutes ago; later alerts open a new incident. 0: as long as it is open.",
+                verbose_name="group window (minutes)",
+            ),
         ),
         migrations.AlterField(
-            model_name='incidentalert',
-            name='fingerprint',
-            field=models.CharField(max_length=255, verbose_name='alert fingerprint'),
+            model_name="incidentalert",
+            name="fingerprint",
+            field=models.CharField(max_length=255, verbose_name="alert fingerprint"),
         ),
         migrations.AlterField(
-            model_name='integration',
-            name='group_labels',
-            field=models.JSONField(blank=True, default=list, help_text='Group alerts with equal values of these labels (Alertmanager) or payload fields (Events API v2: "source", "severity", "component", "group", "class", "summary" or a key of "custom_details") into one incident, e.g. ["alertname", "cluster"]. Empty: one incident per alert fingerprint or dedup key.', verbose_name='group by labels'),
+            model_name="integration",
+            name="group_labels",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Group alerts with equal values of these labels (Alertmanager) or payload fields (Events API v2: "source", "severity", "component", "group", "class", "summary" or a key of "custom_details") into one incident, e.g. ["alertname", "cluster"]. Empty: one incident per alert fingerprint or dedup key.',
+                verbose_name="group by labels",
+            ),
         ),
         migrations.AddIndex(
-            model_name='incidentalert',
-            index=models.Index(fields=['fingerprint'], name='incident_alert_fingerprint'),
+            model_name="incidentalert",
+            index=models.Index(fields=["fingerprint"], name="incident_alert_fingerprint"),
         ),
     ]
