@@ -1,7 +1,7 @@
 """Benchmark: an alert storm of new critical alerts (issue 17), from the 202 to the first page.
 
 On PostgreSQL + Redis: gunicorn (3 workers), a Celery worker for the default queue and one for the
-pages queue (1 process each) and beat, all on the machine's cores with the load generator. Every
+pages queue (1 process each; --pages-concurrency) and beat, all on the machine's cores with the load generator. Every
 alert is a new Events API v2 trigger (severity critical: P1, which the default rules escalate, so
 the manager on duty is paged by email, sent to an SMTP sink in this process). The alerts come from
 `--hosts` sources; with `--group-by source` the integration's grouping rules put each source's
@@ -157,6 +157,13 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=16, help="concurrent senders")
+    parser.add_argument(
+        "--pages-concurrency",
+        type=int,
+        default=1,
+        help="processes of the pages queue's worker (the clock tick that classifies and "
+        "escalates runs there too, and a page waits while the tick holds the only process)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for pages")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -205,7 +212,8 @@ def main() -> None:
             ),
             subprocess.Popen(
                 [*celery, "worker", "-Q", env["CELERY_PAGES_QUEUE"], "-n", "pages@%h",
-                 "--concurrency=1", "--without-mingle", "--without-gossip", "--loglevel=warning"],
+                 f"--concurrency={args.pages_concurrency}", "--without-mingle", "--without-gossip",
+                 "--loglevel=warning"],
                 **quiet,
             ),
             subprocess.Popen(
