@@ -1,11 +1,12 @@
 """Benchmark: an alert storm of new critical alerts (issue 17), from the 202 to the first page.
 
 On PostgreSQL + Redis: gunicorn (3 workers), a Celery worker for the default queue and one for the
-pages queue (1 process each; --pages-concurrency) and beat, all on the machine's cores with the load generator. Every
-alert is a new Events API v2 trigger (severity critical: P1, which the default rules escalate, so
-the manager on duty is paged by email, sent to an SMTP sink in this process). The alerts come from
-`--hosts` sources; with `--group-by source` the integration's grouping rules put each source's
-alerts into one incident.
+pages queue (1 process each; --pages-concurrency) and beat, all on the machine's cores with the
+load generator. Every alert is a new Events API v2 trigger (severity critical: P1, which the
+default rules escalate, so the manager on duty is paged by email, sent to an SMTP sink in this
+process). The alerts come from `--hosts` sources; with `--group-by source` the integration's
+grouping rules put each source's alerts into one incident. A fresh database: no customers,
+subscribers or executives, so the outbox holds little besides the pages.
 
 Prints: how long the storm took to be accepted (all 202s), how many incidents it left, and per
 incident the time from the 202 of its first alert to its first page handed to the transport
