@@ -126,11 +126,11 @@ def test_an_incident_opened_by_hand_has_no_alerts(manager):
     assert api(manager).get(f"/api/v1/incidents/{incident.pk}/alerts/").json() == []
 
 
-def test_the_console_shows_the_alerts_in_the_users_zone(grouped, manager, client):
+def test_the_console_shows_the_alerts_in_the_users_zone_and_language(grouped, manager, client):
     client.force_login(manager)
     page = client.get(reverse("console:incident", args=[grouped.pk])).content.decode()
     assert 'id="incident-alerts"' in page
-    assert "2 alerts still firing" in page
+    assert "2 Alarme noch aktiv" in page  # the manager reads German
     assert "<code>component=disk-b</code>" in page
     assert "07.12. 10:05:00" in page  # a resolved at 09:05 UTC, shown in Europe/Berlin
     manual = IncidentFactory()
