@@ -268,7 +268,11 @@ def main() -> None:
             for process in processes:
                 process.terminate()
             for process in processes:
-                process.wait(timeout=60)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:  # a worker deep in a long clock tick
+                    process.kill()
+                    process.wait(timeout=60)
 
 
 if __name__ == "__main__":
