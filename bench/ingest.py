@@ -11,13 +11,22 @@ gunicorn, with wrk as the load generator on the same machine.
 For each run, the cores each program used (CPU seconds / wall seconds; wrk itself is not counted:
 it has exited before the second reading), and the web workers' memory after each run.
 
+3. The floor: before the events run, a bare Django view (bench/bare_view.py) under as many gunicorn
+   workers on the same cores, with the same wrk settings; the events run is stated as a ratio to
+   its POSTs/s (issue 17's goal: 0.2x with the Celery worker classifying on the same cores).
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/em_bench REDIS_URL=redis://127.0.0.1:6379/12 \\
         .venv/bin/python bench/ingest.py --workers 3 --seconds 20
+
+The ingest mix alone, with the worker, as a ratio to the bare view (issue 17's figure):
+
+    DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/ingest.py --seconds 20 --skip-list
 
 The database in DATABASE_URL is dropped and recreated: never point it at real data.
 """
 
 import argparse
+import logging
 import os
 import re
 import subprocess
@@ -32,8 +41,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import httpx  # noqa: E402
+from bare_view import bare_post_rate  # noqa: E402
 from clock_lateness import recreate_database  # noqa: E402
-from loadgen import free_port, wrk  # noqa: E402
+from loadgen import free_port, wait_http, wrk  # noqa: E402
 
 EVENTS_LUA = """
 local keys = %(open_keys)d
@@ -129,7 +139,12 @@ def main() -> None:
         "are then classified after the run, timed in this process)",
     )
     parser.add_argument("--incidents", type=int, default=20_000, help="rows for the list test")
+    parser.add_argument("--skip-list", action="store_true", help="no incident list run")
+    parser.add_argument(
+        "--bare-seconds", type=int, default=0, help="bare view run (default: --seconds; 0 skips)"
+    )
     args = parser.parse_args()
+    args.bare_seconds = args.bare_seconds or args.seconds
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (PostgreSQL, a throwaway database) and REDIS_URL.")
@@ -142,6 +157,7 @@ def main() -> None:
     from django.db.models import Sum
 
     call_command("migrate", verbosity=0)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     from escalation.models import Clock
     from escalation.services.integrations import integration_create
     from incidents.models import Incident, Service, User
@@ -185,12 +201,13 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            time.sleep(4)
             base = f"http://127.0.0.1:{port}"
+            wait_http(f"{base}/healthz")
             # Open the repeat keys first (as monitoring would have), then measure the mix.
             for i in range(1, args.open_keys + 1):
                 httpx.post(
                     f"{base}/api/v1/integrations/events/v2/enqueue",
+                    timeout=60,
                     json={
                         "routing_key": integration.key,
                         "event_action": "trigger",
@@ -212,6 +229,13 @@ def main() -> None:
                 )  # fmt: skip
                 time.sleep(6)
             drain(Clock)  # the open keys' own classification, before measuring
+            bare = bare_post_rate(
+                workers=args.workers, seconds=args.bare_seconds, connections=args.connections
+            )
+            print(
+                f"bare Django view ({args.workers} gunicorn workers, same wrk settings): "
+                f"{bare['rps']:.0f} POSTs/s, p99 {bare['p99_ms']:.1f} ms"
+            )
             before = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
             classified_before = classified(Clock)
             cpu_before = cpu_seconds()
@@ -240,6 +264,13 @@ def main() -> None:
             print(
                 f"stored: {stored} events on incidents ({stored / events['seconds']:.0f}/s);"
                 f" incidents now {Incident.objects.count()}"
+                # wrk counts the answers within its duration; requests in flight at its end are
+                # stored too, so stored >= accepted when nothing is lost.
+                f" ({'every accepted event stored' if stored >= accepted else 'LOST EVENTS'})"
+            )
+            print(
+                f"ratio to the bare view: {stored / events['seconds'] / bare['rps']:.2f}x "
+                f"({stored / events['seconds']:.0f} events/s stored / {bare['rps']:.0f} POSTs/s)"
             )
             print(f"  cores busy during the events run: {cpu_events}")
             during = classified(Clock) - classified_before
@@ -252,6 +283,8 @@ def main() -> None:
             if worker:
                 worker.terminate()
                 worker.wait(timeout=30)
+            if args.skip_list:
+                return
             # The list: fill the table up to --incidents rows, then GET pages of 50.
             missing = args.incidents - Incident.objects.count()
             if missing > 0:

@@ -45,3 +45,21 @@ def wrk(
         "seconds": float(duration),
         "rps": int(n) / float(duration),
     }
+
+
+def wait_http(url: str, timeout: float = 120) -> None:
+    """Until a server answers `url` at all (any status): a fixed sleep is too short on a busy
+    machine, where gunicorn's workers take seconds to import Django."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=30, trust_env=False)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

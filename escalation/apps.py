@@ -16,8 +16,10 @@ class EscalationConfig(AppConfig):
         from .models import Clock
         from .people_views import incident_people_panel
         from .services import clocks, delivery, workflow
+        from .views import incident_alerts_panel
 
         clocks.clock_handler_register(Clock.Kind.CLASSIFY, workflow.incident_classify_from_clock)
         hooks.delivery_problem_register(delivery.delivery_problem)
         hooks.subscription_scopes_register(public_subscription_scopes)
         escalation_hooks.incident_panels.insert(0, incident_people_panel)  # first of the sections
+        escalation_hooks.incident_panels.append(incident_alerts_panel)  # the incident's alerts

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import wraps
 
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils.translation import gettext_lazy
 
 from incidents.models import Incident, User
@@ -21,6 +21,7 @@ from .models import (
     EscalationPolicy,
     EscalationRule,
     EventWebhook,
+    IncidentAlert,
     LayerMember,
     NotificationRule,
     OnCallSchedule,
@@ -760,3 +761,32 @@ def schedule_calendar(schedule_id: int, first_day, days: int) -> dict | None:
     for override in overrides:
         override.person = override_users.get(override.user_id)
     return {"schedule": schedule, "days": day_list, "overrides": overrides, "zone": zone}
+def incident_alerts(incident: Incident, *, limit: int | None = None) -> list[IncidentAlert]:
+    """The alerts of an incident (team and executive reads: never customers'), firing first (by
+    first seen), then resolved ones (by resolution). An incident an ungrouped Events API v2
+    integration opened is its one alert (its dedup key; repeats count on the incident alone):
+    shown as such, not stored."""
+    alerts = list(
+        IncidentAlert.objects.filter(incident=incident).order_by(
+            F("resolved_at").asc(nulls_first=True), "first_seen_at", "pk"
+        )[:limit]
+    )
+    if alerts or not incident.dedup_key or incident.dedup_scope == 0:
+        return alerts
+    return [
+        IncidentAlert(
+            incident=incident,
+            fingerprint=incident.dedup_key,
+            labels={},
+            first_seen_at=incident.detected_at,
+            last_seen_at=incident.last_alert_at or incident.detected_at,
+            resolved_at=incident.resolved_at,
+        )
+    ]
+
+
+def incident_alert_counts(incident: Incident) -> dict:
+    """How many alerts the incident holds, and how many of them fire."""
+    return IncidentAlert.objects.filter(incident=incident).aggregate(
+        total=Count("pk"), firing=Count("pk", filter=Q(resolved_at__isnull=True))
+    )

@@ -8,6 +8,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -261,6 +262,25 @@ def incident_detail(request, pk: int):
         **_sla_context(incident),
     }
     return render(request, "console/incident.html", context)
+
+
+ALERTS_SHOWN = 100  # an alert storm's group can hold thousands: the API lists them all
+
+
+def incident_alerts_panel(request, incident) -> str:
+    """The incident page's "Alerts" section (an incident_panels hook): every alert grouped onto
+    the incident, firing first; nothing for an incident no monitoring opened."""
+    alerts = selectors.incident_alerts(incident, limit=ALERTS_SHOWN)
+    if not alerts:
+        return ""
+    counts = selectors.incident_alert_counts(incident)
+    context = {
+        "alerts": alerts,
+        "more": max(0, counts["total"] - len(alerts)),
+        "firing": counts["firing"] if counts["total"] else int(alerts[0].resolved_at is None),
+        "pk": incident.pk,
+    }
+    return render_to_string("console/_alerts.html", context, request=request)
 
 
 def _public_context(incident: Incident) -> dict:

@@ -665,6 +665,10 @@ EXPECTED: dict[str, Entry] = {
     "api_timeline": Entry(
         get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
     ),
+    # The alerts monitoring sent are the team's record, like the timeline: never customers'.
+    "api_incident_alerts": Entry(
+        get=api(customer=NOT_FOUND, responder=ASSIGNED_ONLY), writers=STAFF, params="incident"
+    ),
     "api_updates": Entry(
         get=api(responder=ASSIGNED_ONLY),
         writers=ASSIGNED_WRITERS,

@@ -11,7 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Integration
-from ..services.integrations import Event, alertmanager_events, count_repeat, event_ingest
+from ..services.integrations import (
+    alertmanager_events,
+    count_repeat,
+    event_ingest,
+    events_v2_event,
+)
 from .parsers import SafeJSONParser
 from .serializers import Text
 
@@ -27,6 +32,12 @@ class _PayloadSerializer(serializers.Serializer):
     component = serializers.CharField(required=False, allow_blank=True)
     group = serializers.CharField(required=False, allow_blank=True)
     timestamp = serializers.CharField(required=False, allow_blank=True)
+
+
+# "class" is a keyword: declared after the class body (PagerDuty's payload.class, e.g. "disk").
+_PayloadSerializer._declared_fields["class"] = serializers.CharField(
+    required=False, allow_blank=True
+)
 
 
 class EventsV2Serializer(serializers.Serializer):
@@ -61,7 +72,7 @@ def _plain_text(value, *, max_length: int, blank: bool = False) -> bool:
 
 
 _PAYLOAD_TEXTS = {"summary": 1024, "source": 255}
-_PAYLOAD_OPTIONAL = ("component", "group", "timestamp")
+_PAYLOAD_OPTIONAL = ("component", "group", "class", "timestamp")
 
 
 def plain_event(data: dict) -> dict | None:
@@ -190,24 +201,12 @@ class EventsV2View(_Ingest):
             return _pd_invalid(
                 ["routing_key: unknown or inactive integration key"], "Invalid routing key"
             )
-        payload = v.get("payload") or {}
         if not dedup_key:  # PagerDuty generates one for a trigger without a key
             dedup_key = uuid.uuid4().hex
         event_ingest(
             integration=integration,
             known_new=tried,
-            event=Event(
-                action=v["event_action"],
-                dedup_key=dedup_key,
-                summary=payload.get("summary", ""),
-                source=payload.get("source", ""),
-                severity=payload.get("severity", ""),
-                details={
-                    k: payload[k] for k in ("custom_details", "component", "group") if k in payload
-                }
-                | ({"links": v["links"]} if v.get("links") else {})
-                | ({"images": v["images"]} if v.get("images") else {}),
-            ),
+            event=events_v2_event(integration, action=v["event_action"], dedup_key=dedup_key, v=v),
         )
         return _accepted(dedup_key)
 

@@ -604,3 +604,22 @@ class PublicUpdateCreateSerializer(serializers.Serializer):
         if data.get("status") != "resolved" and not data.get("body"):
             raise serializers.ValidationError({"body": ["An update needs a text."]})
         return data
+
+
+class IncidentAlertSerializer(serializers.Serializer):
+    """One alert of an incident: what monitoring sent, grouped onto it."""
+
+    fingerprint = serializers.CharField(
+        help_text="Alertmanager's fingerprint, or the Events API v2 dedup key of the alert."
+    )
+    labels = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Alertmanager labels, or the Events API v2 payload fields it was grouped by.",
+    )
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    firing = serializers.SerializerMethodField()
+
+    def get_firing(self, alert) -> bool:
+        return alert.resolved_at is None

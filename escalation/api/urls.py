@@ -9,6 +9,9 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="api_incident"),
     path("incidents/<int:pk>/timeline/", views.TimelineView.as_view(), name="api_timeline"),
     path("incidents/<int:pk>/updates/", views.UpdatesView.as_view(), name="api_updates"),
+    path(
+        "incidents/<int:pk>/alerts/", views.IncidentAlertsView.as_view(), name="api_incident_alerts"
+    ),
     path("incidents/<int:pk>/classify/", views.action_view("classify")),
     path("incidents/<int:pk>/escalate/", views.action_view("escalate")),
     path("incidents/<int:pk>/acknowledge/", views.action_view("acknowledge")),

@@ -31,6 +31,7 @@ from ..models import Contract, IdempotencyRecord
 from ..selectors import (
     console_incidents_for,
     customer_exposure,
+    incident_alerts,
     incidents_readable_by,
     sla_exposure,
     with_sla,
@@ -380,6 +381,21 @@ class TimelineView(APIView):
             else incident.events.all()
         )
         return Response(s.TimelineEventSerializer(events.order_by("seq"), many=True).data)
+
+
+@extend_schema(
+    tags=["incidents"],
+    responses={200: s.IncidentAlertSerializer(many=True), **ERRORS},
+    description="The monitoring alerts of the incident (several when an integration's grouping "
+    "rules put them together; it resolves with the last). Team and executives; customer tokens "
+    "get a 404.",
+)
+class IncidentAlertsView(APIView):
+    def get(self, request, pk: int):
+        if role_of(request.user) not in ("staff", "executive"):
+            raise exceptions.NotFound()
+        incident = get_object_or_404(incidents_readable_by(request.user), pk=pk)
+        return Response(s.IncidentAlertSerializer(incident_alerts(incident), many=True).data)
 
 
 @extend_schema(tags=["incidents"])

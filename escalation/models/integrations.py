@@ -45,8 +45,26 @@ class Integration(models.Model):
         default=list,
         blank=True,
         help_text=_(
-            "Alertmanager: group alerts with equal values of these labels into one "
-            "incident (default: one incident per alert fingerprint)."
+            "Group alerts with equal values of these labels (Alertmanager) or payload fields "
+            '(Events API v2: "source", "severity", "component", "group", "class", "summary" or '
+            'a key of "custom_details") into one incident, e.g. ["alertname", "cluster"]. '
+            "Empty: one incident per alert fingerprint or dedup key."
+        ),
+    )
+    group_window = models.PositiveIntegerField(
+        _("group window (minutes)"),
+        default=0,
+        help_text=_(
+            "An alert joins the open incident of its group only if that incident opened at most "
+            "this many minutes ago; later alerts open a new incident. 0: as long as it is open."
+        ),
+    )
+    flap_window = models.PositiveIntegerField(
+        _("flapping window (minutes)"),
+        default=0,
+        help_text=_(
+            "An alert that fires again at most this many minutes after it resolved reopens its "
+            "escalated incident instead of opening a new one. 0: off."
         ),
     )
     service_label = models.CharField(
@@ -80,8 +98,9 @@ class Integration(models.Model):
 
 
 class IncidentAlert(models.Model):
-    """One Alertmanager alert (by fingerprint) of an incident: with `group_labels` several alerts
-    share an incident, and it resolves only when every one of them has resolved."""
+    """One alert of an incident (Alertmanager: by fingerprint; Events API v2 with grouping: by
+    the sender's dedup key): with `group_labels` several alerts share an incident, and it
+    resolves only when every one of them has resolved."""
 
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -89,7 +108,7 @@ class IncidentAlert(models.Model):
         on_delete=models.CASCADE,
         related_name="alerts",
     )
-    fingerprint = models.CharField(_("alert fingerprint"), max_length=64)
+    fingerprint = models.CharField(_("alert fingerprint"), max_length=255)
     labels = models.JSONField(_("alert labels"), default=dict)
     first_seen_at = models.DateTimeField(_("first seen"))
     last_seen_at = models.DateTimeField(_("last seen"))
@@ -104,6 +123,8 @@ class IncidentAlert(models.Model):
                 fields=["incident", "fingerprint"], name="incident_alert_once_per_fingerprint"
             )
         ]
+        # which incident holds this alert (grouped ingest looks the alert up, not the incident)
+        indexes = [models.Index(fields=["fingerprint"], name="incident_alert_fingerprint")]
 
     def __str__(self) -> str:
         return self.fingerprint

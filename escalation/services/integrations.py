@@ -11,21 +11,33 @@ incident, whatever key it sends. An integration opens incidents on its own servi
 the services an administrator lets it route to (Integration.routable_services) when an
 Alertmanager label names one; a label naming any other service opens the incident on the
 integration's own service, with a note in its description (an alert is never dropped).
+
+Grouping rules (Integration.group_labels, group_window, flap_window): alerts with equal values
+of the group's labels (Alertmanager) or payload fields (Events API v2) share one incident, whose
+dedup key is the group's; each alert is an IncidentAlert row (its fingerprint or the sender's dedup
+key), so a repeat, acknowledge or resolve finds its incident through the alert, and the incident
+resolves with its last firing alert. A group's incident takes new alerts for `group_window`
+minutes after it opened (0: while open); after that its key is retired (suffixed with its id) and
+the next alert of the group opens a new incident. An alert firing again within `flap_window`
+minutes after it resolved reopens its incident if that was escalated (reopening escalates: an
+incident that never paged is not made to page by flapping; a new one opens instead).
 """
 
 import hashlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, connection
+from django.db.models import F
 from django.utils import timezone
 
 from incidents.exceptions import TransitionNotAllowed
-from incidents.models import OPEN_STATES, Incident, Service, Source
+from incidents.models import OPEN_STATES, Incident, Service, Source, State
 
 from ..models import IncidentAlert, Integration
-from .workflow import incident_acknowledge, incident_open, incident_resolve
+from .workflow import incident_acknowledge, incident_open, incident_reopen, incident_resolve
 
 SOURCES = {
     Integration.Kind.EVENTS_V2: Source.EVENTS_V2,
@@ -99,16 +111,19 @@ def event_ingest(
     *, integration: Integration, event: Event, known_new: bool = False
 ) -> Incident | None:
     """Apply one event; returns the incident it landed on (None for ack/resolve of no incident,
-    and for a repeated trigger, which is only counted: the hot path stays one UPDATE).
-    `known_new`: the caller's count_repeat has just found no open incident with this key."""
+    and for a repeated trigger or an alert joining its group's incident, which are only counted:
+    the hot path stays one UPDATE). `known_new`: the caller's count_repeat has just found no open
+    incident with this key."""
     now = timezone.now()
     _touch(integration.key, now)
     if event.action == "trigger":
+        if integration.group_labels and event.fingerprint:
+            return _group_trigger(integration, event, now)
         incident = _trigger(integration, event, now, known_new=known_new)
         if event.fingerprint:
             _alert_fires(incident or _open_incident(integration, event.dedup_key), event, now)
         return incident
-    incident = _open_incident(integration, event.dedup_key)
+    incident = _incident_of_alert(integration, event)
     if incident is None:
         return None
     others_firing = event.action == "resolve" and _alert_resolves(incident, event, now)
@@ -126,10 +141,116 @@ def event_ingest(
     return incident
 
 
+def _incident_of_alert(integration: Integration, event: Event) -> Incident | None:
+    """The open incident an acknowledge or resolve is about: the one holding its alert (grouped
+    alerts: the event's key is the alert's, not the incident's), else the one with its key."""
+    return _incident_holding(integration, event) or _open_incident(integration, event.dedup_key)
+
+
+def _incident_holding(integration: Integration, event: Event) -> Incident | None:
+    """The open incident of this integration that holds the event's alert."""
+    if not event.fingerprint:
+        return None
+    alert = (
+        IncidentAlert.objects.filter(
+            fingerprint=event.fingerprint,
+            incident__dedup_scope=integration.pk,
+            incident__state__in=OPEN_STATES,
+        )
+        .select_related("incident")
+        .order_by("-pk")
+        .first()
+    )
+    return alert.incident if alert is not None else None
+
+
+def _group_trigger(integration: Integration, event: Event, now) -> Incident | None:
+    """A firing alert of a grouping integration: counted on the open incident that holds it, or
+    on its group's open incident (within the group window), or it reopens the incident it
+    flapped out of, or it opens its group's incident. Returns the incident only if it opened or
+    reopened one."""
+    held = _incident_holding(integration, event)
+    if held is None:
+        held = _open_incident(integration, event.dedup_key)
+        window = timedelta(minutes=integration.group_window)
+        if held is not None and integration.group_window and now - held.detected_at > window:
+            _retire_key(held)  # its window is over: the group's next incident takes the key
+            held = None
+    if held is not None:
+        _count(held, now)
+        _alert_fires(held, event, now)
+        return None
+    incident = _flap_reopen(integration, event, now) or _trigger(
+        integration, event, now, known_new=True
+    )
+    _alert_fires(incident or _open_incident(integration, event.dedup_key), event, now)
+    return incident
+
+
+def _count(incident: Incident, now) -> None:
+    Incident.objects.filter(pk=incident.pk).update(
+        alert_count=F("alert_count") + 1, last_alert_at=now
+    )
+
+
+def _retire_key(incident: Incident) -> None:
+    """Give an open group incident whose window is over a key of its own (still unique: its id),
+    so the group's next alert opens a new incident under the group key. Its alerts still find it
+    through their IncidentAlert rows."""
+    Incident.objects.filter(pk=incident.pk, dedup_key=incident.dedup_key).update(
+        dedup_key=f"{incident.dedup_key[:230]}#{incident.pk}"
+    )
+
+
+def _flapped(integration: Integration, event: Event, now) -> Incident | None:
+    """The escalated incident this alert resolved out of at most flap_window minutes ago."""
+    if not integration.flap_window:
+        return None
+    since = now - timedelta(minutes=integration.flap_window)
+    resolved = Incident.objects.filter(
+        dedup_scope=integration.pk,
+        state=State.RESOLVED,
+        resolved_at__gte=since,
+        escalated_at__isnull=False,
+    )
+    if integration.group_labels and event.fingerprint:
+        resolved = resolved.filter(
+            alerts__fingerprint=event.fingerprint, alerts__resolved_at__gte=since
+        )
+    else:
+        resolved = resolved.filter(dedup_key=event.dedup_key)
+    return resolved.order_by("-resolved_at").first()
+
+
+def _flap_reopen(integration: Integration, event: Event, now) -> Incident | None:
+    """Reopen the incident a flapping alert resolved out of (None: not flapping, or someone
+    else reopened or closed it meanwhile: then a new incident opens)."""
+    incident = _flapped(integration, event, now)
+    if incident is None:
+        return None
+    minutes = max(1, round((now - incident.resolved_at).total_seconds() / 60))
+    name = event.fingerprint or event.dedup_key
+    try:
+        incident = incident_reopen(
+            incident=incident,
+            actor=None,
+            reason=(
+                f"Flapping: alert {name} fired again {minutes} min after it resolved "
+                f"({integration.name})."
+            ),
+        )
+    except (TransitionNotAllowed, IntegrityError):
+        return None
+    _count(incident, now)
+    return incident
+
+
 def _trigger(integration: Integration, event: Event, now, *, known_new: bool) -> Incident:
     repeat = {"key": integration.key, "kind": integration.kind, "dedup_key": event.dedup_key}
     if not known_new and count_repeat(**repeat, now=now):
         return None  # a repeat: counted on the open incident, nothing new
+    if not integration.group_labels and (reopened := _flap_reopen(integration, event, now)):
+        return reopened
     levels = integration.severity_map.get(event.severity) or ("", "")
     try:
         # Stored in one short transaction (incident_open's): the incident with its alert. The
@@ -188,6 +309,48 @@ def _description(event: Event) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def group_key(integration: Integration, fields: dict, *, prefix: str) -> str:
+    """The dedup key of the group an alert with these labels or payload fields belongs to."""
+    values = [fields.get(name, "") for name in integration.group_labels]
+    digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode())
+    return prefix + digest.hexdigest()[:32]
+
+
+def events_v2_event(integration: Integration, *, action: str, dedup_key: str, v: dict) -> Event:
+    """One validated Events API v2 event. With grouping rules a trigger's key is its group's
+    (from the payload's fields, or a key of its custom_details), and the sender's dedup key names
+    the alert in the group (its fingerprint); acknowledge and resolve name only the alert."""
+    payload = v.get("payload") or {}
+    details = (
+        {k: payload[k] for k in ("custom_details", "component", "group", "class") if k in payload}
+        | ({"links": v["links"]} if v.get("links") else {})
+        | ({"images": v["images"]} if v.get("images") else {})
+    )
+    if not integration.group_labels:
+        fingerprint, key = "", dedup_key
+    else:
+        fingerprint, key = dedup_key, dedup_key
+        fields = {k: payload[k] for k in EVENTS_V2_FIELDS if k in payload}
+        details["labels"] = fields
+        if action == "trigger":
+            custom = payload.get("custom_details")
+            key = group_key(
+                integration, (custom if isinstance(custom, dict) else {}) | fields, prefix="grp:"
+            )
+    return Event(
+        action=action,
+        dedup_key=key,
+        summary=payload.get("summary", ""),
+        source=payload.get("source", ""),
+        severity=payload.get("severity", ""),
+        details=details,
+        fingerprint=fingerprint,
+    )
+
+
+EVENTS_V2_FIELDS = ("summary", "source", "severity", "component", "group", "class")
+
+
 def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
     """Alertmanager webhook (version 4) -> one event per alert, keyed by fingerprint (or by the
     integration's group labels), routed by the service label when it names a service this
@@ -203,8 +366,7 @@ def alertmanager_events(integration: Integration, payload: dict) -> list[Event]:
         labels_hash = hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()
         fingerprint = alert.get("fingerprint") or labels_hash[:16]
         if integration.group_labels:
-            values = json.dumps([labels.get(k, "") for k in integration.group_labels])
-            key = "am:" + hashlib.sha256(values.encode()).hexdigest()[:32]
+            key = group_key(integration, labels, prefix="am:")
         else:
             key = f"am:{fingerprint}"
         slug = labels.get(integration.service_label)

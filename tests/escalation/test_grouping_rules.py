@@ -1,0 +1,239 @@
+"""Grouping rules per integration (issue 17): group by Events API v2 payload fields, a group
+window, flapping alerts reopening their incident, through the ingest endpoint. Alertmanager's
+group_labels are covered by test_alertmanager_grouping.py; its rule holds here too: a group's
+incident is open exactly while one of its alerts fires."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from escalation.models import IncidentAlert, Integration
+from escalation.services.clocks import clocks_tick
+from escalation.services.integrations import integration_create
+from incidents.models import OPEN_STATES, EventKind, Incident, State
+from tests.factories import ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+_groups = itertools.count()
+
+
+def events_v2(*, group_by=(), group_window=0, flap_window=0) -> Integration:
+    integration = integration_create(
+        kind=Integration.Kind.EVENTS_V2, service=ServiceFactory(), name="Zabbix"
+    )
+    integration.group_labels = list(group_by)
+    integration.group_window = group_window
+    integration.flap_window = flap_window
+    integration.save()
+    return integration
+
+
+def send(integration: Integration, action: str, key: str, **payload) -> None:
+    body = {"routing_key": integration.key, "event_action": action, "dedup_key": key}
+    if action == "trigger":
+        body["payload"] = {
+            "summary": f"{key} down",
+            "source": "db01",
+            "severity": "critical",
+            **payload,
+        }
+    response = APIClient().post("/api/v1/integrations/events/v2/enqueue", body, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json()["dedup_key"] == key  # the sender's key, whatever the group
+
+
+def incidents_of(integration: Integration) -> list[Incident]:
+    return list(Incident.objects.filter(dedup_scope=integration.pk).order_by("pk"))
+
+
+def test_an_alert_storm_becomes_one_incident_per_group():
+    zabbix = events_v2(group_by=["source", "component"])
+    for n in range(15):
+        send(zabbix, "trigger", f"disk-{n}", source=f"db0{n % 3}", component="disk")
+    send(zabbix, "trigger", "cpu-1", source="db00", component="cpu")
+    incidents = incidents_of(zabbix)
+    assert len(incidents) == 4
+    assert [i.alert_count for i in incidents] == [5, 5, 5, 1]
+    first = incidents[0]
+    assert first.title == "disk-0 down"  # the group's first alert names it
+    assert sorted(first.alerts.values_list("fingerprint", flat=True)) == sorted(
+        f"disk-{n}" for n in range(0, 15, 3)
+    )
+    assert first.alerts.get(fingerprint="disk-3").labels == {
+        "summary": "disk-3 down",
+        "source": "db00",
+        "severity": "critical",
+        "component": "disk",
+    }
+
+
+def test_a_custom_details_key_and_class_group_too():
+    zabbix = events_v2(group_by=["class", "cluster"])
+    send(zabbix, "trigger", "a", **{"class": "disk", "custom_details": {"cluster": "eu"}})
+    send(zabbix, "trigger", "b", **{"class": "disk", "custom_details": {"cluster": "eu"}})
+    send(zabbix, "trigger", "c", **{"class": "disk", "custom_details": {"cluster": "us"}})
+    assert [i.alert_count for i in incidents_of(zabbix)] == [2, 1]
+
+
+def test_the_group_resolves_with_its_last_alert_and_acts_by_any_alert_key():
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "a")
+    send(zabbix, "trigger", "b")
+    send(zabbix, "trigger", "a")  # a repeat of a: counted, last seen moves
+    [incident] = incidents_of(zabbix)
+    assert incident.alert_count == 3
+    send(zabbix, "acknowledge", "b")  # the alert's key finds the group's incident
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is not None
+    send(zabbix, "resolve", "a")
+    incident.refresh_from_db()
+    assert incident.state in OPEN_STATES  # b still fires
+    send(zabbix, "resolve", "b")
+    incident.refresh_from_db()
+    assert incident.state == State.RESOLVED
+    assert incident.resolution == "Resolved by Zabbix: b"
+    send(zabbix, "trigger", "a")  # after the group resolved (no flapping rule): a new incident
+    assert len(incidents_of(zabbix)) == 2
+
+
+def test_a_resolve_of_an_unknown_alert_key_touches_nothing():
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "a")
+    send(zabbix, "resolve", "zzz")
+    assert incidents_of(zabbix)[0].state in OPEN_STATES
+
+
+def test_the_group_window_boundary():
+    """Alerts join the group's incident up to `group_window` minutes after it opened; one
+    second later the group opens a new incident, and the old one still ends with its alerts."""
+    zabbix = events_v2(group_by=["source"], group_window=10)
+    with time_machine.travel(T0, tick=False):
+        send(zabbix, "trigger", "a")
+    with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
+        send(zabbix, "trigger", "b")  # exactly at the boundary: joins
+    [first] = incidents_of(zabbix)
+    assert first.alert_count == 2
+    with time_machine.travel(T0 + timedelta(minutes=10, seconds=1), tick=False):
+        send(zabbix, "trigger", "c")  # past it: a new incident for the group
+        send(zabbix, "trigger", "a")  # a repeat of a stays with a's incident
+    first, second = incidents_of(zabbix)
+    assert first.alert_count == 3 and second.alert_count == 1
+    assert first.dedup_key == f"{second.dedup_key}#{first.pk}"  # the group's key moved on
+    assert list(second.alerts.values_list("fingerprint", flat=True)) == ["c"]
+    with time_machine.travel(T0 + timedelta(minutes=11), tick=False):
+        send(zabbix, "trigger", "d")  # within the new incident's window: joins it
+        send(zabbix, "resolve", "a")
+        send(zabbix, "resolve", "b")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == State.RESOLVED and second.state in OPEN_STATES
+    assert second.alert_count == 2
+
+
+def _escalated(integration: Integration) -> Incident:
+    clocks_tick()  # the worker classifies it: a critical alert is P1, which escalates
+    [incident] = [i for i in incidents_of(integration) if i.state in OPEN_STATES]
+    assert incident.state == State.ESCALATED
+    return incident
+
+
+@pytest.mark.parametrize("group_by", [[], ["source"]], ids=["ungrouped", "grouped"])
+def test_a_flapping_alert_reopens_its_incident_within_the_window(group_by):
+    zabbix = events_v2(group_by=group_by, flap_window=5)
+    with time_machine.travel(T0, tick=False):
+        send(zabbix, "trigger", "a")
+        incident = _escalated(zabbix)
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        send(zabbix, "resolve", "a")
+    incident.refresh_from_db()
+    assert incident.state == State.RESOLVED
+    with time_machine.travel(T0 + timedelta(minutes=6), tick=False):  # 5 min after: reopens
+        send(zabbix, "trigger", "a")
+    assert incidents_of(zabbix) == [incident]
+    incident.refresh_from_db()
+    assert incident.state == State.ESCALATED and incident.resolved_at is None
+    assert incident.alert_count == 2
+    reopened = incident.events.get(kind=EventKind.REOPENED)
+    assert reopened.data["reason"] == (
+        "Flapping: alert a fired again 5 min after it resolved (Zabbix)."
+    )
+    if group_by:
+        assert incident.alerts.get().resolved_at is None  # firing again
+    with time_machine.travel(T0 + timedelta(minutes=7), tick=False):
+        send(zabbix, "resolve", "a")
+    with time_machine.travel(T0 + timedelta(minutes=12, seconds=1), tick=False):
+        send(zabbix, "trigger", "a")  # 5 min and 1 s after: a new incident
+    old, new = incidents_of(zabbix)
+    assert old == incident and old.state == State.RESOLVED and new.state in OPEN_STATES
+
+
+def test_flapping_does_not_reopen_an_incident_that_never_escalated():
+    """Reopening escalates: an alert that never paged does not start paging by flapping."""
+    zabbix = events_v2(flap_window=5)
+    send(zabbix, "trigger", "a", severity="info")
+    clocks_tick()
+    send(zabbix, "resolve", "a")
+    send(zabbix, "trigger", "a", severity="info")
+    old, new = incidents_of(zabbix)
+    assert old.state == State.RESOLVED and new.state in OPEN_STATES
+
+
+def test_flapping_off_by_default():
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "a")
+    _escalated(zabbix)
+    send(zabbix, "resolve", "a")
+    send(zabbix, "trigger", "a")
+    assert len(incidents_of(zabbix)) == 2
+
+
+def test_a_grouped_repeat_costs_a_bounded_number_of_queries(django_assert_max_num_queries):
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "a")
+    send(zabbix, "trigger", "b")
+    with django_assert_max_num_queries(8):
+        send(zabbix, "trigger", "b")
+    assert IncidentAlert.objects.filter(incident__dedup_scope=zabbix.pk).count() == 2
+
+
+# Alerts of one group; each step fires or resolves one of them, a few minutes apart.
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["trigger", "resolve"]),
+        st.integers(min_value=0, max_value=4),  # minutes since the last step
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=steps)
+def test_a_group_is_open_exactly_while_one_of_its_alerts_fires(steps):
+    """For every sequence of fire and resolve events of a group's alerts, with a group window:
+    the group has an open incident exactly while one of its alerts fires, every open incident
+    holds a firing alert, and each firing alert is held by exactly one open incident."""
+    zabbix = events_v2(group_by=["source"], group_window=6, flap_window=3)
+    source = f"host{next(_groups)}"
+    firing: set[str] = set()
+    now = T0
+    for alert, action, minutes in steps:
+        now += timedelta(minutes=minutes)
+        with time_machine.travel(now, tick=False):
+            send(zabbix, action, alert, source=source)
+        (firing.add if action == "trigger" else firing.discard)(alert)
+        open_ = [i for i in incidents_of(zabbix) if i.state in OPEN_STATES]
+        held = [
+            list(i.alerts.filter(resolved_at__isnull=True).values_list("fingerprint", flat=True))
+            for i in open_
+        ]
+        assert all(held), "an open incident without a firing alert"
+        assert sorted(itertools.chain(*held)) == sorted(firing)
