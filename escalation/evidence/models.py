@@ -47,8 +47,9 @@ TRACKED = {
     PenaltyClause: [],
     Group: ["permissions"],
 }
-# Secrets are not history: a schedule's iCal token stays out of the tables.
-EXCLUDED = {OnCallSchedule: ["ical_token"]}
+# Secrets are not history: a schedule's iCal token stays out of the tables; nor is a round-robin
+# level's turn counter (it moves with every incident, not with the configuration).
+EXCLUDED = {OnCallSchedule: ["ical_token"], EscalationLevel: ["round_robin_count"]}
 
 for _model, _m2m in TRACKED.items():
     register(
