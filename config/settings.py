@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "escalation",
     "escalation.changes",  # change events (nested app, label "changes")
     "escalation.maintenance",  # scheduled maintenance (nested app, label "maintenance")
+    "escalation.reviews",  # post-incident reviews and CAPA (nested app, label "reviews")
     "notifications",
     "axes",
 ]

@@ -35,7 +35,6 @@ from escalation.models import (
 from escalation.services import (
     incident_acknowledge,
     incident_classify,
-    incident_close,
     incident_escalate,
     incident_provide_workaround,
     incident_reopen,
@@ -322,13 +321,20 @@ def customer_update(*, incident, actor, body):
     incident.refresh_from_db()
 
 
+def close_reviewed(*, incident, actor, review=""):
+    """Closing an escalated incident needs its approved review (escalation.reviews)."""
+    from escalation.reviews.demo import demo_close
+
+    return demo_close(incident=incident, actor=actor, review=review)
+
+
 SERVICE_CALLS = {
     "classify": incident_classify,
     "escalate": incident_escalate,
     "acknowledge": incident_acknowledge,
     "workaround": incident_provide_workaround,
     "resolve": incident_resolve,
-    "close": incident_close,
+    "close": close_reviewed,
     "reopen": incident_reopen,
     "update": update_post,
     "customer": customer_update,
@@ -905,6 +911,9 @@ class Command(BaseCommand):
                     continue
                 self._incident(spec, services, users)
                 created += 1
+            from escalation.reviews.demo import load as load_reviews
+
+            load_reviews(users)
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
