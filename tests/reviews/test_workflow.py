@@ -54,9 +54,11 @@ def test_draft_edit_submit_approve_then_frozen(manager, second_manager):
     with pytest.raises(ReviewStateError):
         review_edit(review=review, actor=second_manager, summary="anders")
     kinds = list(incident.events.order_by("seq").values_list("kind", flat=True))
-    assert [
-        k for k in kinds if k.startswith("review_")
-    ] == ["review_drafted", "review_submitted", "review_approved"]
+    assert [k for k in kinds if k.startswith("review_")] == [
+        "review_drafted",
+        "review_submitted",
+        "review_approved",
+    ]
 
 
 def test_submit_needs_root_cause_and_send_back_returns_a_draft(manager, second_manager):
