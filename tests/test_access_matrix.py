@@ -59,6 +59,7 @@ from escalation.models import (
     Question,
     SlaPause,
 )
+from escalation.reviews.services import action_create, review_draft
 from escalation.services import engine
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
@@ -384,6 +385,37 @@ EXPECTED: dict[str, Entry] = {
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),
     "console:sla_report_pdf": Entry(get=reports(), params="report"),
+    # --- Post-incident reviews and corrective actions (escalation.reviews) ------------------------
+    "reviews:review": Entry(
+        get={**console(responder=ASSIGNED_ONLY), "executive": OK},
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"summary": "ZQWRITE", "root_cause": "ZQWRITE"}},
+    ),
+    "reviews:review_pdf": Entry(
+        get={
+            **console(ASSIGNED_ONLY),
+            "executive": ASSIGNED_ONLY,  # A has a review, B none
+        },
+        params="incident",
+    ),
+    "reviews:draft": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:submit": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:approve": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:send_back": Entry(
+        get=post_only_console(),
+        writers=frozenset({"manager:A"}),  # B has no review to send back
+        params="incident",
+        payload={"POST": {"note": "ZQWRITE"}},
+    ),
+    "reviews:action_add": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:actions": Entry(get={**console(), "executive": OK}),
+    "reviews:action": Entry(get={**console(), "executive": OK}, params="capa"),
+    "reviews:action_complete": Entry(
+        get=post_only_console(), writers=MANAGER, params="capa", payload={"POST": {"note": "ZQ"}}
+    ),
+    "reviews:action_verdict": Entry(get=post_only_console(), writers=MANAGER, params="capa"),
+    "reviews:action_cancel": Entry(get=post_only_console(), writers=MANAGER, params="capa"),
     # --- Capability URLs (tested here with invalid tokens; valid ones below) ----------------------
     "ack_link": Entry(get=everyone(INVALID), params="token"),
     "schedule_ical": Entry(get=everyone(INVALID), params="token"),
@@ -757,6 +789,16 @@ def build_world() -> SimpleNamespace:
             title=f"Wartung {side}", starts_at=start, ends_at=start + timedelta(hours=1)
         )
         maintenances[side].services.add(service)
+    # A's post-incident review (a draft) with one corrective action.
+    capa = action_create(
+        actor=users["manager"],
+        review=review_draft(incident=incidents["a"], actor=users["manager"]),
+        title="ZQ action",
+        kind="corrective",
+        owner=users["manager"],
+        due_on=date(2030, 1, 1),
+        check_on=date(2030, 6, 1),
+    )
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -780,6 +822,7 @@ def build_world() -> SimpleNamespace:
         rule=rule,
         schedule=schedule,
         maintenances=maintenances,
+        capa=capa,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -823,6 +866,7 @@ VARIANTS = {
     "question": ("-",),
     "maintenance": ("A", "B"),
     "maintenance_console": ("-",),
+    "capa": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -862,6 +906,8 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": MISSING_PK if missing else world.maintenances[variant].pk}
     if params == "maintenance_console":
         return {"pk": world.maintenances["A"].pk}
+    if params == "capa":
+        return {"pk": world.capa.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}
