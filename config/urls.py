@@ -61,6 +61,7 @@ urlpatterns = [
     path("api/v1/", include("escalation.api.urls")),
     path("api/v1/", include("escalation.changes.urls")),
     path("api/v1/", include("escalation.maintenance.api_urls")),
+    path("api/v1/", include("escalation.reviews.api_urls")),
     path("console/maintenance/", include("escalation.maintenance.urls")),
     path("console/", include("escalation.reviews.urls")),
     path("portal/", include("incidents.portal.urls")),

@@ -513,6 +513,28 @@ EXPECTED: dict[str, Entry] = {
         params="maintenance",
         payload={"PATCH": {"title": "ZQWRITE"}},
     ),
+    # Reviews and actions: the team and executives read, managers write, customers get a 404.
+    "api_review": Entry(
+        get=api(
+            customer=NOT_FOUND,
+            responder=ASSIGNED_ONLY,
+            executive=ASSIGNED_ONLY,
+            manager=ASSIGNED_ONLY,
+        ),  # A has a review, B none
+        writers=MANAGER,
+        params="incident",
+        payload={"PATCH": {"summary": "ZQWRITE"}},
+    ),
+    "api_review_submit": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_review_approve": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_review_send_back": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_actions": Entry(get=api(customer=NOT_FOUND), writers=MANAGER),
+    "api_action": Entry(get=api(customer=NOT_FOUND), params="capa"),
+    "api_action_complete": Entry(
+        get=api_post_only(), writers=MANAGER, params="capa", payload={"POST": {"note": "ZQ"}}
+    ),
+    "api_action_verdict": Entry(get=api_post_only(), writers=MANAGER, params="capa"),
+    "api_action_cancel": Entry(get=api_post_only(), writers=MANAGER, params="capa"),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
     # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
