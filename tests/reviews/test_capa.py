@@ -130,3 +130,15 @@ def test_customers_see_none_of_it(client, review, customer_contact):
     client.force_login(customer_contact)
     assert client.get(reverse("reviews:review", args=[review.incident_id])).status_code == 403
     assert client.get(reverse("reviews:actions")).status_code == 403
+
+
+def test_dashboard_shows_approved_reviews_and_overdue_actions(client, review, manager, executive):
+    from tests.factories import review_approved
+
+    with time_machine.travel(at(2), tick=False):
+        new_action(review, manager)
+    review_approved(review.incident)
+    with time_machine.travel(at(15), tick=False):
+        client.force_login(executive)
+        page = client.get(reverse("dashboard:index")).content.decode()
+    assert "Zertifikate überwachen" in page and "Netzteil ohne Redundanz" in page
