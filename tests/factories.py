@@ -95,7 +95,8 @@ def review_approved(incident: Incident) -> Review:
     review = review_draft(incident=incident, actor=author)
     if review.state == Review.State.APPROVED:
         return review
-    review = review_edit(review=review, actor=author, root_cause="Netzteil ohne Redundanz")
+    if not review.root_cause:
+        review = review_edit(review=review, actor=author, root_cause="Netzteil ohne Redundanz")
     return review_approve(review=review_submit(review=review, actor=author), actor=approver)
 
 
