@@ -50,7 +50,9 @@ def test_draft_edit_submit_approve_then_frozen(manager, second_manager):
         review_approve(review=review, actor=manager)  # the author may not approve
     review = review_approve(review=review, actor=second_manager)
     assert review.state == Review.State.APPROVED and review.approved_by == second_manager
-    assert review.figures["time_to_restore"] > 0
+    figures = review.figures
+    assert figures["time_to_restore"] >= figures["time_to_workaround"] >= 0
+    assert set(figures["messages"]) == {"pages", "team", "executives", "customers"}
     with pytest.raises(ReviewStateError):
         review_edit(review=review, actor=second_manager, summary="anders")
     kinds = list(incident.events.order_by("seq").values_list("kind", flat=True))
@@ -99,3 +101,19 @@ def test_an_escalated_incident_closes_only_with_an_approved_review(manager, seco
 def test_a_never_escalated_incident_closes_without_a_review(manager):
     incident = incident_resolve(incident=IncidentFactory(), actor=manager, resolution="Fehlalarm")
     assert incident_close(incident=incident, actor=manager).state == State.CLOSED
+
+
+def test_dossier_and_handbook_sections(manager):
+    from datetime import UTC, datetime
+
+    from escalation import hooks
+    from tests.factories import review_approved
+
+    incident = escalated_and_resolved(manager)
+    review_approved(incident)
+    sections = [s for section in hooks.dossier_sections if (s := section(incident))]
+    ours = next(s for s in sections if s["key"] == "reviews")
+    assert ours["items"][0]["review"]["state"] == "approved"
+    assert ours["items"][0]["review"]["root_cause"] == "Netzteil ohne Redundanz"
+    handbook = [s for section in hooks.handbook_sections if (s := section(datetime.now(UTC)))]
+    assert "four eyes" in next(s for s in handbook if s["key"] == "reviews")["html"]
