@@ -20,6 +20,11 @@ BY_ID = [
     "/api/v1/incidents/{}/sla/",
     "/api/v1/customers/{}/exposure/",
     "/api/v1/incidents/{}/timeline/",
+    "/console/incidents/{}/review/",
+    "/console/incidents/{}/review.pdf",
+    "/api/v1/incidents/{}/review/",
+    "/console/actions/{}/",
+    "/api/v1/actions/{}/",
 ]
 MALFORMED = [
     "/console/reports/x/2026-13/",
@@ -46,6 +51,8 @@ WITH_NUL = [
     "/portal/incidents/1/notice/?lang={n}",
     "/subscribe/?service=a{n}",
     "/console/oncall/?at={n}",
+    "/console/actions/?state=a{n}",
+    "/api/v1/actions/?state={n}",
 ]
 POSTS = [
     ("/dashboard/questions/", {"text": "x", "incident": "abc"}),
