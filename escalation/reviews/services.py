@@ -13,7 +13,7 @@ from django_fsm import can_proceed
 
 from escalation.selectors import address_for, managers_on_duty
 from incidents.exceptions import ApplicationError, InvalidInput, PermissionDenied
-from incidents.models import Incident, State, User
+from incidents.models import Incident, User
 from incidents.services import incident_lock, timeline_record
 from notifications.services import notification_enqueue
 
@@ -300,7 +300,7 @@ def _action_data(action: Action, **extra) -> dict:
 
 
 def _lock(action: Action) -> Action:
-    return Action.objects.select_for_update().select_related("review").get(pk=action.pk)
+    return Action.objects.select_for_update(of=("self",)).select_related("review").get(pk=action.pk)
 
 
 @transaction.atomic
@@ -449,7 +449,3 @@ def actions_tick(*, now: datetime | None = None, limit: int = 200) -> int:
         action_due(action=Action(pk=pk), now=now)
         done += 1
     return done
-
-
-def incident_closable(incident: Incident) -> bool:
-    return incident.state == State.RESOLVED and close_blocker(incident) is None
