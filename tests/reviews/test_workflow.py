@@ -117,3 +117,27 @@ def test_dossier_and_handbook_sections(manager):
     assert ours["items"][0]["review"]["root_cause"] == "Netzteil ohne Redundanz"
     handbook = [s for section in hooks.handbook_sections if (s := section(datetime.now(UTC)))]
     assert "four eyes" in next(s for s in handbook if s["key"] == "reviews")["html"]
+
+
+def test_console_edit_submit_and_approve(client, manager, second_manager, responder):
+    from django.urls import reverse
+
+    incident = escalated_and_resolved(manager)  # resolving drafted the review
+    url = reverse("reviews:review", args=[incident.pk])
+    client.force_login(manager)
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="root_cause"' in page.content.decode()
+    seq = incident.events.order_by("seq").first().seq
+    saved = client.post(url, {"summary": "Netzteil", "root_cause": "Alt", "key_moments": [seq]})
+    assert saved.status_code == 302
+    assert client.post(reverse("reviews:submit", args=[incident.pk])).status_code == 302
+    client.post(reverse("reviews:approve", args=[incident.pk]))  # the author: refused
+    assert Review.objects.get(incident=incident).state == Review.State.SUBMITTED
+    client.force_login(responder)
+    assert client.post(reverse("reviews:approve", args=[incident.pk])).status_code == 403
+    client.force_login(second_manager)
+    client.post(reverse("reviews:approve", args=[incident.pk]))
+    review = Review.objects.get(incident=incident)
+    assert review.state == Review.State.APPROVED and review.key_moments == [seq]
+    page = client.get(url).content.decode()
+    assert 'name="root_cause"' not in page  # frozen: no form
