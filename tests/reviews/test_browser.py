@@ -56,6 +56,7 @@ def test_an_approved_review_reads_well_in_the_console(live_server, manager):
         d.find_element("id", "id_username").send_keys(manager.username)
         d.find_element("id", "id_password").send_keys(PASSWORD)
         d.find_element("css selector", "main form button[type=submit]").click()
+        wait_for_text(d, "h1", "Active incidents")  # signed in
         d.get(f"{live_server.url}/console/incidents/{incident.pk}/review/")
         wait_for_text(d, "main", "Approved")
         wait_for_text(d, "main", "Zertifikate zentral im Vault")
