@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "simple_history",  # the configuration history's tables (escalation/evidence/models.py)
     "escalation.regulatory",  # regulatory reporting (nested app, label "regulatory")
     "escalation.continuity",  # business continuity (nested app, label "continuity")
+    "escalation.reviews",  # post-incident reviews and CAPA (nested app, label "reviews")
     "notifications",
     "axes",
 ]

@@ -71,6 +71,8 @@ urlpatterns = [
     path("api/v1/", include("escalation.regulatory.api_urls")),
     path("console/reporting/", include("escalation.regulatory.urls")),
     path("console/continuity/", include("escalation.continuity.urls")),
+    path("api/v1/", include("escalation.reviews.api_urls")),
+    path("console/", include("escalation.reviews.urls")),
     path("portal/", include("incidents.portal.urls")),
     path("dashboard/", include("escalation.dashboard.urls")),
     path("status/", include("incidents.statuspage.urls")),

@@ -47,10 +47,13 @@ class ResolveForm(forms.Form):
 
 class CloseForm(forms.Form):
     review = forms.CharField(
-        label=_("Post-incident review"),
+        label=_("Closing note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Required for escalated incidents: cause, impact, corrective actions."),
+        help_text=_(
+            "Required for escalated incidents, whose post-incident review must be approved "
+            "first (its own page): the conclusion in a few sentences."
+        ),
     )
 
 

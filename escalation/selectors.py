@@ -761,6 +761,8 @@ def schedule_calendar(schedule_id: int, first_day, days: int) -> dict | None:
     for override in overrides:
         override.person = override_users.get(override.user_id)
     return {"schedule": schedule, "days": day_list, "overrides": overrides, "zone": zone}
+
+
 def incident_alerts(incident: Incident, *, limit: int | None = None) -> list[IncidentAlert]:
     """The alerts of an incident (team and executive reads: never customers'), firing first (by
     first seen), then resolved ones (by resolution). An incident an ungrouped Events API v2

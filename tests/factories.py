@@ -4,6 +4,13 @@ so every test incident has a valid timeline."""
 import factory
 from django.contrib.auth import get_user_model
 
+from escalation.reviews.models import Review
+from escalation.reviews.services import (
+    review_approve,
+    review_draft,
+    review_edit,
+    review_submit,
+)
 from escalation.services import (
     incident_classify,
     incident_close,
@@ -77,8 +84,26 @@ class IncidentFactory(factory.Factory):
         raise NotImplementedError("Incidents exist only through incident_create.")
 
 
+def review_approved(incident: Incident) -> Review:
+    """The incident's post-incident review, drafted, submitted and approved by two people (four
+    eyes): what closing an escalated incident requires. The two are superusers without an email
+    address, so no rota, question or message of a test ever reaches them."""
+    author, approver = (
+        UserFactory(username=name, is_staff=True, is_superuser=True, email="")
+        for name in ("pia.author", "paul.approver")
+    )
+    review = review_draft(incident=incident, actor=author)
+    if review.state == Review.State.APPROVED:
+        return review
+    if not review.root_cause:
+        review = review_edit(review=review, actor=author, root_cause="Netzteil ohne Redundanz")
+    return review_approve(review=review_submit(review=review, actor=author), actor=approver)
+
+
 def drive(incident: Incident, to: str, *, actor=None) -> Incident:
-    """Move an incident along the main path to state `to`, through the services (as `actor`)."""
+    """Move an incident along the main path to state `to`, through the services (as `actor`).
+    Once resolved, an escalated incident has its post-incident review approved, as closing
+    requires (review_approved)."""
     path = [State.CLASSIFIED, State.ESCALATED, State.WORKAROUND, State.RESOLVED, State.CLOSED]
     steps = {
         State.CLASSIFIED: lambda i: incident_classify(
@@ -93,8 +118,8 @@ def drive(incident: Incident, to: str, *, actor=None) -> Incident:
         State.WORKAROUND: lambda i: incident_provide_workaround(
             incident=i, actor=actor, workaround="Zweites Rechenzentrum übernimmt"
         ),
-        State.RESOLVED: lambda i: incident_resolve(
-            incident=i, actor=actor, resolution="Netzteil getauscht"
+        State.RESOLVED: lambda i: _resolved_and_reviewed(
+            incident_resolve(incident=i, actor=actor, resolution="Netzteil getauscht")
         ),
         State.CLOSED: lambda i: incident_close(
             incident=i, actor=actor, review="Ursache: Netzteil. Maßnahme: redundante Netzteile."
@@ -107,4 +132,11 @@ def drive(incident: Incident, to: str, *, actor=None) -> Incident:
         if state == to:
             break
     assert incident.state == to, (incident.state, to)
+    return incident
+
+
+def _resolved_and_reviewed(incident: Incident) -> Incident:
+    if incident.escalated_at is not None:
+        review_approved(incident)
+        incident.refresh_from_db()
     return incident

@@ -72,6 +72,7 @@ from escalation.problems.models import Problem, ProblemEvent, ProblemLink
 from escalation.problems.services import problem_create
 from escalation.regulatory.models import Regime, Report
 from escalation.regulatory.services import assessment_decide, report_submit
+from escalation.reviews.services import action_create, review_draft
 from escalation.services import engine
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
@@ -643,6 +644,37 @@ EXPECTED: dict[str, Entry] = {
     "console:sla_report": Entry(get=reports(), params="report"),
     "console:sla_report_csv": Entry(get=reports(), params="report"),
     "console:sla_report_pdf": Entry(get=reports(), params="report"),
+    # --- Post-incident reviews and corrective actions (escalation.reviews) ------------------------
+    "reviews:review": Entry(
+        get={**console(responder=ASSIGNED_ONLY), "executive": OK},
+        writers=MANAGER,
+        params="incident",
+        payload={"POST": {"summary": "ZQWRITE", "root_cause": "ZQWRITE"}},
+    ),
+    "reviews:review_pdf": Entry(
+        get={
+            **console(ASSIGNED_ONLY),
+            "executive": ASSIGNED_ONLY,  # A has a review, B none
+        },
+        params="incident",
+    ),
+    "reviews:draft": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:submit": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:approve": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:send_back": Entry(
+        get=post_only_console(),
+        writers=frozenset({"manager:A"}),  # B has no review to send back
+        params="incident",
+        payload={"POST": {"note": "ZQWRITE"}},
+    ),
+    "reviews:action_add": Entry(get=post_only_console(), writers=MANAGER, params="incident"),
+    "reviews:actions": Entry(get={**console(), "executive": OK}),
+    "reviews:action": Entry(get={**console(), "executive": OK}, params="capa"),
+    "reviews:action_complete": Entry(
+        get=post_only_console(), writers=MANAGER, params="capa", payload={"POST": {"note": "ZQ"}}
+    ),
+    "reviews:action_verdict": Entry(get=post_only_console(), writers=MANAGER, params="capa"),
+    "reviews:action_cancel": Entry(get=post_only_console(), writers=MANAGER, params="capa"),
     # --- Capability URLs (tested here with invalid tokens; valid ones below) ----------------------
     "ack_link": Entry(get=everyone(INVALID), params="token"),
     "schedule_ical": Entry(get=everyone(INVALID), params="token"),
@@ -834,6 +866,28 @@ EXPECTED: dict[str, Entry] = {
         params="incident",
         payload={"POST": {"workaround": "ZQWRITE"}},
     ),
+    # Reviews and actions: the team and executives read, managers write, customers get a 404.
+    "api_review": Entry(
+        get=api(
+            customer=NOT_FOUND,
+            responder=ASSIGNED_ONLY,
+            executive=ASSIGNED_ONLY,
+            manager=ASSIGNED_ONLY,
+        ),  # A has a review, B none
+        writers=MANAGER,
+        params="incident",
+        payload={"PATCH": {"summary": "ZQWRITE"}},
+    ),
+    "api_review_submit": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_review_approve": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_review_send_back": Entry(get=api_post_only(), writers=MANAGER, params="incident"),
+    "api_actions": Entry(get=api(customer=NOT_FOUND), writers=MANAGER),
+    "api_action": Entry(get=api(customer=NOT_FOUND), params="capa"),
+    "api_action_complete": Entry(
+        get=api_post_only(), writers=MANAGER, params="capa", payload={"POST": {"note": "ZQ"}}
+    ),
+    "api_action_verdict": Entry(get=api_post_only(), writers=MANAGER, params="capa"),
+    "api_action_cancel": Entry(get=api_post_only(), writers=MANAGER, params="capa"),
     "api_alertmanager_bearer": Entry(get=everyone(METHOD)),
     "api_alertmanager": Entry(get=everyone(METHOD), params="token"),
     # The API's documentation (no data) is public, as SPECTACULAR_SETTINGS says.
@@ -1146,6 +1200,16 @@ def build_world() -> SimpleNamespace:
         customer_text_de="Bitte telefonisch melden.",
         customer_text_en="Please call us.",
     )
+    # A's post-incident review (a draft) with one corrective action.
+    capa = action_create(
+        actor=users["manager"],
+        review=review_draft(incident=incidents["a"], actor=users["manager"]),
+        title="ZQ action",
+        kind="corrective",
+        owner=users["manager"],
+        due_on=date(2030, 1, 1),
+        check_on=date(2030, 6, 1),
+    )
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
@@ -1179,6 +1243,7 @@ def build_world() -> SimpleNamespace:
         regulatory=regulatory,
         processes=processes,
         runbook=runbook,
+        capa=capa,
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -1234,6 +1299,7 @@ VARIANTS = {
     "process": ("A", "B"),
     "process_console": ("-",),
     "runbook": ("-",),
+    "capa": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -1296,6 +1362,8 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": world.processes["A"].pk}
     if params == "runbook":
         return {"pk": world.runbook.pk}
+    if params == "capa":
+        return {"pk": world.capa.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}

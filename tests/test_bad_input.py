@@ -24,6 +24,11 @@ BY_ID = [
     "/console/reporting/reports/{}/",
     "/console/reporting/reports/{}/pdf/",
     "/api/v1/incidents/{}/reporting/",
+    "/console/incidents/{}/review/",
+    "/console/incidents/{}/review.pdf",
+    "/api/v1/incidents/{}/review/",
+    "/console/actions/{}/",
+    "/api/v1/actions/{}/",
 ]
 MALFORMED = [
     "/console/reports/x/2026-13/",
@@ -50,6 +55,8 @@ WITH_NUL = [
     "/portal/incidents/1/notice/?lang={n}",
     "/subscribe/?service=a{n}",
     "/console/oncall/?at={n}",
+    "/console/actions/?state=a{n}",
+    "/api/v1/actions/?state={n}",
 ]
 POSTS = [
     ("/dashboard/questions/", {"text": "x", "incident": "abc"}),

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0019_grouping_rules'),
-        ('escalation', '0022_roles_for_people'),
+        ("escalation", "0019_grouping_rules"),
+        ("escalation", "0022_roles_for_people"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -13,7 +13,7 @@ from escalation.services.clocks import clocks_tick
 from escalation.services.integrations import integration_create
 from incidents.models import ApiToken, Incident, IncidentEvent, State
 from incidents.services import api_token_create, api_token_revoke, update_post
-from tests.factories import IncidentFactory, ServiceFactory, drive
+from tests.factories import IncidentFactory, ServiceFactory, drive, review_approved
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +153,8 @@ def test_create_classify_and_drive_through_the_lifecycle(manager):
         ("close", {"review": "Review done"}, "closed"),
     ]
     for action, data, state in steps:
+        if action == "close":
+            review_approved(Incident.objects.get(pk=pk))
         response = client.post(f"/api/v1/incidents/{pk}/{action}/", data, format="json")
         assert response.status_code == 200, response.content
         assert response.json()["state"] == state

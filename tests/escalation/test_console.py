@@ -6,7 +6,7 @@ from django.urls import reverse
 from escalation.models import CommunicationRule
 from incidents.models import Incident, IncidentEvent, State
 from notifications.models import Notification
-from tests.factories import IncidentFactory, ServiceFactory, drive
+from tests.factories import IncidentFactory, ServiceFactory, drive, review_approved
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,7 @@ def test_new_incident_then_the_whole_lifecycle_in_the_console(client, manager):
         action(client, incident, "provide_workaround", workaround="Zweitsystem").status_code == 302
     )
     assert action(client, incident, "resolve", resolution="Behoben").status_code == 302
+    review_approved(incident)
     assert action(client, incident, "close", review="Review").status_code == 302
     incident.refresh_from_db()
     assert incident.state == State.CLOSED and incident.commander == manager

@@ -39,7 +39,7 @@ from incidents.exceptions import InvalidInput, PermissionDenied
 from incidents.models import EventKind, IncidentEvent
 from incidents.timeline import verify_incident
 from notifications.models import Notification
-from tests.factories import IncidentFactory, ServiceFactory
+from tests.factories import IncidentFactory, ServiceFactory, review_approved
 
 pytestmark = pytest.mark.django_db
 
@@ -445,6 +445,7 @@ def test_the_clocks_of_a_finished_incident_cannot_be_paused(
         incident = open_p1(service, customer, manager)
         incident = incident_resolve(incident=incident, actor=manager, resolution="Neustart")
         if state == "closed":
+            review_approved(incident)
             incident = incident_close(incident=incident, actor=manager, review="Ursache: Update")
         assert incident.state == state
         with pytest.raises(InvalidInput) as refused, translation.override("en"):

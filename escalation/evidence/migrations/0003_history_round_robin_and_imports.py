@@ -5,21 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('escalation', '0023_merge_0019_grouping_rules_0022_roles_for_people'),
-        ('evidence', '0002_history_begins'),
+        ("escalation", "0023_merge_0019_grouping_rules_0022_roles_for_people"),
+        ("evidence", "0002_history_begins"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalescalationlevel',
-            name='round_robin',
-            field=models.BooleanField(default=False, help_text="Page one of the level's people per incident, each in turn, instead of all of them.", verbose_name='round robin'),
+            model_name="historicalescalationlevel",
+            name="round_robin",
+            field=models.BooleanField(
+                default=False,
+                help_text="Page one of the level's people per incident, each in turn, instead of all of them.",
+                verbose_name="round robin",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalscheduleoverride',
-            name='imported_from',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='escalation.scheduleimport'),
+            model_name="historicalscheduleoverride",
+            name="imported_from",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="escalation.scheduleimport",
+            ),
         ),
     ]

@@ -37,7 +37,6 @@ from escalation.problems.demo import load_problems_demo
 from escalation.services import (
     incident_acknowledge,
     incident_classify,
-    incident_close,
     incident_escalate,
     incident_provide_workaround,
     incident_reopen,
@@ -324,13 +323,20 @@ def customer_update(*, incident, actor, body):
     incident.refresh_from_db()
 
 
+def close_reviewed(*, incident, actor, review=""):
+    """Closing an escalated incident needs its approved review (escalation.reviews)."""
+    from escalation.reviews.demo import demo_close
+
+    return demo_close(incident=incident, actor=actor, review=review)
+
+
 SERVICE_CALLS = {
     "classify": incident_classify,
     "escalate": incident_escalate,
     "acknowledge": incident_acknowledge,
     "workaround": incident_provide_workaround,
     "resolve": incident_resolve,
-    "close": incident_close,
+    "close": close_reviewed,
     "reopen": incident_reopen,
     "update": update_post,
     "customer": customer_update,
@@ -912,6 +918,9 @@ class Command(BaseCommand):
 
             regulatory_demo()
             continuity_demo_load()  # business processes and runbooks (escalation/continuity)
+            from escalation.reviews.demo import load as load_reviews
+
+            load_reviews(users)
         if options["verbosity"] >= 1:
             self.stdout.write(
                 f"Demo data: {len(CUSTOMERS)} customers, {len(SERVICES)} services, "
