@@ -4,7 +4,7 @@ receiver). Retries, permanent failures, dead letters, the sweep, and duplicate e
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -67,6 +67,26 @@ def test_email_arrives_with_message_id_language_and_both_parts(smtp_server, page
     assert "quittieren" in text.lower()  # German: the manager's language
     page.refresh_from_db()
     assert page.status == "sent" and page.sent_at and page.attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("moment", "offset"),
+    [("2026-01-15T09:30:00+00:00", "+0100"), ("2026-07-15T09:30:00+00:00", "+0200")],
+)
+def test_the_date_header_is_the_sending_time_in_the_installations_zone(
+    smtp_server, manager, moment, offset
+):
+    """Parsed by Python's email parser from what the SMTP server received: Berlin's offset
+    (winter and summer), the same instant as the sending time."""
+    sent_at = datetime.fromisoformat(moment)
+    with time_machine.travel(sent_at, tick=True):
+        incident_classify(incident=IncidentFactory(), actor=manager, impact="high", urgency="high")
+        assert deliver(Notification.objects.get(template="page").pk) == "sent"
+    [mail] = smtp_server.messages
+    assert mail["Date"].endswith(f" {offset}")
+    date = mail["Date"].datetime
+    assert date.utcoffset() == timedelta(hours=int(offset[1:3]))
+    assert timedelta(0) <= date - sent_at < timedelta(minutes=1)
 
 
 def test_english_recipient_gets_english(smtp_server, manager):
