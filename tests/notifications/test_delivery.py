@@ -198,6 +198,34 @@ def test_apprise_url_delivers_the_chat_text(http_receiver, page):
     assert "Kundenportal down" in body["message"] or "Kundenportal down" in body["title"]
 
 
+@pytest.mark.parametrize(
+    ("template", "change", "expected"),
+    [
+        ("page", {"priority": 1}, "failure"),
+        ("page", {"priority": 2}, "warning"),
+        ("page", {"priority": 3}, "info"),
+        ("incident_escalated", {"priority": 1}, "failure"),
+        ("internal_update", {"priority": 1}, "info"),  # an update is no page
+        ("internal_update", {"priority": 1, "event": "resolved"}, "success"),
+        ("customer_all_clear", {"priority": None}, "success"),
+    ],
+)
+def test_apprise_notification_type_follows_priority_and_resolution(
+    http_receiver, page, template, change, expected
+):
+    """The `type` Apprise's json:// sends, as a real HTTP receiver on 127.0.0.1 gets it."""
+    chat = enqueue(
+        channel="apprise",
+        address=f"json://{http_receiver.url.removeprefix('http://')}/chat",
+        template=template,
+        context={**page.context, **change},
+        dedup_key="chat:type",
+    )
+    assert deliver(chat.pk) == "sent"
+    [request] = http_receiver.requests
+    assert json.loads(request["body"])["type"] == expected
+
+
 def test_invalid_apprise_url_is_permanent():
     chat = enqueue(channel="apprise", address="nonsense-without-scheme")
     assert deliver(chat.pk) == "dead"
