@@ -314,6 +314,9 @@ def test_a_reopened_incident_tells_those_who_had_the_all_clear_that_it_is_back(
     from escalation.services import incident_reopen
 
     settings.LANGUAGE_CODE = default_language  # each reader's language, whatever the default
+    # Django drops its cached catalogues when LOCALE_PATHS changes, not LANGUAGE_CODE: without
+    # this a catalogue cached under the other default (its fallback included) would be reused.
+    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS]
 
     incident = world["incident"]
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
