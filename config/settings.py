@@ -372,6 +372,11 @@ SPECTACULAR_SETTINGS = {
         "PublicStatusEnum": "incidents.models.PublicStatus",
         "OpenPublicStatusEnum": "escalation.api.serializers.OPEN_PUBLIC_STATUSES",
     },
+    # The enum hook (drf-spectacular's default) and ours: the 503, rate-limit and replay headers
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "escalation.api.schema.declare_shared_answers",
+    ],
 }
 # /metrics (Prometheus) answers this bearer token, or clients in these networks (config/metrics.py)
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -1,8 +1,8 @@
 from django import forms
-from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import hooks
+from .models import validate_email_address
 from .outbound import validate_outbound_url
 
 
@@ -28,9 +28,12 @@ class SubscribeForm(forms.Form):
         address = (data.get("address") or "").strip()
         try:
             if data.get("channel") == "email":
-                EmailValidator()(address)
-        except forms.ValidationError:
-            self.add_error("address", _("Enter a valid email address or http(s) URL."))
+                validate_email_address(address)
+        except forms.ValidationError as exc:
+            if exc.code == "non_ascii_local_part":
+                self.add_error("address", exc)
+            else:
+                self.add_error("address", _("Enter a valid email address or http(s) URL."))
         if data.get("channel") == "webhook":
             try:
                 validate_outbound_url(address)  # the outbound URL policy, with its own message

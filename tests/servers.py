@@ -20,16 +20,19 @@ def free_port() -> int:
 
 
 class SMTPRecorder:
-    """aiosmtpd handler: keeps every message; answers with `reply` when set (e.g. 550 or 451)."""
+    """aiosmtpd handler: keeps every message (and its envelope's recipients in `recipients`);
+    answers with `reply` when set (e.g. 550 or 451)."""
 
     def __init__(self):
         self.messages = []
+        self.recipients = []
         self.reply = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.reply:
             return self.reply
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 

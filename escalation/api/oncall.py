@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import roles, selectors
+from .views import ERRORS
 
 
 class IsEscalationStaff(permissions.BasePermission):
@@ -52,7 +53,10 @@ class OnCallSerializer(serializers.Serializer):
 class OnCallView(APIView):
     permission_classes = [IsEscalationStaff]
 
-    @extend_schema(responses=OnCallSerializer(many=True), summary="Who is on call now, and next")
+    @extend_schema(
+        responses={200: OnCallSerializer(many=True), **ERRORS},
+        summary="Who is on call now, and next",
+    )
     def get(self, request):
         rows = selectors.on_call_overview(timezone.now())
         return Response(OnCallSerializer(rows, many=True).data)

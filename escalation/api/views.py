@@ -323,6 +323,18 @@ ACTION_INPUT = {
 }
 
 
+# What each action's operation says in the schema (the view's docstring is for us, not clients).
+ACTION_DESCRIPTIONS = {
+    "classify": "Set the incident's impact and urgency, which give its priority.",
+    "escalate": "Escalate the classified incident, with the reason.",
+    "acknowledge": "Acknowledge the incident as the caller: paging stops.",
+    "provide_workaround": "Record a workaround, optionally with a text for customers.",
+    "resolve": "Resolve the incident, with its resolution.",
+    "close": "Close a resolved incident, optionally with a review.",
+    "reopen": "Reopen a resolved incident, with the reason.",
+}
+
+
 class IncidentActionView(Idempotent, APIView):
     """POST /incidents/{id}/<action>/: one lifecycle transition (409 when not allowed now)."""
 
@@ -357,6 +369,8 @@ def action_view(name: str):
         parameters=[IDEMPOTENCY_KEY],
         responses={200: s.IncidentSerializer, **TRANSITION_ERRORS, **IDEMPOTENT_ERRORS},
         operation_id=f"incident_{name}",
+        description=f"{ACTION_DESCRIPTIONS[name]} Answers 409 when the incident's state does "
+        "not allow this step now.",
     )
     def post(self, request, pk: int):
         return IncidentActionView.post(self, request, pk)

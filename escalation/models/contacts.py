@@ -2,11 +2,10 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Channel
+from notifications.models import Channel, validate_email_address
 from notifications.outbound import validate_apprise_url, validate_outbound_url
 from notifications.signing_secrets import RotatableSecret, new_signing_secret
 
@@ -42,7 +41,7 @@ class ContactMethod(RotatableSecret):
     def clean(self) -> None:
         """Each channel's address must be valid, and URLs must obey the outbound URL policy."""
         validators = {
-            Channel.EMAIL: EmailValidator(),
+            Channel.EMAIL: validate_email_address,
             Channel.WEBHOOK: validate_outbound_url,
             Channel.APPRISE: validate_apprise_url,
         }

@@ -1,9 +1,13 @@
-"""Email through Django's SMTP backend: plain text and HTML, Message-ID = delivery id."""
+"""Email through Django's SMTP backend: plain text and HTML, Message-ID = delivery id, Date in the
+installation's zone (TIME_ZONE) with its offset."""
 
 import smtplib
+from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils import timezone
 
 from .base import Message, Transport, TransportError
 
@@ -17,6 +21,9 @@ class EmailTransport(Transport):
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.address],
             headers={
+                # Django's own Date is UTC ("-0000", zone unknown) unless the process's zone is
+                # set; this names the sending time as the installation reads it ("+0100").
+                "Date": format_datetime(timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))),
                 "Message-ID": f"<{message.delivery_id}@{domain}>",
                 "X-Escalation-Delivery": message.delivery_id,
                 "Auto-Submitted": "auto-generated",

@@ -98,3 +98,66 @@ def test_field_descriptions_are_written_for_clients():
             assert "commander" not in schemas[name].get("required", [])
     description = schemas["Incident"]["properties"]["allowed_actions"]["description"]
     assert "to_representation" not in description and "caller may take now" in description
+
+
+API_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After",
+               "Idempotent-Replayed")  # fmt: skip
+
+
+def test_every_operation_declares_the_outage_the_rate_limit_and_the_replay():
+    for path, operations in _schema()["paths"].items():
+        if path == "/api/v1/schema/":
+            continue
+        for method, operation in operations.items():
+            where = f"{method.upper()} {path}"
+            responses = operation["responses"]
+            assert "Retry-After" in responses["503"]["headers"], where
+            if "429" in responses:
+                assert set(API_HEADERS[:4]) <= set(responses["429"]["headers"]), where
+                assert "RateLimit-Limit" in responses[min(responses)]["headers"], where
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            for code in (c for c in responses if c.startswith("2")):
+                replay = "Idempotent-Replayed" in responses[code].get("headers", {})
+                assert replay == ("Idempotency-Key" in names), where
+            assert "<" not in operation.get("description", ""), where  # no docstring of ours
+
+
+def test_what_the_api_really_answers_is_declared(manager, monkeypatch):
+    from escalation.api.throttling import TokenRateThrottle
+
+    """Real answers (created, replayed, refused, not allowed now, unknown, unauthenticated,
+    throttled): each status code, and each of our headers it carries, is in the schema."""
+    operations = _schema()["paths"]
+    token = api_token_create(user=manager, scope="write")[1]
+    auth = {"authorization": f"Bearer {token}"}
+    seen = []
+
+    def call(method, path, template, headers=None, body=None):
+        client = Client(headers={**auth, **(headers or {})})
+        response = getattr(client, method)(path, body or {}, content_type="application/json")
+        seen.append((method, template, response))
+        return response
+
+    created = call("post", "/api/v1/incidents/", "/api/v1/incidents/", {"idempotency-key": "a"},
+                   {"title": "A"})  # fmt: skip
+    call(
+        "post", "/api/v1/incidents/", "/api/v1/incidents/", {"idempotency-key": "a"}, {"title": "A"}
+    )
+    call(
+        "post", "/api/v1/incidents/", "/api/v1/incidents/", {"idempotency-key": "a"}, {"title": "B"}
+    )
+    call("post", "/api/v1/incidents/", "/api/v1/incidents/", body={})
+    pk = created.json()["id"]
+    call("post", f"/api/v1/incidents/{pk}/close/", "/api/v1/incidents/{id}/close/")
+    call("get", "/api/v1/incidents/999999/", "/api/v1/incidents/{id}/")
+    call("get", "/api/v1/incidents/", "/api/v1/incidents/", {"authorization": "Bearer nope"})
+    monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"user": "1/min"})
+    fresh = {"authorization": f"Bearer {api_token_create(user=manager, scope='read')[1]}"}
+    for _ in range(2):  # a new token's one request in this window, then 429
+        call("get", "/api/v1/oncall/", "/api/v1/oncall/", fresh)
+    statuses = sorted({response.status_code for *_, response in seen})
+    assert statuses == [200, 201, 400, 401, 404, 409, 422, 429]
+    for method, template, response in seen:
+        declared = operations[template][method]["responses"][str(response.status_code)]
+        ours = {h for h in API_HEADERS if h in response}
+        assert ours <= set(declared.get("headers", {})), (method, template, response.status_code)

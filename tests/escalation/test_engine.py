@@ -227,6 +227,25 @@ def test_state_is_rechecked_when_a_clock_fires(policy, service, manager):
     assert paged(incident) == [(1, 0, "rolf.responder")]
 
 
+def test_a_clock_claimed_before_the_incident_closed_fires_without_effect(policy, service, manager):
+    """Clocks after resolve: a claimed clock whose incident is no longer open (resolved by another
+    process between the claim and the fire) is done, once, and pages nobody."""
+    from escalation.services.clocks import clock_fire, clocks_claim
+    from incidents.models import Incident
+
+    with time_machine.travel(T0, tick=False):
+        incident = escalate_p1(service, manager)
+    claimed = clocks_claim(now=T0 + timedelta(minutes=11), limit=10)
+    assert len(claimed) == 1
+    Incident.objects.filter(pk=incident.pk).update(state="resolved")
+    with time_machine.travel(T0 + timedelta(minutes=12), tick=False):
+        assert clock_fire(clock_id=claimed[0], now=T0 + timedelta(minutes=11)) is True
+    clock = Clock.objects.get(pk=claimed[0])
+    assert (clock.status, clock.fired_at) == ("done", T0 + timedelta(minutes=12))
+    assert paged(incident) == [(1, 0, "rolf.responder")]  # level 2 was never paged
+    assert clock_fire(clock_id=claimed[0], now=T0 + timedelta(minutes=11)) is False
+
+
 def test_stale_claim_of_a_crashed_worker_is_fired_later(policy, service, manager):
     with time_machine.travel(T0, tick=False):
         incident = escalate_p1(service, manager)

@@ -11,16 +11,19 @@ import time_machine
 from escalation.models import Clock, CommunicationRule
 from escalation.services import incident_classify, incident_provide_workaround, incident_resolve
 from escalation.services.public import (
+    _scopes,
+    public_face_of,
     public_face_reopen,
+    public_faces_resolve_if_done,
     public_incident_link,
     public_incident_publish,
     public_incident_resolve,
     public_incident_update_post,
 )
 from incidents.exceptions import InvalidInput, PermissionDenied
-from incidents.models import IncidentEvent, PublicStatus
+from incidents.models import Incident, IncidentEvent, PublicIncident, PublicStatus
 from notifications.models import Notification, Subscription
-from tests.factories import IncidentFactory, ServiceFactory, UserFactory
+from tests.factories import IncidentFactory, ServiceFactory, ServiceGroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -304,8 +307,16 @@ def test_a_published_standard_title_is_named_once_in_the_subject(world, manager,
     assert subjects["leser@example.org"] == "Disruption: E-Rechnung – Investigating"
 
 
-def test_a_reopened_incident_tells_those_who_had_the_all_clear_that_it_is_back(world, manager):
+@pytest.mark.parametrize("default_language", ["de", "en"])
+def test_a_reopened_incident_tells_those_who_had_the_all_clear_that_it_is_back(
+    world, manager, settings, default_language
+):
     from escalation.services import incident_reopen
+
+    settings.LANGUAGE_CODE = default_language  # each reader's language, whatever the default
+    # Django drops its cached catalogues when LOCALE_PATHS changes, not LANGUAGE_CODE: without
+    # this a catalogue cached under the other default (its fallback included) would be reused.
+    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS]
 
     incident = world["incident"]
     with time_machine.travel(T0 + timedelta(minutes=5), tick=False):
@@ -331,8 +342,93 @@ def test_a_reopened_incident_tells_those_who_had_the_all_clear_that_it_is_back(w
     assert {n.language for n in back} == {"de", "en"}
     english = next(n for n in back if n.address == "leser@example.org")
     assert "occurred again" in english.context["latest_update"]
+    german = next(n for n in back if n.address == "carl.contact@example.org")
+    assert german.context["latest_update"].startswith("Die Störung ist erneut aufgetreten.")
     assert english.context["next_update_at"]  # and the next update is promised again
     kinds = IncidentEvent.objects.filter(incident=incident).values_list("kind", flat=True)
     assert list(kinds).count("public_update") == 1
     # A second reopen of an open face changes nothing.
     assert public_face_reopen(incident=incident) is None
+
+
+def _two_faces(world, manager):
+    """The world's incident under two open public faces: its own (first) and one published for
+    another incident that it was then linked to (second), published at the same instant."""
+    incident = world["incident"]
+    other = IncidentFactory(services=[world["portal"]], title="Zweiter Alarm")
+    with time_machine.travel(at(5), tick=False):
+        first = public_incident_publish(actor=manager, incidents=[incident], title="Erste")
+        second = public_incident_publish(actor=manager, incidents=[other], title="Zweite")
+        public_incident_link(public_incident=second, actor=manager, incidents=[incident])
+    return incident, other, first, second
+
+
+def test_of_two_open_faces_the_newest_published_is_the_incidents_face(world, manager):
+    incident, _other, first, second = _two_faces(world, manager)
+    assert public_face_of(incident) == second  # published at the same instant: the newer row
+    PublicIncident.objects.filter(pk=first.pk).update(published_at=at(6))
+    assert public_face_of(incident) == first  # published later, though the older row
+
+
+def test_reopening_opens_the_face_that_gave_the_all_clear_last(world, manager):
+    from escalation.services import incident_reopen
+
+    incident, other, first, second = _two_faces(world, manager)
+    with time_machine.travel(at(10), tick=False):
+        public_incident_resolve(public_incident=second, actor=manager)
+    with time_machine.travel(at(20), tick=False):
+        incident_resolve(incident=incident, actor=manager, resolution="Zertifikat")
+    first.refresh_from_db()
+    assert first.resolved_at == at(20)
+    with time_machine.travel(at(30), tick=False):
+        incident_reopen(incident=incident, actor=manager, reason="wieder da")
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status) == ("investigating", "resolved")
+
+
+def test_faces_resolved_at_one_instant_reopen_the_newer(world, manager):
+    from escalation.services import incident_reopen
+
+    incident, other, first, second = _two_faces(world, manager)
+    incident_resolve(incident=other, actor=manager, resolution="Fehlalarm")
+    with time_machine.travel(at(20), tick=False):
+        incident_resolve(incident=incident, actor=manager, resolution="Zertifikat")
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.resolved_at == second.resolved_at == at(20)  # both all-clears at once
+    with time_machine.travel(at(30), tick=False):
+        incident_reopen(incident=incident, actor=manager, reason="wieder da")
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status) == ("resolved", "investigating")
+
+
+def test_resolve_if_done_gives_the_all_clear_only_where_every_incident_is_resolved(world, manager):
+    incident, other, first, second = _two_faces(world, manager)
+    public_incident_resolve(public_incident=second, actor=manager)  # resolved before
+    Incident.objects.filter(pk=incident.pk).update(state="resolved")
+    incident.refresh_from_db()
+    assert public_faces_resolve_if_done(incident=incident, actor=None) == [first.pk]
+    first.refresh_from_db()
+    assert first.status == "resolved"
+    assert public_faces_resolve_if_done(incident=incident, actor=None) == []
+
+
+def test_subscriber_scopes_of_a_face_in_one_query_per_kind(
+    world, manager, django_assert_num_queries
+):
+    """Services (with their groups, in the same query), then the covered incidents' customers;
+    a private service's name is never a scope."""
+    group = ServiceGroupFactory(slug="portale", name="Portale")
+    grouped = [ServiceFactory(slug=f"portal-{n}", group=group) for n in (1, 2)]
+    hidden = ServiceFactory(
+        slug="backup", is_private=True, group=ServiceGroupFactory(slug="intern")
+    )
+    face = public_incident_publish(
+        actor=manager, incidents=[world["incident"]], services=[world["portal"], *grouped, hidden]
+    )
+    customers = sorted(c.slug for c in world["incident"].customers.all())
+    assert customers  # the world's incident concerns organisations
+    with django_assert_num_queries(3):  # services, incidents, the incident's customers
+        scopes = _scopes(face)
+    assert sorted(scopes[:3]) == ["service:e-rechnung", "service:portal-1", "service:portal-2"]
+    groups = sorted({"portale", world["portal"].group.slug})  # not the private one's "intern"
+    assert scopes[3:] == [*[f"group:{g}" for g in groups], *[f"customer:{c}" for c in customers]]

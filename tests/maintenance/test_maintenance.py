@@ -92,6 +92,29 @@ def test_a_window_that_pages_as_usual_and_one_on_another_service_do_not_silence(
     assert incident.state == "escalated" and Page.objects.filter(incident=incident).exists()
 
 
+def test_a_window_not_yet_started_does_not_silence(client, service, window, manager):
+    key = integration_create(kind=Integration.Kind.EVENTS_V2, service=service, name="Zabbix").key
+    with time_machine.travel(T0 - timedelta(minutes=10), tick=False):
+        incident = _critical_alert(client, key, "db-down-early")
+    assert incident.state == "escalated" and Page.objects.filter(incident=incident).exists()
+
+
+def test_of_two_silencing_windows_the_earliest_started_is_named(client, service, window, manager):
+    earlier = maintenance_create(
+        actor=manager,
+        title="Netzwartung",
+        services=[service],
+        starts_at=T0 - timedelta(hours=1),
+        ends_at=T0 + timedelta(hours=1),
+        silence=True,
+    )
+    key = integration_create(kind=Integration.Kind.EVENTS_V2, service=service, name="Zabbix").key
+    with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
+        incident = _critical_alert(client, key, "db-down")
+    silenced = IncidentEvent.objects.get(incident=incident, kind="escalation_silenced")
+    assert silenced.data["silenced_by"] == f"maintenance #{earlier.pk}: Netzwartung"
+
+
 def test_a_window_on_the_services_group_silences(client, manager):
     group = ServiceGroupFactory(slug="portale", name="Portale")
     service = ServiceFactory(slug="shop", group=group)

@@ -4,7 +4,7 @@ receiver). Retries, permanent failures, dead letters, the sweep, and duplicate e
 import hashlib
 import hmac
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -67,6 +67,26 @@ def test_email_arrives_with_message_id_language_and_both_parts(smtp_server, page
     assert "quittieren" in text.lower()  # German: the manager's language
     page.refresh_from_db()
     assert page.status == "sent" and page.sent_at and page.attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("moment", "offset"),
+    [("2026-01-15T09:30:00+00:00", "+0100"), ("2026-07-15T09:30:00+00:00", "+0200")],
+)
+def test_the_date_header_is_the_sending_time_in_the_installations_zone(
+    smtp_server, manager, moment, offset
+):
+    """Parsed by Python's email parser from what the SMTP server received: Berlin's offset
+    (winter and summer), the same instant as the sending time."""
+    sent_at = datetime.fromisoformat(moment)
+    with time_machine.travel(sent_at, tick=True):
+        incident_classify(incident=IncidentFactory(), actor=manager, impact="high", urgency="high")
+        assert deliver(Notification.objects.get(template="page").pk) == "sent"
+    [mail] = smtp_server.messages
+    assert mail["Date"].endswith(f" {offset}")
+    date = mail["Date"].datetime
+    assert date.utcoffset() == timedelta(hours=int(offset[1:3]))
+    assert timedelta(0) <= date - sent_at < timedelta(minutes=1)
 
 
 def test_english_recipient_gets_english(smtp_server, manager):
@@ -176,6 +196,34 @@ def test_apprise_url_delivers_the_chat_text(http_receiver, page):
     [request] = http_receiver.requests
     body = json.loads(request["body"])
     assert "Kundenportal down" in body["message"] or "Kundenportal down" in body["title"]
+
+
+@pytest.mark.parametrize(
+    ("template", "change", "expected"),
+    [
+        ("page", {"priority": 1}, "failure"),
+        ("page", {"priority": 2}, "warning"),
+        ("page", {"priority": 3}, "info"),
+        ("incident_escalated", {"priority": 1}, "failure"),
+        ("internal_update", {"priority": 1}, "info"),  # an update is no page
+        ("internal_update", {"priority": 1, "event": "resolved"}, "success"),
+        ("customer_all_clear", {"priority": None}, "success"),
+    ],
+)
+def test_apprise_notification_type_follows_priority_and_resolution(
+    http_receiver, page, template, change, expected
+):
+    """The `type` Apprise's json:// sends, as a real HTTP receiver on 127.0.0.1 gets it."""
+    chat = enqueue(
+        channel="apprise",
+        address=f"json://{http_receiver.url.removeprefix('http://')}/chat",
+        template=template,
+        context={**page.context, **change},
+        dedup_key="chat:type",
+    )
+    assert deliver(chat.pk) == "sent"
+    [request] = http_receiver.requests
+    assert json.loads(request["body"])["type"] == expected
 
 
 def test_invalid_apprise_url_is_permanent():

@@ -2,6 +2,7 @@
 logs with `log_format masked`: the real nginx, started on a free port with config/nginx.conf
 (pointed at a local receiver instead of the `web` service), writes no key or token."""
 
+import os
 import shutil
 import subprocess
 import time
@@ -59,12 +60,15 @@ def nginx(tmp_path, upstream):
     )
     site = site.replace("listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
     site = site.replace("/var/cache/nginx/status", str(tmp_path / "cache"))
+    site = site.replace("/srv/var/status", str(tmp_path / "status"))  # the rendered status files
     site = site.replace("/var/log/nginx/access.log", str(tmp_path / "access.log"))
     assert str(tmp_path / "access.log") in site
     (tmp_path / "site.conf").write_text(site)
     mime = "/etc/nginx/mime.types"
     (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{\n"
+        # started as root, its workers would run as nobody, who cannot read pytest's tmp_path
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\nhttp {{\n"
         + (f"    include {mime};\n" if Path(mime).exists() else "")
         + "    access_log off;\n"
         + "".join(
@@ -103,3 +107,27 @@ def test_nginx_masks_keys_and_tokens_in_its_access_log(nginx):
     assert written.count("***") == len(SECRET_PATHS)
     assert "/api/v1/integrations/alertmanager/***/ " in written
     assert "/oncall/3/***.ics" in written
+
+
+def test_nginx_serves_the_feed_whose_self_link_is_the_fetched_url(nginx):
+    """(The status page's feeds, through the same real nginx.) Fetched with ?lang=, the rendered
+    file whose self link carries it; without, the one whose self link is the plain URL."""
+    base, _log = nginx
+    status = _log.parent / "status"
+    status.mkdir()
+    for lang in ("de", "en"):
+        for kind in ("atom", "rss"):
+            (status / f"feed.{lang}.{kind}").write_text(f"plain {lang} {kind}")
+            (status / f"feed.{lang}.lang.{kind}").write_text(f"asked {lang} {kind}")
+
+    def fetch(path: str, language: str = "") -> str:
+        headers = {"Accept-Language": language} if language else {}
+        request = urllib.request.Request(f"{base}{path}", headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return response.read().decode()
+
+    assert fetch("/status/feed.atom", "de") == "plain de atom"
+    assert fetch("/status/feed.atom", "en") == "plain en atom"
+    assert fetch("/status/feed.atom?lang=de", "en") == "asked de atom"
+    assert fetch("/status/feed.rss?lang=en") == "asked en rss"
+    assert fetch("/status/feed.rss?lang=fr", "de") == "plain de rss"
