@@ -24,7 +24,7 @@ from incidents.models import (
     User,
 )
 
-from . import hooks, ical, roles, schedules, selectors
+from . import hooks, ical, narrative, roles, schedules, selectors
 from .forms import (
     ACTION_FORMS,
     CommunicationRuleForm,
@@ -245,7 +245,9 @@ def incident_detail(request, pk: int):
     context = {
         "incident": incident,
         "actions": actions,
-        "events": incident.events.select_related("actor").order_by("-seq"),
+        "events": narrative.entries_present(
+            incident.events.select_related("actor").order_by("-seq")
+        ),
         "updates": incident.updates.select_related("author").order_by("-created_at"),
         "pages": incident.pages.select_related("user").order_by("created_at"),
         "run": EscalationRun.objects.filter(incident=incident).first(),
@@ -392,7 +394,9 @@ def _stale(request, incident: Incident):
         return None
     if incident.updated_at <= since:
         return None
-    changes = incident.events.filter(created_at__gt=since).order_by("seq")
+    changes = narrative.entries_present(
+        incident.events.filter(created_at__gt=since).select_related("actor").order_by("seq")
+    )
     return _error(
         request,
         _("Someone else changed this incident after you opened it. Nothing was saved."),

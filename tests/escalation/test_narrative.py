@@ -1,0 +1,116 @@
+"""The readable timeline (escalation/narrative.py): a sentence per entry in the reader's language,
+no raw code or Python repr, generated English texts through the catalogue, a fallback for kinds
+nobody registered."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from escalation import narrative
+from incidents.models import IncidentEvent, State
+from tests.factories import IncidentFactory, drive
+
+pytestmark = pytest.mark.django_db
+
+AT = datetime(2026, 12, 7, 6, 36, tzinfo=UTC)
+SAMPLES = {
+    "escalated": {"reason": "Rule 'P1-P2 always escalate': priority P2 is at or above P2"},
+    "escalation_decided": {"required": False, "reason": "no escalation rule matches priority P3"},
+    "resolved": {"resolution": "Resolved by Claims Portal: claims-api up again"},
+    "page_sent": {"to": "eva", "channel": "email", "level": 1},
+    "level_paged": {
+        "level": 1,
+        "of": 3,
+        "cycle": 0,
+        "paged": ["eva"],
+        "next_level_at": AT.isoformat(),
+    },
+    "matrix_decision": {
+        "audience": "executives",
+        "informed": [{"channel": "email", "to": "eva"}],
+        "next_update_due": AT.isoformat(),
+        "rule": 1,
+    },
+    "escalation_started": {
+        "policy": "(default: escalation manager on duty)",
+        "levels": 1,
+        "repeat": 0,
+    },
+    "sla_breached": {
+        "target": "response",
+        "contract_name": "Vertrag",
+        "breached_at": AT.isoformat(),
+        "told": ["eva"],
+    },
+    "reclassified": {
+        "impact": "high",
+        "urgency": "medium",
+        "priority": 2,
+        "previous": {"priority": 4},
+    },
+    "delivery_dead": {
+        "to": "x@example.com",
+        "channel": "webhook",
+        "attempts": 5,
+        "error": "HTTP 500",
+    },
+}
+RAW = re.compile(
+    r"\{'|\[\'|_[a-z]+_|\b(page_sent|level_paged|matrix_decision|escalated|None)\b|Rule '"
+)
+
+
+def entry(kind, data, **kw):
+    event = IncidentEvent(
+        kind=kind, data=data, created_at=AT, actor_label="system (escalation)", **kw
+    )
+    return narrative.entries_present([event])[0]
+
+
+@pytest.mark.parametrize("kind", [*narrative.SENTENCES, "regulatory_report_filed"])
+def test_every_kind_reads_as_words_in_german(kind):
+    from tests.factories import UserFactory
+
+    UserFactory(username="eva", first_name="Eva", last_name="Hoffmann")
+    data = SAMPLES.get(kind, {"nested": {"deadline": AT.isoformat(), "flag": True}, "items": ["a"]})
+    with translation.override("de"):
+        shown = entry(kind, data, from_state="classified", to_state="escalated")
+    text = " ".join([shown.sentence, *(f"{k} {v}" for k, v in shown.fields)])
+    assert not RAW.search(text), text
+    assert "Klassifiziert → Eskaliert" in text
+    if kind == "page_sent":
+        assert shown.sentence == "Eva Hoffmann per E-Mail alarmiert, Stufe 1"
+    if kind == "escalated":
+        assert "Regel „P1-P2 always escalate“: Priorität P2 liegt bei oder über P2" in text
+    if kind == "level_paged":
+        assert "07.12.2026 07:36" in text  # Europe/Berlin
+    if kind == "regulatory_report_filed":  # nobody registered it: words, fields, no repr
+        assert shown.sentence == "Regulatory report filed" and "Frist: 07.12.2026 07:36" in text
+    assert f'"kind": "{kind}"' in shown.technical  # the raw data stays one toggle away
+
+
+def test_nested_apps_register_their_sentences():
+    narrative.sentence_register("review_done", lambda e, n: narrative.Told("Review done"))
+    try:
+        assert entry("review_done", {}).sentence == "Review done"
+    finally:
+        del narrative.SENTENCES["review_done"]
+
+
+def test_incident_page_timeline_in_german(client, manager, django_assert_max_num_queries):
+    incident = drive(IncidentFactory(title="Mail"), State.RESOLVED, actor=manager)
+    client.force_login(manager)
+    url = reverse("console:incident", args=[incident.pk])
+    with django_assert_max_num_queries(45):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    timeline = re.sub(
+        r'<details class="technical">.*?</details>',
+        "",
+        page[page.index('id="timeline"') :],
+        flags=re.S,
+    )
+    assert "hat den Incident gelöst" in timeline and "Eskaliert → Workaround aktiv" in timeline
+    assert not RAW.search(timeline)
