@@ -233,14 +233,60 @@ def incident_new(request):
     return render(request, "console/incident_new.html", {"form": form})
 
 
+# The order in which the next steps are offered (the first one is open): acknowledging and moving
+# forward first; reclassifying an already classified incident last, so one click never raises it.
+NEXT_STEP_ORDER = [
+    "acknowledge",
+    "classify",
+    "escalate",
+    "provide_workaround",
+    "resolve",
+    "close",
+    "reopen",
+    "reclassify",
+]
+
+
+def _action_forms(incident: Incident, allowed: list[str]) -> list[tuple]:
+    """(action, label, form, note) per allowed action: forms preset to the incident's current
+    values, required fields marked as such, and what the action needs said before the confirm."""
+    actions = []
+    for action in allowed:
+        form, label, note, step = (
+            ACTION_FORMS[action](prefix=action),
+            ACTION_LABELS[action],
+            "",
+            action,
+        )
+        if action == "classify":
+            if incident.priority:
+                form.initial = {"impact": incident.impact, "urgency": incident.urgency}
+                label, step = _("Reclassify"), "reclassify"
+            else:
+                for name in ("impact", "urgency"):
+                    form.fields[name].choices = [("", _("Choose …")), *form.fields[name].choices]
+        if action == "close":
+            blocked = hooks.close_blocked_by(incident)
+            if blocked:
+                note = _("Closing is not possible yet: %(reason)s") % {"reason": blocked}
+            elif incident.escalated_at and "review" in form.fields:
+                form.fields["review"].required = True
+                note = _(
+                    "This incident was escalated: closing needs a post-incident review (cause, "
+                    "impact, corrective actions)."
+                )
+        for field in form.fields.values():
+            if field.required:
+                field.widget.attrs["required"] = True
+        actions.append((NEXT_STEP_ORDER.index(step), action, label, form, note))
+    return [entry[1:] for entry in sorted(actions, key=lambda entry: entry[0])]
+
+
 @login_required
 def incident_detail(request, pk: int):
     _require_staff(request.user)
     incident = _console_incident(request, pk)
-    actions = [
-        (action, ACTION_LABELS[action], ACTION_FORMS[action](prefix=action))
-        for action in allowed_actions(incident, request.user)
-    ]
+    actions = _action_forms(incident, allowed_actions(incident, request.user))
     cells = {(c.impact, c.urgency): c.priority for c in PriorityMatrixEntry.objects.all()}
     context = {
         "incident": incident,

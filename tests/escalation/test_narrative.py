@@ -114,3 +114,24 @@ def test_incident_page_timeline_in_german(client, manager, django_assert_max_num
     )
     assert "hat den Incident gelöst" in timeline and "Eskaliert → Workaround aktiv" in timeline
     assert not RAW.search(timeline)
+
+
+def test_forms_cannot_mislead(client, manager):
+    """Reclassify is preset to the current values and offered last; closing an escalated incident
+    marks the review as required and says why before the confirm."""
+    client.force_login(manager)
+    incident = drive(IncidentFactory(title="Formular"), State.CLASSIFIED)  # P3: medium/medium
+    page = client.get(reverse("console:incident", args=[incident.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    page = page.content.decode()
+    steps = page[page.index('id="next-steps"') : page.index('id="composer"')]
+    assert steps.index('data-action="escalate"') < steps.index("<summary>Reclassify</summary>")
+    assert (
+        '<option value="medium" selected>' in steps
+        and '<option value="high" selected>' not in steps
+    )
+    resolved = drive(IncidentFactory(title="Zu"), State.RESOLVED)
+    page = client.get(reverse("console:incident", args=[resolved.pk]), HTTP_ACCEPT_LANGUAGE="de")
+    page = page.content.decode()
+    assert "zum Abschließen ist ein Post-Incident-Review nötig" in page
+    assert 'name="close-review"' in page and "(Pflichtfeld)" in page
+    assert 'data-confirm="Dieser Incident wurde eskaliert' in page
