@@ -29,6 +29,7 @@ from .forms import (
     ACTION_FORMS,
     CommunicationRuleForm,
     NewIncidentForm,
+    PreferencesForm,
     PublicIncidentForm,
     PublicLinkForm,
     PublicUpdateForm,
@@ -593,3 +594,26 @@ def question_answer(request, pk: int):
         return _questions_page(request, errors={question.pk: exc.message}, status=400)
     messages.success(request, _("Your answer is on the asker's dashboard."))
     return redirect("console:questions")
+
+
+# --- Everybody's own settings ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in person's language and time zone (customers, executives and staff alike)."""
+    from django.conf import settings
+
+    from incidents.services import user_preferences_set
+
+    user = request.user
+    initial = {"language": user.language, "time_zone": user.time_zone}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        user_preferences_set(user=user, **form.cleaned_data)
+        messages.success(request, _("Your settings are saved."))
+        response = redirect("profile")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"])
+        return response
+    return render(request, "profile.html", {"form": form})

@@ -46,3 +46,22 @@ def test_password_reset_pages_are_ours(client):
         assert "Django" not in body and "Zurück zur Anmeldung" in body, url
     body = client.get("/accounts/reset/MQ/bad-token/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Dieser Link gilt nicht mehr" in body and "Django" not in body
+
+
+def test_everybody_sets_their_own_time_zone(client, customer_contact):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    client.force_login(customer_contact)
+    response = client.post(
+        "/accounts/profile/", {"language": "en", "time_zone": "America/New_York"}
+    )
+    assert response.status_code == 302 and response.cookies["django_language"].value == "en"
+    customer_contact.refresh_from_db()
+    assert (customer_contact.language, customer_contact.time_zone) == ("en", "America/New_York")
+    with time_machine.travel(datetime(2026, 12, 7, 12, 0, tzinfo=UTC), tick=False):
+        page = client.get("/accounts/profile/").content.decode()
+    assert "Now: 7 Dec 2026 07:00 (America/New_York)" in page
+    bad = client.post("/accounts/profile/", {"language": "en", "time_zone": "Mars/Olympus"})
+    assert bad.status_code == 200 and 'class="error"' in bad.content.decode()
