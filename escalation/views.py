@@ -283,10 +283,33 @@ def _action_forms(incident: Incident, allowed: list[str]) -> list[tuple]:
     return [entry[1:] for entry in sorted(actions, key=lambda entry: entry[0])]
 
 
+def _incident_live(request, incident: Incident, *, seen: int):
+    """The parts of the incident page that are not forms (state, timeline, updates), polled by
+    htmx: 204 while nothing was recorded since the page was loaded (timeline entry `seen`); else
+    the fresh parts and who changed the incident meanwhile, so no form input is lost."""
+    if incident.timeline_length <= seen:
+        return HttpResponse(status=204)
+    events = incident.events.select_related("actor").order_by("-seq")
+    entries = narrative.entries_present(events)
+    changed_by = list(
+        dict.fromkeys(e.who for e in entries if e.event.seq > seen and e.event.actor_id)
+    )
+    context = {
+        "incident": incident,
+        "seen": seen,
+        "changed_by": changed_by or [_("the system")],
+        "events": entries,
+        "updates": incident.updates.select_related("author").order_by("-created_at"),
+    }
+    return render(request, "console/_incident_live.html", context)
+
+
 @login_required
 def incident_detail(request, pk: int):
     _require_staff(request.user)
     incident = _console_incident(request, pk)
+    if request.headers.get("HX-Request") and request.GET.get("seen", "").isdigit():
+        return _incident_live(request, incident, seen=int(request.GET["seen"]))
     actions = _action_forms(incident, allowed_actions(incident, request.user))
     cells = {(c.impact, c.urgency): c.priority for c in PriorityMatrixEntry.objects.all()}
     context = {

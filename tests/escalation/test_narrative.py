@@ -135,3 +135,20 @@ def test_forms_cannot_mislead(client, manager):
     assert "zum Abschließen ist ein Post-Incident-Review nötig" in page
     assert 'name="close-review"' in page and "(Pflichtfeld)" in page
     assert 'data-confirm="Dieser Incident wurde eskaliert' in page
+
+
+def test_incident_page_polls_only_what_is_not_a_form(client, manager, responder):
+    from escalation.services import incident_acknowledge
+
+    incident = IncidentFactory(title="Live", commander=manager)
+    client.force_login(manager)
+    url = reverse("console:incident", args=[incident.pk])
+    page = client.get(url).content.decode()
+    seen = incident.timeline_length
+    assert f'hx-get="{url}?seen={seen}"' in page
+    poll = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "en"}
+    assert client.get(url, {"seen": seen}, **poll).status_code == 204  # nothing new: no swap
+    incident_acknowledge(incident=incident, actor=responder)
+    fragment = client.get(url, {"seen": seen}, **poll).content.decode()
+    assert "Changed meanwhile by rolf.responder." in fragment
+    assert 'id="timeline-list" hx-swap-oob="true"' in fragment and "<form" not in fragment
