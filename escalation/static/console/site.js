@@ -2,7 +2,8 @@
    site only (incidents/headers.py). Every page loads this file (templates/base.html).
    - <select data-autosubmit>: choosing an option submits its form (the language switch)
    - [data-confirm="question"] on a button or form: ask before submitting
-   - <button data-copy="field-id">: copy that field's text; the next element says data-copied */
+   - <button data-copy="field-id">: copy that field's text; the next element says data-copied
+   - every table cell gets its column's header as data-label (a phone shows rows as labelled cards) */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -28,4 +29,18 @@
       field.select(); document.execCommand("copy"); done();
     }
   });
+  function labelCells(root) {
+    root.querySelectorAll("table").forEach(function (table) {
+      var heads = table.querySelectorAll("tr:first-child > th[scope=col], thead th");
+      if (!heads.length) { return; }
+      var names = Array.prototype.map.call(heads, function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (cell.tagName === "TD" && names[i] && !cell.dataset.label) { cell.dataset.label = names[i]; }
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { labelCells(event.target); });
 })();
