@@ -16,7 +16,7 @@ from incidents.models import OPEN_STATES, Audience, Customer, Incident, Priority
 from incidents.selectors import role_of
 
 from .. import roles
-from ..models import Clock, Question
+from ..models import Clock, EscalationRun, Question
 from ..selectors import next_pending_clock
 
 WINDOWS = (7, 30, 90)
@@ -69,6 +69,7 @@ def open_escalations() -> QuerySet[Incident]:
     dashboard shows, in two queries (incidents with commander and the annotations; customers).
 
     Annotations: `next_update_at` (the next pending update deadline, as on the console board),
+    `paging_level` (the 0-based escalation level its paging reached, None without paging),
     `latest_executive_update` and `latest_executive_update_at` (the newest update for executives).
     """
     executive_updates = Update.objects.filter(
@@ -82,6 +83,9 @@ def open_escalations() -> QuerySet[Incident]:
             next_update_at=next_pending_clock(Clock.Kind.UPDATE_DUE),
             latest_executive_update=Subquery(executive_updates.values("body")[:1]),
             latest_executive_update_at=Subquery(executive_updates.values("created_at")[:1]),
+            paging_level=Subquery(
+                EscalationRun.objects.filter(incident=OuterRef("pk")).values("level_index")[:1]
+            ),
         )
         .order_by(F("priority").asc(nulls_last=True), "detected_at", "pk")
     )
@@ -163,6 +167,19 @@ def kpi_snapshot(*, days: int, now: datetime) -> tuple[dict, tuple[str, list]]:
         snapshot = (kpis(days=days, now=now), incidents_per_period(days=days, now=now))
         cache.set(key, snapshot, settings.DASHBOARD_KPI_SECONDS)
     return snapshot
+
+
+def kpis_previous(*, days: int, now: datetime) -> dict:
+    """`kpis` of the period before the window (for the trend), cached as kpi_snapshot is."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = f"dashboard:kpis-previous:{days}"
+    previous = cache.get(key)
+    if previous is None:
+        previous = kpis(days=days, now=now - timedelta(days=days))
+        cache.set(key, previous, settings.DASHBOARD_KPI_SECONDS)
+    return previous
 
 
 def incidents_per_period(*, days: int, now: datetime) -> tuple[str, list[tuple[date, int]]]:
