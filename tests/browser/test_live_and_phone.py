@@ -15,7 +15,13 @@ def test_a_colleagues_acknowledgement_appears_without_reload(live_server, manage
     incident = IncidentFactory(title="Live", commander=responder)
     with chromium() as mine, chromium() as theirs:
         open_incident(mine, live_server.url, manager, incident)
-        mine.find_element("id", "update-body").send_keys("Half-written update")
+        body = mine.find_element("tag name", "body")
+        body.send_keys("?")  # the shortcuts, listed
+        assert mine.find_element("id", "shortcuts").get_attribute("open") is not None
+        body = mine.find_element("tag name", "body")
+        mine.find_element("css selector", "#shortcuts button").click()
+        body.send_keys("u")  # "write an update" puts the cursor in the text
+        mine.switch_to.active_element.send_keys("Half-written update")
         open_incident(theirs, live_server.url, responder, incident)
         # the first next step, open already
         theirs.find_element("css selector", "[data-action=acknowledge] button[type=submit]").click()
