@@ -68,7 +68,7 @@ def _headline(escalations: list, kpis: dict, previous: dict) -> dict:
     escalations by level, and the trend against the previous period of the same length."""
     exposure: dict[str, dict] = {}
     for incident in escalations:
-        for currency, sums in (incident.exposure.by_currency if incident.exposure else {}).items():
+        for currency, sums in (incident.exposure or {}).get("by_currency", {}).items():
             total = exposure.setdefault(currency, {"accrued": 0, "in_4h": 0})
             total["accrued"] += sums["accrued"]
             total["in_4h"] += sums["in_4h"]
