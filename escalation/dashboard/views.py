@@ -52,7 +52,28 @@ def _charts(kpis: dict, unit: str, periods: list) -> dict:
         max_labels=TIME_AXIS_LABELS,
     )
     rows = [(date_format(day, "DATE_FORMAT"), n) for day, n in periods]
-    return {"chart_priority": by_priority, "chart_time": over_time, "period_rows": rows}
+    titles = (
+        _("Mean time to acknowledge (minutes)"),
+        _("Mean time to workaround (minutes)"),
+        _("Mean time to resolve (minutes)"),
+    )
+    response_charts = [
+        charts.bar_chart(
+            title=title,
+            items=[
+                (date_format(row[0], axis_format), row[1 + i] or 0, charts.SERIES_COLOUR)
+                for row in kpis.get("times", [])
+            ],
+            max_labels=TIME_AXIS_LABELS,
+        )
+        for i, title in enumerate(titles)
+    ]
+    return {
+        "chart_priority": by_priority,
+        "chart_time": over_time,
+        "period_rows": rows,
+        "response_charts": response_charts,
+    }
 
 
 def _trend(now_value, before_value, *, lower_is_better: bool = True) -> dict | None:

@@ -218,3 +218,4 @@ def test_the_dashboard_leads_with_money_levels_and_trend(client, executive, mana
     headline = page[page.index('id="h-headline"') : page.index('id="h-escalations"')]
     assert "Penalty exposure now" in headline and "Open escalations by level" in headline
     assert "Against the 30 days before" in headline and "before: 0" in headline
+    assert "Mean time to acknowledge (minutes)" in page  # charts over time, not only counts
