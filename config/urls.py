@@ -47,6 +47,7 @@ urlpatterns = [
         portal_views.PasswordResetView.as_view(),
         name="password_reset",
     ),  # throttled
+    path("accounts/profile/", escalation_views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

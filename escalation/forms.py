@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import ACTION_LABELS, Impact, PublicStatus, Urgency  # noqa: F401 (re-exported)
+from incidents.models import ACTION_LABELS, Impact, Language, PublicStatus, Urgency  # noqa: F401
 from incidents.models import Audience as UpdateAudience
 
 
@@ -191,3 +191,20 @@ class CommunicationRuleForm(forms.ModelForm):
             "auto_publish",
         ]
         widgets = {"users": forms.CheckboxSelectMultiple}
+
+
+def _zones() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    return [(zone, zone.replace("_", " ")) for zone in sorted(zoneinfo.available_timezones())]
+
+
+class PreferencesForm(forms.Form):
+    """A person's own language and time zone (the profile page)."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_zones,
+        help_text=_("Every time on these pages and in your messages is shown in this zone."),
+    )

@@ -25,11 +25,12 @@ from incidents.models import (
     User,
 )
 
-from . import hooks, ical, roles, schedules, selectors
+from . import hooks, ical, narrative, roles, schedules, selectors
 from .forms import (
     ACTION_FORMS,
     CommunicationRuleForm,
     NewIncidentForm,
+    PreferencesForm,
     PublicIncidentForm,
     PublicLinkForm,
     PublicUpdateForm,
@@ -234,19 +235,90 @@ def incident_new(request):
     return render(request, "console/incident_new.html", {"form": form})
 
 
+# The order in which the next steps are offered (the first one is open): acknowledging and moving
+# forward first; reclassifying an already classified incident last, so one click never raises it.
+NEXT_STEP_ORDER = [
+    "acknowledge",
+    "classify",
+    "escalate",
+    "provide_workaround",
+    "resolve",
+    "close",
+    "reopen",
+    "reclassify",
+]
+
+
+def _action_forms(incident: Incident, allowed: list[str]) -> list[tuple]:
+    """(action, label, form, note) per allowed action: forms preset to the incident's current
+    values, required fields marked as such, and what the action needs said before the confirm."""
+    actions = []
+    for action in allowed:
+        form, label, note, step = (
+            ACTION_FORMS[action](prefix=action),
+            ACTION_LABELS[action],
+            "",
+            action,
+        )
+        if action == "classify":
+            if incident.priority:
+                form.initial = {"impact": incident.impact, "urgency": incident.urgency}
+                label, step = _("Reclassify"), "reclassify"
+            else:
+                for name in ("impact", "urgency"):
+                    form.fields[name].choices = [("", _("Choose …")), *form.fields[name].choices]
+        if action == "close":
+            blocked = hooks.close_blocked_by(incident)
+            if blocked:
+                note = _("Closing is not possible yet: %(reason)s") % {"reason": blocked}
+            elif incident.escalated_at and "review" in form.fields:
+                form.fields["review"].required = True
+                note = _(
+                    "This incident was escalated: closing needs a post-incident review (cause, "
+                    "impact, corrective actions)."
+                )
+        for field in form.fields.values():
+            if field.required:
+                field.widget.attrs["required"] = True
+        actions.append((NEXT_STEP_ORDER.index(step), action, label, form, note))
+    return [entry[1:] for entry in sorted(actions, key=lambda entry: entry[0])]
+
+
+def _incident_live(request, incident: Incident, *, seen: int):
+    """The parts of the incident page that are not forms (state, timeline, updates), polled by
+    htmx: 204 while nothing was recorded since the page was loaded (timeline entry `seen`); else
+    the fresh parts and who changed the incident meanwhile, so no form input is lost."""
+    if incident.timeline_length <= seen:
+        return HttpResponse(status=204)
+    events = incident.events.select_related("actor").order_by("-seq")
+    entries = narrative.entries_present(events)
+    changed_by = list(
+        dict.fromkeys(e.who for e in entries if e.event.seq > seen and e.event.actor_id)
+    )
+    context = {
+        "incident": incident,
+        "seen": seen,
+        "changed_by": changed_by or [_("the system")],
+        "events": entries,
+        "updates": incident.updates.select_related("author").order_by("-created_at"),
+    }
+    return render(request, "console/_incident_live.html", context)
+
+
 @login_required
 def incident_detail(request, pk: int):
     _require_staff(request.user)
     incident = _console_incident(request, pk)
-    actions = [
-        (action, ACTION_LABELS[action], ACTION_FORMS[action](prefix=action))
-        for action in allowed_actions(incident, request.user)
-    ]
+    if request.headers.get("HX-Request") and request.GET.get("seen", "").isdigit():
+        return _incident_live(request, incident, seen=int(request.GET["seen"]))
+    actions = _action_forms(incident, allowed_actions(incident, request.user))
     cells = {(c.impact, c.urgency): c.priority for c in PriorityMatrixEntry.objects.all()}
     context = {
         "incident": incident,
         "actions": actions,
-        "events": incident.events.select_related("actor").order_by("-seq"),
+        "events": narrative.entries_present(
+            incident.events.select_related("actor").order_by("-seq")
+        ),
         "updates": incident.updates.select_related("author").order_by("-created_at"),
         "pages": incident.pages.select_related("user").order_by("created_at"),
         "run": EscalationRun.objects.filter(incident=incident).first(),
@@ -412,7 +484,9 @@ def _stale(request, incident: Incident):
         return None
     if incident.updated_at <= since:
         return None
-    changes = incident.events.filter(created_at__gt=since).order_by("seq")
+    changes = narrative.entries_present(
+        incident.events.filter(created_at__gt=since).select_related("actor").order_by("seq")
+    )
     return _error(
         request,
         _("Someone else changed this incident after you opened it. Nothing was saved."),
@@ -563,3 +637,26 @@ def question_answer(request, pk: int):
         return _questions_page(request, errors={question.pk: exc.message}, status=400)
     messages.success(request, _("Your answer is on the asker's dashboard."))
     return redirect("console:questions")
+
+
+# --- Everybody's own settings ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in person's language and time zone (customers, executives and staff alike)."""
+    from django.conf import settings
+
+    from incidents.services import user_preferences_set
+
+    user = request.user
+    initial = {"language": user.language, "time_zone": user.time_zone}
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        user_preferences_set(user=user, **form.cleaned_data)
+        messages.success(request, _("Your settings are saved."))
+        response = redirect("profile")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["language"])
+        return response
+    return render(request, "profile.html", {"form": form})

@@ -286,3 +286,12 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     tokens_changed()  # a token kept in the shared cache stops at once
+
+
+def user_preferences_set(*, user: User, language: str, time_zone: str) -> User:
+    """A person's own settings: the language of their pages and messages, and the time zone every
+    time is shown in (the middleware activates it per request)."""
+    user.language, user.time_zone = language, time_zone
+    user.full_clean(validate_unique=False, exclude=["password"])
+    user.save(update_fields=["language", "time_zone"])
+    return user

@@ -421,6 +421,12 @@ EXPECTED: dict[str, Entry] = {
     ),
     "password_change_done": Entry(get={**everyone(OK), "anonymous": LOGIN}),
     "password_reset": Entry(get=everyone(OK), writers=ALL, session_only=True),
+    "profile": Entry(
+        get={**everyone(OK), "anonymous": LOGIN},
+        writers=ALL - {"anonymous"},
+        session_only=True,
+        payload={"POST": {"language": "en", "time_zone": "Europe/Vienna"}},
+    ),
     "password_reset_done": Entry(get=everyone(OK)),
     # Django's view answers an invalid link with a 200 page that says so (no form); see
     # test_password_reset_with_an_invalid_link_offers_no_form.

@@ -16,7 +16,7 @@ from incidents.models import OPEN_STATES, Audience, Customer, Incident, Priority
 from incidents.selectors import role_of
 
 from .. import roles
-from ..models import Clock, Question
+from ..models import Clock, EscalationRun, Question
 from ..selectors import next_pending_clock
 
 WINDOWS = (7, 30, 90)
@@ -69,6 +69,7 @@ def open_escalations() -> QuerySet[Incident]:
     dashboard shows, in two queries (incidents with commander and the annotations; customers).
 
     Annotations: `next_update_at` (the next pending update deadline, as on the console board),
+    `paging_level` (the 0-based escalation level its paging reached, None without paging),
     `latest_executive_update` and `latest_executive_update_at` (the newest update for executives).
     """
     executive_updates = Update.objects.filter(
@@ -82,6 +83,9 @@ def open_escalations() -> QuerySet[Incident]:
             next_update_at=next_pending_clock(Clock.Kind.UPDATE_DUE),
             latest_executive_update=Subquery(executive_updates.values("body")[:1]),
             latest_executive_update_at=Subquery(executive_updates.values("created_at")[:1]),
+            paging_level=Subquery(
+                EscalationRun.objects.filter(incident=OuterRef("pk")).values("level_index")[:1]
+            ),
         )
         .order_by(F("priority").asc(nulls_last=True), "detected_at", "pk")
     )
@@ -160,16 +164,32 @@ def kpi_snapshot(*, days: int, now: datetime) -> tuple[dict, tuple[str, list]]:
     key = f"dashboard:kpis:{days}:{timezone.get_current_timezone_name()}"
     snapshot = cache.get(key)
     if snapshot is None:
-        snapshot = (kpis(days=days, now=now), incidents_per_period(days=days, now=now))
+        unit, periods, times = incidents_per_period(days=days, now=now, with_times=True)
+        snapshot = ({**kpis(days=days, now=now), "times": times}, (unit, periods))
         cache.set(key, snapshot, settings.DASHBOARD_KPI_SECONDS)
     return snapshot
 
 
-def incidents_per_period(*, days: int, now: datetime) -> tuple[str, list[tuple[date, int]]]:
+def kpis_previous(*, days: int, now: datetime) -> dict:
+    """`kpis` of the period before the window (for the trend), cached as kpi_snapshot is."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    key = f"dashboard:kpis-previous:{days}"
+    previous = cache.get(key)
+    if previous is None:
+        previous = kpis(days=days, now=now - timedelta(days=days))
+        cache.set(key, previous, settings.DASHBOARD_KPI_SECONDS)
+    return previous
+
+
+def incidents_per_period(*, days: int, now: datetime, with_times: bool = False) -> tuple:
     """Incidents detected per day (windows up to a month) or per week (longer windows), in the
     current time zone, with empty periods filled in. One grouped query over the same window.
 
-    Returns ("day" or "week", [(first day of the period, count), ...]).
+    Returns ("day" or "week", [(first day of the period, count), ...]); with_times adds, in the
+    same query, per period the mean minutes to acknowledge, to workaround and to resolve
+    ([(day, mtta, mttw, mttr), ...], None where no incident got there).
     """
     zone = timezone.get_current_timezone()
     since = now - timedelta(days=days)
@@ -181,12 +201,20 @@ def incidents_per_period(*, days: int, now: datetime) -> tuple[str, list[tuple[d
         .annotate(period=trunc("detected_at", tzinfo=zone))
         .values("period")
         .annotate(n=Count("pk"))
-        .values_list("period", "n")
     )
+    means = ("acknowledged_at", "workaround_at", "resolved_at")
+    if with_times:
+        rows = rows.annotate(**{f: _mean_since_detected(f) for f in means})
     counts: dict[date, int] = {}
-    for period, n in rows:  # at most one row per day or week of the window
+    times: dict[date, tuple] = {}
+    for row in rows:  # at most one row per day or week of the window
+        period = row["period"]
         day = period.date() if isinstance(period, datetime) else period
-        counts[day] = counts.get(day, 0) + n
+        counts[day] = counts.get(day, 0) + row["n"]
+        if with_times:
+            times[day] = tuple(
+                None if row[f] is None else round(row[f].total_seconds() / 60) for f in means
+            )
     first = timezone.localtime(since, zone).date()
     last = timezone.localtime(now, zone).date()
     if weekly:
@@ -197,6 +225,9 @@ def incidents_per_period(*, days: int, now: datetime) -> tuple[str, list[tuple[d
     while day <= last:
         periods.append((day, counts.get(day, 0)))
         day += step
+    if with_times:
+        rows_of_times = [(day, *times.get(day, (None, None, None))) for day, _n in periods]
+        return ("week" if weekly else "day"), periods, rows_of_times
     return ("week" if weekly else "day"), periods
 
 

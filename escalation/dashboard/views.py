@@ -52,7 +52,61 @@ def _charts(kpis: dict, unit: str, periods: list) -> dict:
         max_labels=TIME_AXIS_LABELS,
     )
     rows = [(date_format(day, "DATE_FORMAT"), n) for day, n in periods]
-    return {"chart_priority": by_priority, "chart_time": over_time, "period_rows": rows}
+    titles = (
+        _("Mean time to acknowledge (minutes)"),
+        _("Mean time to workaround (minutes)"),
+        _("Mean time to resolve (minutes)"),
+    )
+    response_charts = [
+        charts.bar_chart(
+            title=title,
+            items=[
+                (date_format(row[0], axis_format), row[1 + i] or 0, charts.SERIES_COLOUR)
+                for row in kpis.get("times", [])
+            ],
+            max_labels=TIME_AXIS_LABELS,
+        )
+        for i, title in enumerate(titles)
+    ]
+    return {
+        "chart_priority": by_priority,
+        "chart_time": over_time,
+        "period_rows": rows,
+        "response_charts": response_charts,
+    }
+
+
+def _trend(now_value, before_value, *, lower_is_better: bool = True) -> dict | None:
+    """How a figure moved against the previous period: arrow, words and whether that is good."""
+    if now_value is None or before_value is None or now_value == before_value:
+        return None
+    up = now_value > before_value
+    return {"arrow": "↑" if up else "↓", "good": up != lower_is_better}
+
+
+def _headline(escalations: list, kpis: dict, previous: dict) -> dict:
+    """What an executive asks first: the money at stake now and if restored in 4 h, the open
+    escalations by level, and the trend against the previous period of the same length."""
+    exposure: dict[str, dict] = {}
+    for incident in escalations:
+        for currency, sums in (incident.exposure or {}).get("by_currency", {}).items():
+            total = exposure.setdefault(currency, {"accrued": 0, "in_4h": 0})
+            total["accrued"] += sums["accrued"]
+            total["in_4h"] += sums["in_4h"]
+    by_level: dict[int, int] = {}
+    for incident in escalations:
+        level = 0 if incident.paging_level is None else incident.paging_level + 1
+        by_level[level] = by_level.get(level, 0) + 1
+    return {
+        "exposure": exposure,
+        "by_level": sorted(by_level.items()),
+        "previous": previous,
+        "trend_total": _trend(kpis["total"], previous["total"]),
+        "trend_mtta": _trend(kpis["mtta"], previous["mtta"]),
+        "trend_mttr": _trend(kpis["mttr"], previous["mttr"]),
+        "previous_mtta": charts.duration(previous["mtta"]),
+        "previous_mttr": charts.duration(previous["mttr"]),
+    }
 
 
 def _context(request, *, days: int, role: str, form: QuestionForm | None = None) -> dict:
@@ -65,7 +119,9 @@ def _context(request, *, days: int, role: str, form: QuestionForm | None = None)
             incident.next_update_due is not None and incident.next_update_due < now
         )
     kpis, (unit, periods) = selectors.kpi_snapshot(days=days, now=now)
+    previous = selectors.kpis_previous(days=days, now=now)
     context = {
+        "headline": _headline(escalations, kpis, previous),
         "now": now,
         "days": days,
         "windows": selectors.WINDOWS,

@@ -354,6 +354,7 @@ def test_page_has_no_serious_accessibility_violations(
     path = spec.path.format(w=world)
     _open(d, live_server.url, path, language, getattr(world, spec.who) if spec.who else None)
     assert d.current_url == f"{live_server.url}{path}", "redirected: not signed in?"
+    assert 'class="card error-page"' not in d.page_source, "answered with an error page"
     if spec.submit:
         _send(d, spec)
     assert d.execute_script("return document.documentElement.lang") == language

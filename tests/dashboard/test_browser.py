@@ -38,7 +38,7 @@ def test_executive_reads_live_state_and_asks_the_manager(live_server, browser, e
     d.find_element("id", "id_password").send_keys(PASSWORD)
     d.find_element("css selector", "main form button[type=submit]").click()
     wait_for_text(d, "#live", "Newest for executives: Rechenzentrum Nord")
-    assert len(d.find_elements("css selector", "#live svg[role=img]")) == 2
+    assert len(d.find_elements("css selector", "#live svg[role=img]")) == 5  # + MTTA, MTTW, MTTR
 
     Update.objects.create(
         incident=incident,

@@ -216,3 +216,13 @@ def test_query_count_is_bounded_whatever_the_data_size(
         page = client.get(url).content.decode()
     assert "50 open escalations" in page
     assert _queries_for(client, url) == small
+
+
+def test_the_dashboard_leads_with_money_levels_and_trend(client, executive, manager):
+    make_escalation(title="Kopf", commander=manager)
+    client.force_login(executive)
+    page = client.get(reverse("dashboard:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    headline = page[page.index('id="h-headline"') : page.index('id="h-escalations"')]
+    assert "Penalty exposure now" in headline and "Open escalations by level" in headline
+    assert "Against the 30 days before" in headline and "before: 0" in headline
+    assert "Mean time to acknowledge (minutes)" in page  # charts over time, not only counts

@@ -71,6 +71,6 @@ def test_preview_is_byte_for_byte_the_sent_message(
         assert "Beginn der Störung: 24.11.2026 09:40 Uhr" in sent.text
         assert "Nächste Information spätestens um 11:10 Uhr" in sent.text
     else:
-        assert "since 2026-11-24 03:40" in sent.text
+        assert "since 24 Nov 2026 03:40" in sent.text
         assert "Next update by 05:10" in sent.text
     assert escape(sent.text) in page.content.decode()

@@ -109,4 +109,6 @@ def test_executive_dashboard_shows_the_exposure(
         page = client.get("/dashboard/").content.decode()
     assert "SLA target missed" in page
     assert "Penalty: <strong>500.00 EUR</strong>" in page
+    headline = page[page.index("h-headline") : page.index("h-escalations")]
+    assert "500.00 EUR" in headline  # the total exposure leads the page
     assert "if restored in 1 h: 1,000.00" in page

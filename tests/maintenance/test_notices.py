@@ -89,7 +89,7 @@ def test_notice_texts_in_the_subscribers_language_and_time_zone(world):
     assert "Von 05.12.2026 22:00 CET bis 06.12.2026 00:00 CET" in german.text
     assert "Bis zu 30 Minuten Ausfall." in german.text and "Abbestellen:" in german.text
     assert english.subject == "Scheduled maintenance: Datenbank-Upgrade"
-    assert "From 2026-12-05 22:00 CET to 2026-12-06 00:00 CET" in english.text
+    assert "From 5 Dec 2026 22:00 CET to 6 Dec 2026 00:00 CET" in english.text
 
 
 def test_a_moved_window_replans_and_a_late_plan_skips_what_is_past(world, manager):

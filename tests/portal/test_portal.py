@@ -186,7 +186,7 @@ def test_overview_shows_own_services_with_status_and_own_incidents(
     assert world["theirs"].title not in page and "Alarm 4711" not in page  # not ours; unpublished
     assert PUBLIC_TITLE in page and world["ours"].title not in page and WORKAROUND in page
     assert "Identified" in page  # the public status, the status page's word
-    assert "03/12/2026 2:30 p.m." in page  # next update, in the contact's time zone (Berlin)
+    assert "12 Mar 2026 14:30" in page  # next update, in the contact's time zone (Berlin)
     assert "Gestern: E-Rechnung langsam" in page and "Vor Monaten" not in page
     assert "INTERN" not in page
     assert DESCRIPTION not in page and INTERNAL not in page
@@ -197,7 +197,7 @@ def test_times_are_shown_in_the_contacts_time_zone(client, customer_contact, wor
     customer_contact.save()
     client.force_login(customer_contact)
     page = client.get(reverse("portal:home")).content.decode()
-    assert "03/12/2026 9:30 a.m." in page
+    assert "12 Mar 2026 09:30" in page
 
 
 def test_incident_status_mapping():

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -340,6 +341,21 @@ SERVICE_CALLS = {
     "reopen": incident_reopen,
     "update": update_post,
     "customer": customer_update,
+}
+
+
+# How long after the step before each step of a past incident happens (minutes): acknowledged in
+# minutes, a workaround within the hour, resolved within hours, closed after the review next day.
+STEP_MINUTES = {
+    "classify": 4,
+    "acknowledge": 3,
+    "escalate": 5,
+    "update": 12,
+    "customer": 8,
+    "workaround": 40,
+    "resolve": 95,
+    "reopen": 300,
+    "close": 26 * 60,
 }
 
 
@@ -1098,18 +1114,17 @@ class Command(BaseCommand):
     # --- incidents -------------------------------------------------------------------------------
 
     def _incident(self, spec: DemoIncident, services: dict[str, Service], users: dict[str, User]):
-        incident = incident_create(
-            actor=users[spec.created_by] if spec.created_by else None,
-            title=spec.title,
-            description=spec.description,
-            services=[services[slug] for slug in spec.services],
-            source=spec.source,
-            dedup_key=spec.dedup_key,
-            commander=users[spec.commander] if spec.commander else None,
-            detected_at=timezone.now() - timedelta(hours=spec.hours_ago),
-        )
+        """One incident through the services, each step at the time it happened (STEP_MINUTES after
+        the one before, at the latest a minute ago), so timelines, MTTA, MTTR, SLA credits and the
+        availability figures read as real history, not as "resolved today"."""
+        now = timezone.now()
+        at = now - timedelta(hours=spec.hours_ago)
+        with time_machine.travel(at, tick=False):
+            incident = self._incident_create(spec, services, users, at)
         for action, actor, kwargs in spec.steps:
-            SERVICE_CALLS[action](incident=incident, actor=users[actor], **kwargs)
+            at = min(at + timedelta(minutes=STEP_MINUTES[action]), now - timedelta(minutes=1))
+            with time_machine.travel(at, tick=False):
+                SERVICE_CALLS[action](incident=incident, actor=users[actor], **kwargs)
         state = Incident.objects.values_list("state", flat=True).get(pk=incident.pk)
         if state != spec.expect:
             # The escalation rules in this database differ from the seeded ones.
@@ -1117,6 +1132,18 @@ class Command(BaseCommand):
                 f"Demo incident '{spec.title}' ended in state '{state}', expected "
                 f"'{spec.expect}'. Check the escalation rules (nothing was written)."
             )
+
+    def _incident_create(self, spec, services, users, detected_at):
+        return incident_create(
+            actor=users[spec.created_by] if spec.created_by else None,
+            title=spec.title,
+            description=spec.description,
+            services=[services[slug] for slug in spec.services],
+            source=spec.source,
+            dedup_key=spec.dedup_key,
+            commander=users[spec.commander] if spec.commander else None,
+            detected_at=detected_at,
+        )
 
     # --- output ----------------------------------------------------------------------------------
 
