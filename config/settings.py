@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.models.Impact",  # impact and urgency
+        "StateEnum": "incidents.models.State",  # an incident's lifecycle state, stable for clients
         "PublicStatusEnum": "incidents.models.PublicStatus",
         "OpenPublicStatusEnum": "escalation.api.serializers.OPEN_PUBLIC_STATUSES",
     },

@@ -23,34 +23,36 @@ from ..services.people import (
 from .views import ERRORS, _writable
 
 
-class _Person(serializers.Serializer):
+class PeoplePerson(serializers.Serializer):
     username = serializers.CharField()
     name = serializers.CharField(source="display_name")
 
 
-class _Role(serializers.Serializer):
+class PeopleRole(serializers.Serializer):
     role = serializers.ChoiceField(choices=IncidentRole.Role.choices)
-    user = _Person()
+    user = PeoplePerson()
     assigned_at = serializers.DateTimeField()
 
 
-class _Paged(serializers.Serializer):
-    user = _Person()
+class PeoplePaged(serializers.Serializer):
+    user = PeoplePerson()
     level = serializers.IntegerField(help_text="The escalation level (1 = first) paged at.")
     paged_at = serializers.DateTimeField(source="created_at")
 
 
-class _Upcoming(serializers.Serializer):
+class PeopleUpcoming(serializers.Serializer):
     level = serializers.IntegerField()
     at = serializers.DateTimeField(help_text="When this level pages if nobody acknowledges.")
-    people = _Person(many=True, help_text="Empty: the escalation managers on duty.")
+    people = PeoplePerson(many=True, help_text="Empty: the escalation managers on duty.")
 
 
 class PeopleSerializer(serializers.Serializer):
-    commander = _Person(allow_null=True)
-    roles = _Role(many=True)
-    paged = _Paged(many=True, help_text="Everybody paged, each once (their first page).")
-    upcoming = _Upcoming(many=True, help_text="The levels still to come; empty once acknowledged.")
+    commander = PeoplePerson(allow_null=True)
+    roles = PeopleRole(many=True)
+    paged = PeoplePaged(many=True, help_text="Everybody paged, each once (their first page).")
+    upcoming = PeopleUpcoming(
+        many=True, help_text="The levels still to come; empty once acknowledged."
+    )
 
 
 class _UserField(serializers.SlugRelatedField):

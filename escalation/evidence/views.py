@@ -21,7 +21,6 @@ from django.views.decorators.http import require_GET
 
 from incidents.pdf import render_pdf
 
-from .dossier import incident_dossier
 from .handbook import handbook
 from .history import LIMIT, config_changes
 from .selectors import dossier_incidents_for, may_read_evidence, reads_full_dossier
@@ -57,6 +56,10 @@ def with_datetimes(value):
 def dossier_pdf(request, pk: int):
     _require_reader(request.user)
     incident = get_object_or_404(dossier_incidents_for(request.user), pk=pk)
+    # Imported here: the dossier reads the API's serializers, and web workers load DRF only
+    # after config/wsgi.py has hidden what DRF need not import (this module loads at app setup).
+    from .dossier import incident_dossier
+
     dossier = incident_dossier(incident, at=timezone.now(), full=reads_full_dossier(request.user))
     html = render_to_string(
         "evidence/dossier_pdf.html",

@@ -4,6 +4,7 @@ second run finds the problem and does nothing."""
 
 from datetime import timedelta
 
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from incidents.models import Service, User
 from incidents.services import incident_create
 
 from .models import Problem
-from .services import problem_create, problem_transition
+from .services import problem_create, problem_link_incident, problem_transition
 
 SERVICE = "kundenportal-rheinaue"
 STATEMENT = "Zählerstandserfassung im Kundenportal bricht nachts mit Zeitüberschreitung ab"
@@ -55,23 +56,38 @@ def load_problems_demo() -> Problem | None:
     if service is None or manager is None:
         return None
     now = timezone.now()
-    incidents = []
+    problem = None
     for days, title in INCIDENTS:
-        incident = incident_create(
-            actor=manager,
-            title=title,
-            services=[service],
-            detected_at=now - timedelta(days=days, hours=-1),
-        )
-        incident = incident_classify(
-            incident=incident, actor=responder, impact="low", urgency="medium"
-        )
-        incident = incident_resolve(
-            incident=incident, actor=responder, resolution="Export angehalten, Portal normal."
-        )
-        incidents.append(incident_close(incident=incident, actor=manager, review=""))
-    problem = problem_create(
-        actor=manager, statement=STATEMENT, incidents=incidents, owner=manager, **PROBLEM
-    )
-    problem = problem_transition(problem=problem, action="investigate", actor=manager)
-    return problem_transition(problem=problem, action="known_error", actor=manager)
+        # Each step at the time it happened (as load_demo's own history), not at load time: the
+        # problem is opened after the first of these incidents, the later ones are linked to it
+        # as they recur, and it becomes a known error after the third.
+        detected = now - timedelta(days=days, hours=-1)
+        with time_machine.travel(detected, tick=False):
+            incident = incident_create(
+                actor=manager, title=title, services=[service], detected_at=detected
+            )
+        with time_machine.travel(detected + timedelta(minutes=12), tick=False):
+            incident = incident_classify(
+                incident=incident, actor=responder, impact="low", urgency="medium"
+            )
+        with time_machine.travel(detected + timedelta(hours=2), tick=False):
+            incident = incident_resolve(
+                incident=incident, actor=responder, resolution="Export angehalten, Portal normal."
+            )
+        closed = min(detected + timedelta(hours=20), now - timedelta(minutes=3))
+        with time_machine.travel(closed, tick=False):
+            incident = incident_close(incident=incident, actor=manager, review="")
+        with time_machine.travel(closed + timedelta(minutes=1), tick=False):
+            if problem is None:
+                problem = problem_create(
+                    actor=manager,
+                    statement=STATEMENT,
+                    incidents=[incident],
+                    owner=manager,
+                    **PROBLEM,
+                )
+                problem = problem_transition(problem=problem, action="investigate", actor=manager)
+            else:
+                problem_link_incident(problem=problem, incident=incident, actor=manager)
+    with time_machine.travel(closed + timedelta(minutes=2), tick=False):
+        return problem_transition(problem=problem, action="known_error", actor=manager)

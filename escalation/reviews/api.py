@@ -100,20 +100,20 @@ class ReviewView(APIView):
         return _answer(review)
 
 
-class _StepSerializer(serializers.Serializer):
+class ReviewStepSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 def _step_view(name: str, doc: str):
     @extend_schema(
         tags=["reviews"],
-        request=_StepSerializer,
+        request=ReviewStepSerializer,
         responses={200: ReviewSerializer, **TRANSITION_ERRORS},
         summary=doc,
     )
     def post(self, request, pk: int):
         review = _review(request, pk)
-        data = _StepSerializer(data=request.data)
+        data = ReviewStepSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if name == "submit":
             review = services.review_submit(review=review, actor=request.user)

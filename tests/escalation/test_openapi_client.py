@@ -78,7 +78,7 @@ def test_a_generated_client_drives_an_incident_through_its_lifecycle(api, client
         ),
         ("incident_escalate", models.Reason(reason="Kunden melden es")),
         ("incident_acknowledge", None),
-        ("incident_provide_workaround", models.Workaround(workaround="Zweiter Knoten")),
+        ("incident_provide_workaround", models.WorkaroundInput(workaround="Zweiter Knoten")),
         ("incident_resolve", models.Resolve(resolution="Zertifikat erneuert")),
         ("incident_close", models.Close(review="Ablauf überwachen")),
     ]
