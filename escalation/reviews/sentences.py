@@ -5,7 +5,14 @@ from datetime import date
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from escalation.narrative import Told, actor_of, fields_of, sentence_register
+from escalation.narrative import (
+    Told,
+    actor_of,
+    fields_of,
+    person,
+    person_keys_register,
+    sentence_register,
+)
 
 from . import services
 from .models import Action
@@ -35,13 +42,16 @@ def _sent_back(event, names):
 def _approved(event, names):
     return Told(
         _("%(actor)s approved the post-incident review") % _actor(event),
-        [(_("Author"), event.data["author"])] if event.data.get("author") else [],
+        [(_("Author"), person(event.data["author"], names))] if event.data.get("author") else [],
     )
 
 
 def _action_fields(event, names, keys) -> list:
     d = event.data
-    fields = [(_("Kind"), str(Action.Kind(d["kind"]).label)), (_("Owner"), d.get("owner") or "–")]
+    fields = [
+        (_("Kind"), str(Action.Kind(d["kind"]).label)),
+        (_("Owner"), person(d.get("owner"), names) or "–"),
+    ]
     if d.get("due_on"):
         due = formats.date_format(date.fromisoformat(d["due_on"]), "SHORT_DATE_FORMAT")
         fields.append((_("Due on"), due))
@@ -68,6 +78,7 @@ def _checked(event, names):
 
 
 def register() -> None:
+    person_keys_register("owner", "author")  # usernames (str of the user) in the entries' data
     for kind, function in {
         services.EV_DRAFTED: _drafted,
         services.EV_SUBMITTED: _submitted,
