@@ -596,7 +596,8 @@ def _usernames(events: list[IncidentEvent]) -> set[str]:
         d = event.data
         for key in PERSON_KEYS:
             value = d.get(key)
-            found.update(value if isinstance(value, list) else [value] if value else [])
+            values = value if isinstance(value, list) else [value]
+            found.update(v for v in values if v and isinstance(v, str))
         for item in d.get("informed", []) if isinstance(d.get("informed"), list) else []:
             if isinstance(item, dict) and item.get("to"):
                 found.add(item["to"])

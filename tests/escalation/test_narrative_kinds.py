@@ -256,3 +256,18 @@ def test_demo_incident_pages_show_no_code_or_repr(client):
             found = raw.search(_visible(page))
             assert not found, f"{url} ({language}): {found.group(0)!r}"
     assert folded  # the check looks at real timelines (their technical details hold the codes)
+
+
+def test_person_keys_holding_other_data_still_read():
+    """A key the registry treats as a username (nested apps add some) may hold something else in
+    another kind's data: no crash, still words."""
+    event = IncidentEvent(
+        kind="some_new_kind",
+        data={"to": {"level": 2}, "from": ["a", {"b": 1}], "owner": None},
+        created_at=datetime(2026, 12, 7, 6, 36, tzinfo=UTC),
+        actor_label="system",
+    )
+    with translation.override("en"):
+        shown = narrative.entries_present([event])[0]
+    assert shown.sentence == "Some new kind"
+    assert not RAW.search(" ".join(f"{k} {v}" for k, v in shown.fields))
