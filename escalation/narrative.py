@@ -41,6 +41,7 @@ from notifications.models import Channel
 
 from .models.contracts import Target
 from .models.matrix import Audience as MatrixAudience
+from .models.people import IncidentRole
 
 
 @dataclass
@@ -123,6 +124,17 @@ text_pattern_register(
 text_pattern_register(
     r"Resolved by (?P<source>[^:]+)", lambda m: _("Resolved by %(source)s") % dict(m.groupdict())
 )
+text_pattern_register(
+    r"Flapping: alert (?P<alert>.+) fired again (?P<minutes>\d+) min after it resolved "
+    r"\((?P<integration>.+)\)\.",
+    lambda m: (
+        _(
+            "Flapping: alert %(alert)s fired again %(minutes)s min after it resolved "
+            "(%(integration)s)."
+        )
+        % dict(m.groupdict())
+    ),
+)
 text_pattern_register(r"acknowledged", lambda m: _("acknowledged"))
 text_pattern_register(r"resolved", lambda m: _("resolved"))
 text_pattern_register(r"resolved until reopened", lambda m: _("resolved until reopened"))
@@ -143,7 +155,23 @@ CHOICES = [
     Channel,
     Target,
     PublicStatus,
+    IncidentRole.Role,
 ]
+
+
+def words_register(choices) -> None:
+    """Let `word` say the codes of a nested app's choices (e.g. states shown as "from -> to")."""
+    CHOICES.append(choices)
+
+
+# Data keys that hold usernames: the timeline looks their names up (one query) and shows them.
+PERSON_KEYS = {"to", "told", "paged", "from"}
+
+
+def person_keys_register(*keys: str) -> None:
+    PERSON_KEYS.update(keys)
+
+
 # Field labels of the data keys the core writes; a key not listed is made into words.
 FIELD_LABELS = {
     "title": gettext_lazy("Title"),
@@ -225,8 +253,8 @@ def readable(value, names: dict[str, str], key: str = "") -> str:
         )
     if key.endswith(("_at", "_due", "deadline", "until")):
         return when(value)
-    if key in {"to", "told", "paged"}:
-        return person(value, names)
+    if key in PERSON_KEYS and isinstance(value, str) and value in names:
+        return names[value]
     if isinstance(value, str):
         return text_translate(word(value))
     return str(value)
@@ -263,6 +291,11 @@ SYSTEM_ACTORS = {
     "delivery": gettext_lazy("the delivery"),
     "silenced by maintenance": gettext_lazy("a maintenance window"),
 }
+
+
+def system_actor_register(what: str, said) -> None:
+    """How an entry recorded as "system (<what>)" names who acted (a lazy translation)."""
+    SYSTEM_ACTORS[what] = said
 
 
 # --- The sentences of the core's kinds ---------------------------------------------------------
@@ -328,7 +361,8 @@ def _lifecycle(sentence: str, keys: list[str]):
 
 
 def _acknowledged(event, names):
-    via = VIA.get(event.data.get("via", ""), "")
+    via = event.data.get("via", "")
+    via = VIA.get(via) or (_("through %(source)s") % {"source": word(via)} if via else "")
     return Told(_("%(actor)s acknowledged %(via)s") % {**_a(event), "via": via})
 
 
@@ -475,6 +509,25 @@ def _delivery(event, names):
     return Told(sentence, fields_of(d, names, ["attempts", "error"]))
 
 
+def _role_assigned(event, names):
+    d = event.data
+    values = {**_a(event), "person": person(d["to"], names), "role": word(d["role"])}
+    fields = [(_("Before"), person(d["from"], names))] if d.get("from") else []
+    return Told(_("%(actor)s handed the role %(role)s to %(person)s") % values, fields)
+
+
+def _role_ended(event, names):
+    d = event.data
+    values = {**_a(event), "person": person(d.get("from"), names), "role": word(d["role"])}
+    return Told(_("%(actor)s ended the role %(role)s (held by %(person)s)") % values)
+
+
+def _pulled_in(event, names):
+    d = event.data
+    values = {**_a(event), "person": person(d["to"], names), "level": d["level"]}
+    return Told(_("%(actor)s pulled in %(person)s (paged at level %(level)s)") % values)
+
+
 def _silenced(event, names):
     return Told(
         _("Paging held back by a maintenance window"),
@@ -518,6 +571,9 @@ for _kind, _function in {
     "delivery_failed": _delivery,
     "delivery_dead": _delivery,
     "escalation_silenced": _silenced,
+    "role_assigned": _role_assigned,
+    "role_ended": _role_ended,
+    "responder_pulled_in": _pulled_in,
 }.items():
     sentence_register(str(_kind), _function)
 
@@ -538,10 +594,10 @@ def _usernames(events: list[IncidentEvent]) -> set[str]:
     found = set()
     for event in events:
         d = event.data
-        found.update(u for u in d.get("paged", []) if isinstance(u, str))
-        for key in ("to", "told"):
+        for key in PERSON_KEYS:
             value = d.get(key)
-            found.update(value if isinstance(value, list) else [value] if value else [])
+            values = value if isinstance(value, list) else [value]
+            found.update(v for v in values if v and isinstance(v, str))
         for item in d.get("informed", []) if isinstance(d.get("informed"), list) else []:
             if isinstance(item, dict) and item.get("to"):
                 found.add(item["to"])

@@ -54,6 +54,26 @@ NOT_ON_STATUS_PAGE = frozenset(
         "escalation_silenced",
         "problem_linked",  # escalation/problems/: the internal problem record only
         "problem_unlinked",
+        "role_assigned",  # escalation/services/people.py: who works on it
+        "role_ended",
+        "responder_pulled_in",
+        "review_drafted",  # escalation/reviews/: the review and its actions are internal
+        "review_submitted",
+        "review_sent_back",
+        "review_approved",
+        "action_added",
+        "action_done",
+        "action_checked",
+        "action_cancelled",
+        "regulatory_aware_set",  # escalation/regulatory/: reports to authorities
+        "regulatory_assessed",
+        "regulatory_report_submitted",
+        "regulatory_reference_added",
+        "regulatory_deadline_missed",
+        "continuity_workaround",  # escalation/continuity/: its own steps (the workaround itself
+        "continuity_concession",  # is the core's workaround_provided, which does re-render)
+        "continuity_level",
+        "continuity_warning",
     }
 )
 

@@ -16,12 +16,13 @@ class ContinuityConfig(AppConfig):
         from escalation.services.clocks import clock_handler_register
         from incidents.portal import contributors as portal
 
-        from . import services
+        from . import sentences, services
         from .dashboard import dashboard_continuity_section
         from .evidence import dossier_section, handbook_section
         from .panel import incident_continuity_panel
         from .portal import portal_processes_section
 
+        sentences.register()  # how the timeline says this app's entries
         clock_handler_register(services.CLOCK_KIND, services.clock_fire)
         hooks.transition_listeners.append(services.on_transition)
         hooks.incident_panels.append(incident_continuity_panel)

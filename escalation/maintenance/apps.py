@@ -15,10 +15,12 @@ class MaintenanceConfig(AppConfig):
         from incidents.portal import contributors as portal
         from incidents.statuspage import contributors
 
+        from . import sentences
         from .portal import portal_maintenance_section
         from .selectors import silencing_reason
         from .statuspage import contribute
 
+        sentences.register()  # how the timeline says this app's entries
         hooks.escalation_silencers.append(silencing_reason)
         contributors.status_page_contributors.append(contribute)
         portal.portal_home_sections.append(portal_maintenance_section)

@@ -13,6 +13,7 @@ class ProblemsConfig(AppConfig):
     def ready(self) -> None:
         from escalation import hooks
 
+        from . import sentences
         from .sections import (
             dashboard_section,
             dossier_section,
@@ -21,6 +22,7 @@ class ProblemsConfig(AppConfig):
         )
         from .services import problem_flag_on_reopen
 
+        sentences.register()  # how the timeline says this app's entries
         hooks.incident_panels.append(incident_panel)
         hooks.dashboard_sections.append(dashboard_section)
         hooks.dossier_sections.append(dossier_section)

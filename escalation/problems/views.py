@@ -20,6 +20,7 @@ from incidents.selectors import role_of
 from .forms import ProblemForm
 from .models import ACTION_LABELS, FISHBONE_CATEGORIES, Problem, ProblemState
 from .selectors import problem_incidents_for, problems_for, recurring_disruptions
+from .sentences import history_present
 from .services import (
     allowed_actions,
     problem_create,
@@ -152,7 +153,9 @@ def problem_detail(request, pk: int):
             "actions": actions,
             "whys": (problem.root_cause_analysis or {}).get("whys", []),
             "fishbone": [(FISHBONE_CATEGORIES[k], v) for k, v in categories.items()],
-            "events": problem.events.select_related("actor").order_by("-created_at", "-pk"),
+            "events": history_present(
+                problem.events.select_related("actor").order_by("-created_at", "-pk")
+            ),
         },
     )
 

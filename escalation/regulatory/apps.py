@@ -13,8 +13,9 @@ class RegulatoryConfig(AppConfig):
     def ready(self) -> None:
         from escalation import hooks
 
-        from . import sections, views
+        from . import sections, sentences, views
 
+        sentences.register()  # how the timeline says this app's entries
         hooks.incident_panels.append(views.incident_reporting_panel)
         hooks.dashboard_sections.append(sections.dashboard_section)
         hooks.dossier_sections.append(sections.dossier_section)

@@ -13,9 +13,10 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from escalation import hooks
 
-        from . import sections
+        from . import sections, sentences
         from .services import close_blocker, review_draft_on_resolve
 
+        sentences.register()  # how the timeline says this app's entries
         hooks.close_blockers.append(close_blocker)
         hooks.transition_listeners.append(review_draft_on_resolve)
         hooks.incident_panels.append(sections.incident_panel)

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from escalation.narrative import entries_present
 from incidents.models import User
 
 from .models import TEXT_FIELDS, Action, Review
@@ -18,8 +19,8 @@ class ReviewForm(forms.ModelForm):
 
     def __init__(self, *args, events=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["key_moments"].choices = [
-            (e.seq, f"{e.seq} · {e.get_kind_display()}") for e in events
+        self.fields["key_moments"].choices = [  # each entry as the timeline says it
+            (e.event.seq, f"{e.event.seq} · {e.sentence}") for e in entries_present(events)
         ]
 
 

@@ -129,7 +129,7 @@ def figures_of(review: Review) -> dict:
 
 
 def timeline_of(incident: Incident) -> list[IncidentEvent]:
-    return list(incident.events.order_by("seq"))
+    return list(incident.events.select_related("actor").order_by("seq"))
 
 
 def key_moments_of(review: Review) -> list[IncidentEvent]:

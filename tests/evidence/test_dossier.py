@@ -155,6 +155,8 @@ def test_dossier_pdf_prints_the_verification_and_the_script(client, manager, inc
     assert incident.title in text
     assert "hash chain intact" in text and "def verify(timeline):" in text
     assert "Netzteil getauscht" in text and "rolf.responder" in text
+    # the decisions as the timeline says them, not as codes and stored data (issue #21)
+    assert "classified the incident as" in text and "escalation_decided" not in text
 
 
 def test_dossier_pdf_is_refused_to_customers_and_unassigned_responders(

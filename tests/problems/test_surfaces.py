@@ -70,6 +70,8 @@ def test_console_opens_a_problem_from_incidents_and_records_a_fishbone(manager, 
     assert problem.links.count() == 2
     detail = client.get(f"/console/problems/{problem.pk}/").content.decode()
     assert "Kein Timeout" in detail and "Zählerportal hängt (1)" in detail
+    history = detail[detail.index('id="history"') :]  # in words, no stored data (issue #21)
+    assert f"Incident: #{incidents[0].pk}" in history and "{&#x27;" not in history
 
     # 5 whys through the edit form; a label without "=" is a form error, not a 500
     edit = f"/console/problems/{problem.pk}/edit/"

@@ -127,6 +127,9 @@ def test_console_edit_submit_and_approve(client, manager, second_manager, respon
     client.force_login(manager)
     page = client.get(url)
     assert page.status_code == 200 and 'name="root_cause"' in page.content.decode()
+    # the key moments to choose read as the timeline's sentences, not as codes (issue #21)
+    assert "escalation_started" not in page.content.decode()
+    assert "Escalation started" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     seq = incident.events.order_by("seq").first().seq
     saved = client.post(url, {"summary": "Netzteil", "root_cause": "Alt", "key_moments": [seq]})
     assert saved.status_code == 302
