@@ -42,6 +42,13 @@ PHONE_PAGES = {
         "/console/questions/",
         "/console/reports/",
         "/console/maintenance/",
+        "/console/problems/",
+        "/console/continuity/processes/",
+        "/console/reporting/",
+        "/console/actions/",
+        "/console/handbook/",
+        "/console/incidents/{pk}/review/",
+        "/console/oncall/{schedule}/",
         "/accounts/profile/",
     ],
     "executive": ["/dashboard/"],
@@ -56,7 +63,8 @@ WIDEST = """return Array.from(document.querySelectorAll('main *')).filter(e =>
 
 
 def test_every_page_fits_a_phone(live_server, request, customer):
-    from incidents.models import State
+    from escalation.models import OnCallSchedule
+    from incidents.models import State, User
     from tests.factories import ServiceFactory, drive
 
     service = ServiceFactory(name="Kundenportal Mein Rheinaue mit einem langen Namen")
@@ -65,26 +73,29 @@ def test_every_page_fits_a_phone(live_server, request, customer):
     incident.services.add(service)
     incident.customers.add(customer)
     drive(incident, State.ESCALATED)
+    schedule = OnCallSchedule.objects.create(name="Plattform-Bereitschaft mit langem Namen")
     wide = []
     with chromium(window="500,844") as d:
         d.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
         )
-        for who, paths in PHONE_PAGES.items():
-            d.delete_all_cookies()
-            d.get(f"{live_server.url}/accounts/login/")
-            username = request.getfixturevalue(who).username
-            d.find_element("id", "id_username").send_keys(username)
-            d.find_element("id", "id_password").send_keys(PASSWORD)
-            d.find_element("css selector", "main form button[type=submit]").click()
-            wait_for_text(d, "header", username)  # signed in
-            for path in paths:
-                d.get(live_server.url + path.format(pk=incident.pk))
-                width = d.execute_script("return document.documentElement.scrollWidth")
-                if width > 390:
-                    wide.append((path, width, d.execute_script(WIDEST)))
-                if path in ("/console/", "/console/incidents/{pk}/"):
-                    name = "phone-board" if path == "/console/" else "phone-incident"
-                    d.save_screenshot(str(screenshot_dir() / f"{name}.png"))
+        for language in ("de", "en"):  # German words are longer: both must fit
+            for who, paths in PHONE_PAGES.items():
+                user = request.getfixturevalue(who)
+                User.objects.filter(pk=user.pk).update(language=language)
+                d.delete_all_cookies()
+                d.get(f"{live_server.url}/accounts/login/")
+                d.find_element("id", "id_username").send_keys(user.username)
+                d.find_element("id", "id_password").send_keys(PASSWORD)
+                d.find_element("css selector", "main form button[type=submit]").click()
+                wait_for_text(d, "header", user.username)  # signed in
+                for path in paths:
+                    d.get(live_server.url + path.format(pk=incident.pk, schedule=schedule.pk))
+                    width = d.execute_script("return document.documentElement.scrollWidth")
+                    if width > 390:
+                        wide.append((language, path, width, d.execute_script(WIDEST)))
+                    if language == "en" and path in ("/console/", "/console/incidents/{pk}/"):
+                        name = "phone-board" if path == "/console/" else "phone-incident"
+                        d.save_screenshot(str(screenshot_dir() / f"{name}.png"))
     assert not wide, f"wider than the phone (390 px): {wide}"
