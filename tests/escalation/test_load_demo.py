@@ -174,3 +174,17 @@ def test_history_has_its_real_timestamps():
             assert incident.acknowledged_at - incident.detected_at < timedelta(minutes=30)
         last = incident.events.order_by("-seq").first()  # not at load time
         assert last.created_at - incident.detected_at < timedelta(days=2), incident.title
+
+
+def test_the_demo_status_page_shows_believable_availability():
+    """A new user's first look at the status page: most services above 99 % over 90 days (the
+    demo's history has its real timestamps, so a past outage costs hours, not weeks)."""
+    from incidents.statuspage.build import build
+
+    call_command("load_demo", verbosity=0)
+    page = build()
+    components = [c for g in page.groups for c in g.components] + list(page.ungrouped)
+    assert components
+    above = [c for c in components if c.uptime > 99.0]
+    assert len(above) > len(components) / 2, [(c.name, round(c.uptime, 3)) for c in components]
+    assert all(c.uptime > 95.0 for c in components), [(c.name, c.uptime) for c in components]
