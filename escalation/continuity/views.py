@@ -4,16 +4,15 @@ the disruption level). Thin: read through selectors, write through services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from escalation.access import require_manager, require_staff
 from escalation.dashboard.selectors import viewer_role
 from escalation.selectors import console_incidents_for
 from incidents.exceptions import ApplicationError
 from incidents.models import Customer, Incident
-from incidents.selectors import role_of
 
 from . import selectors
 from .forms import (
@@ -38,17 +37,6 @@ from .services import (
 )
 
 
-def _require_staff(user) -> None:
-    if role_of(user) != "staff":
-        raise PermissionDenied
-
-
-def _require_manager(user) -> None:
-    _require_staff(user)
-    if viewer_role(user) != "manager":
-        raise PermissionDenied
-
-
 def _errors(form) -> str:
     return "; ".join(" ".join(e) for e in form.errors.values())
 
@@ -56,7 +44,7 @@ def _errors(form) -> str:
 @login_required
 @require_safe
 def process_list(request):
-    _require_staff(request.user)
+    require_staff(request.user)
     processes = selectors.processes_for(request.user).prefetch_related("runbooks")
     return render(
         request,
@@ -68,7 +56,7 @@ def process_list(request):
 @login_required
 @require_safe
 def process_detail(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     process = get_object_or_404(selectors.processes_for(request.user), pk=pk)
     return render(
         request,
@@ -84,7 +72,7 @@ def process_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def process_edit(request, pk: int | None = None):
-    _require_manager(request.user)
+    require_manager(request.user)
     process = get_object_or_404(BusinessProcess, pk=pk) if pk else None
     form = ProcessForm(request.POST or None, instance=process)
     if request.method == "POST" and form.is_valid():
@@ -105,7 +93,7 @@ def process_edit(request, pk: int | None = None):
 @login_required
 @require_safe
 def runbook_list(request):
-    _require_staff(request.user)
+    require_staff(request.user)
     return render(
         request,
         "continuity/runbook_list.html",
@@ -119,7 +107,7 @@ def runbook_list(request):
 @login_required
 @require_safe
 def runbook_detail(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     runbook = get_object_or_404(selectors.runbooks_for(request.user), pk=pk)
     versions = list(runbook.versions.select_related("created_by"))
     shown = versions[0] if versions else None
@@ -141,7 +129,7 @@ def runbook_detail(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def runbook_edit(request, pk: int | None = None):
-    _require_manager(request.user)
+    require_manager(request.user)
     runbook = get_object_or_404(Runbook, pk=pk) if pk else None
     initial = {"process": request.GET.get("process")} if runbook is None else {}
     if runbook is not None:
@@ -185,7 +173,7 @@ def _back(pk: int):
 @require_POST
 def incident_workaround(request, pk: int):
     """Apply a runbook (or an ad hoc workaround) on the incident."""
-    _require_staff(request.user)
+    require_staff(request.user)
     incident = _incident(request, pk)
     form = WorkaroundForm(request.POST)
     if not form.is_valid():
@@ -218,7 +206,7 @@ def incident_workaround(request, pk: int):
 @require_POST
 def incident_concession(request, pk: int):
     """Record the customer's acceptance of the current workaround."""
-    _require_manager(request.user)
+    require_manager(request.user)
     incident = _incident(request, pk)
     workaround = Workaround.objects.filter(incident=incident).first()
     form = ConcessionForm(request.POST)
@@ -241,7 +229,7 @@ def incident_concession(request, pk: int):
 @require_POST
 def incident_level(request, pk: int):
     """Set the disruption level (with a reason), or let it follow the objectives again."""
-    _require_manager(request.user)
+    require_manager(request.user)
     incident = _incident(request, pk)
     if "release" in request.POST:
         level_release(incident=incident, actor=request.user)

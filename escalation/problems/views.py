@@ -5,17 +5,16 @@ API, customers none of it."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from escalation.access import require_staff
 from escalation.selectors import console_incidents_for
 from incidents.exceptions import ApplicationError
 from incidents.models import Service
-from incidents.selectors import role_of
 
 from .forms import ProblemForm
 from .models import ACTION_LABELS, FISHBONE_CATEGORIES, Problem, ProblemState
@@ -31,11 +30,6 @@ from .services import (
     problem_update,
     signature_of,
 )
-
-
-def _require_staff(user) -> None:
-    if role_of(user) != "staff":
-        raise PermissionDenied
 
 
 def _problem(request, pk: int) -> Problem:
@@ -57,7 +51,7 @@ def _back(request, problem: Problem):
 @login_required
 @require_safe
 def problem_list(request):
-    _require_staff(request.user)
+    require_staff(request.user)
     state = request.GET.get("state", "")
     problems = problems_for(request.user)
     if state in ProblemState.values:
@@ -77,7 +71,7 @@ def problem_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def problem_new(request):
-    _require_staff(request.user)
+    require_staff(request.user)
     source = request.POST if request.method == "POST" else request.GET
     incidents = list(
         console_incidents_for(request.user).filter(pk__in=_ids(source.getlist("incidents")))
@@ -117,7 +111,7 @@ def problem_new(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def problem_edit(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     problem = _problem(request, pk)
     form = ProblemForm(request.POST or None, instance=problem)
     if request.method == "POST" and form.is_valid():
@@ -138,7 +132,7 @@ def problem_edit(request, pk: int):
 @login_required
 @require_safe
 def problem_detail(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     problem = _problem(request, pk)
     incidents = list(problem_incidents_for(request.user, problem))
     actions = [(a, ACTION_LABELS[a]) for a in allowed_actions(problem, request.user)]
@@ -163,7 +157,7 @@ def problem_detail(request, pk: int):
 @login_required
 @require_POST
 def problem_link(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     problem = _problem(request, pk)
     ids = _ids([request.POST.get("incident", "")])
     incident = get_object_or_404(console_incidents_for(request.user), pk=ids[0] if ids else 0)
@@ -179,7 +173,7 @@ def problem_link(request, pk: int):
 @login_required
 @require_POST
 def problem_unlink(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     problem = _problem(request, pk)
     ids = _ids([request.POST.get("incident", "")])
     incident = get_object_or_404(console_incidents_for(request.user), pk=ids[0] if ids else 0)
@@ -195,7 +189,7 @@ def problem_unlink(request, pk: int):
 @login_required
 @require_POST
 def problem_action(request, pk: int, action: str):
-    _require_staff(request.user)
+    require_staff(request.user)
     problem = _problem(request, pk)
     if action != "clear_flag" and action not in ACTION_LABELS:
         return render(request, "console/error.html", {"message": _("Unknown action.")}, status=404)

@@ -5,7 +5,6 @@ into, escalation managers write; executives read through the dashboard and the A
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -13,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from escalation.access import require_manager, require_staff
 from escalation.dashboard.selectors import viewer_role
 from escalation.selectors import console_incidents_for
 from incidents.exceptions import ApplicationError
 from incidents.pdf import render_pdf
-from incidents.selectors import role_of
 
 from . import selectors
 from .forms import AssessmentForm, AwarenessForm, DraftForm, ReferenceForm, SubmitForm
@@ -30,17 +29,6 @@ from .services import (
     report_reference_set,
     report_submit,
 )
-
-
-def _require_staff(user) -> None:
-    if role_of(user) != "staff":
-        raise PermissionDenied
-
-
-def _require_manager(user) -> None:
-    _require_staff(user)
-    if viewer_role(user) != "manager":
-        raise PermissionDenied
 
 
 def _incident(request, pk: int):
@@ -112,7 +100,7 @@ def incident_reporting_panel(request, incident) -> str:
 @login_required
 @require_safe
 def reporting_list(request):
-    _require_staff(request.user)
+    require_staff(request.user)
     reports = selectors.reports_due(incidents=console_incidents_for(request.user), limit=200)
     return render(
         request, "regulatory/list.html", {"reports": list(reports), "now": timezone.now()}
@@ -122,7 +110,7 @@ def reporting_list(request):
 @login_required
 @require_safe
 def incident_reporting(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     incident = _incident(request, pk)
     context = _overview(incident, now=timezone.now())
     context.update(
@@ -150,7 +138,7 @@ def incident_reporting(request, pk: int):
 @login_required
 @require_POST
 def awareness_change(request, pk: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     incident = _incident(request, pk)
     form = AwarenessForm(request.POST)
     if not form.is_valid():
@@ -173,7 +161,7 @@ def awareness_change(request, pk: int):
 @login_required
 @require_POST
 def assessment_record(request, pk: int, regime_pk: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     incident = _incident(request, pk)
     regime = get_object_or_404(Regime, pk=regime_pk)
     form = AssessmentForm(request.POST, prefix=f"r{regime.pk}")
@@ -202,11 +190,11 @@ def assessment_record(request, pk: int, regime_pk: int):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def report_detail(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     report = _report(request, pk)
     form = DraftForm(None if request.method != "POST" else request.POST, initial=_texts(report))
     if request.method == "POST":
-        _require_manager(request.user)
+        require_manager(request.user)
         if form.is_valid():
             try:
                 report_draft_save(report=report, actor=request.user, **form.cleaned_data)
@@ -234,7 +222,7 @@ def _texts(report: Report) -> dict:
 @login_required
 @require_POST
 def report_submit_view(request, pk: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     report = _report(request, pk)
     form = SubmitForm(request.POST)
     if not form.is_valid():
@@ -257,7 +245,7 @@ def report_submit_view(request, pk: int):
 @login_required
 @require_POST
 def report_redraft_view(request, pk: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     report = _report(request, pk)
     try:
         report_redraft(report=report, actor=request.user)
@@ -271,7 +259,7 @@ def report_redraft_view(request, pk: int):
 @login_required
 @require_POST
 def report_reference_view(request, pk: int):
-    _require_manager(request.user)
+    require_manager(request.user)
     report = _report(request, pk)
     form = ReferenceForm(request.POST)
     if not form.is_valid():
@@ -291,7 +279,7 @@ def report_reference_view(request, pk: int):
 @login_required
 @require_safe
 def report_pdf(request, pk: int):
-    _require_staff(request.user)
+    require_staff(request.user)
     report = _report(request, pk)
     language = "en" if request.GET.get("lang") == "en" else "de"
     html = render_to_string(
