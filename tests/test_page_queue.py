@@ -10,6 +10,7 @@ depend on the broker, and the routing itself is tested on every backend in
 tests/notifications/test_queues.py."""
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +58,26 @@ print("committed", time.time())
 """
 
 
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """A migrated SQLite database folder: each test starts its workers on a copy of it."""
+    var = tmp_path_factory.mktemp("migrated")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(var))
+    out = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    return var
+
+
+def copy_database(migrated: Path, var: Path) -> None:
+    var.mkdir(parents=True)
+    for path in migrated.glob("db.sqlite3*"):  # with its WAL, if one is left
+        shutil.copyfile(path, var / path.name)
+
+
 class Tarpit:
     def __init__(self):
         self.started: list[float] = []
@@ -84,7 +105,7 @@ class Tarpit:
 @pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="the embedded default runs in the SQLite pass"
 )
-def test_a_p1_page_leaves_while_subscriber_webhooks_hang_in_a_tarpit(tmp_path):
+def test_a_p1_page_leaves_while_subscriber_webhooks_hang_in_a_tarpit(tmp_path, migrated):
     tarpit = Tarpit()
     smtp = SMTPRecorder()
     arrivals: list[float] = []
@@ -115,7 +136,7 @@ def test_a_p1_page_leaves_while_subscriber_webhooks_hang_in_a_tarpit(tmp_path):
         assert out.returncode == 0, out.stderr
         return out.stdout
 
-    manage("migrate", "--noinput")
+    copy_database(migrated, tmp_path / "var")
     logs, workers = [], []
     for name, queue, concurrency in (("default", "celery", 2), ("pages", "pages", 1)):
         log = (tmp_path / f"{name}.log").open("w")
@@ -193,7 +214,7 @@ with transaction.atomic():  # as an alert storm's ingest leaves them: a classify
 @pytest.mark.skipif(
     bool(os.environ.get("DATABASE_URL")), reason="the embedded default runs in the SQLite pass"
 )
-def test_pages_leave_while_the_clock_tick_still_works_through_a_storm(tmp_path):
+def test_pages_leave_while_the_clock_tick_still_works_through_a_storm(tmp_path, migrated):
     """Issue 17: the clock tick that classifies and escalates an alert storm's incidents ran on
     the pages queue and held its worker until every due clock was done, so no page left before
     the whole storm was classified. On a queue of its own (the clocks worker, one process, as
@@ -231,7 +252,7 @@ def test_pages_leave_while_the_clock_tick_still_works_through_a_storm(tmp_path):
         )  # fmt: skip
         assert out.returncode == 0, out.stderr
 
-    manage("migrate", "--noinput")
+    copy_database(migrated, tmp_path / "var")
     logs, workers = {}, []
     for name, queue in (("pages", "pages"), ("clocks", "clocks")):
         logs[name] = tmp_path / f"{name}.log"
