@@ -18,7 +18,7 @@ $(STAMP): requirements.txt
 
 setup: $(STAMP)
 
-## make run: set up and start web, two Celery workers (default and pages queue) and Celery beat on
+## make run: set up and start web, three Celery workers (default, pages and clocks queue) and beat on
 ## the embedded default (SQLite in WAL mode, file-system broker) at http://127.0.0.1:8000, under a
 ## supervisor that restarts a crashed one (config/embedded.py). Ctrl-C stops all.
 run: $(STAMP)

@@ -1,10 +1,10 @@
 """Benchmark: an alert storm of new critical alerts (issue 17), from the 202 to the first page.
 
-On PostgreSQL + Redis: gunicorn (3 workers), a Celery worker for the default queue and one for the
-pages queue (1 process each; --pages-concurrency) and beat, all on the machine's cores with the
-load generator. Every alert is a new Events API v2 trigger (severity critical: P1, which the
-default rules escalate, so the manager on duty is paged by email, sent to an SMTP sink in this
-process). The alerts come from `--hosts` sources; with `--group-by source` the integration's
+On PostgreSQL + Redis: gunicorn (3 workers), a Celery worker for each queue (default, pages,
+clocks; 1 process each: --pages-concurrency, --clocks-concurrency) and beat, all on the machine's
+cores with the load generator. Every alert is a new Events API v2 trigger (severity critical: P1,
+which the default rules escalate, so the manager on duty is paged by email, sent to an SMTP sink
+in this process). The alerts come from `--hosts` sources; with `--group-by source` the integration's
 grouping rules put each source's alerts into one incident. A fresh database: no customers,
 subscribers or executives, so the outbox holds little besides the pages.
 
@@ -129,8 +129,11 @@ def storm(base: str, key: str, alerts: int, hosts: int, threads: int) -> dict[st
     return accepted
 
 
-def wait_for_pages(incident_ids: list[int], timeout: float) -> dict[int, float]:
-    """Until every incident's first page has been handed to the transport (or the timeout)."""
+def wait_for_pages(
+    incident_ids: list[int], timeout: float
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Until every incident's first page has been handed to the transport (or the timeout): when
+    each incident's first page was sent, and when it was written to the outbox."""
     from django.db.models import Min
 
     from notifications.models import Notification
@@ -141,11 +144,13 @@ def wait_for_pages(incident_ids: list[int], timeout: float) -> dict[int, float]:
         rows = (
             Notification.objects.filter(template="page", sent_at__isnull=False)
             .values("subject")
-            .annotate(first=Min("sent_at"))
+            .annotate(first=Min("sent_at"), written=Min("created_at"))
         )
-        firsts = {subjects[r["subject"]]: r["first"] for r in rows if r["subject"] in subjects}
-        if len(firsts) == len(incident_ids) or time.monotonic() > deadline:
-            return {pk: at.timestamp() for pk, at in firsts.items()}
+        rows = [r for r in rows if r["subject"] in subjects]
+        if len(rows) == len(incident_ids) or time.monotonic() > deadline:
+            sent = {subjects[r["subject"]]: r["first"].timestamp() for r in rows}
+            written = {subjects[r["subject"]]: r["written"].timestamp() for r in rows}
+            return sent, written
         time.sleep(1)
 
 
@@ -162,8 +167,14 @@ def main() -> None:
         "--pages-concurrency",
         type=int,
         default=1,
-        help="processes of the pages queue's worker (the clock tick that classifies and "
-        "escalates runs there too, and a page waits while the tick holds the only process)",
+        help="processes of the pages queue's worker (it sends pages, and nothing else holds it)",
+    )
+    parser.add_argument(
+        "--clocks-concurrency",
+        type=int,
+        default=1,
+        help="processes of the clocks queue's worker (the clock tick that classifies and "
+        "escalates the new incidents)",
     )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for pages")
     args = parser.parse_args()
@@ -192,6 +203,7 @@ def main() -> None:
             "EMAIL_PORT": str(smtp_port),
             "CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
             "CELERY_PAGES_QUEUE": f"bench-pages-{uuid.uuid4().hex[:8]}",
+            "CELERY_CLOCKS_QUEUE": f"bench-clocks-{uuid.uuid4().hex[:8]}",
         }
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         quiet = {
@@ -218,6 +230,12 @@ def main() -> None:
                 **quiet,
             ),
             subprocess.Popen(
+                [*celery, "worker", "-Q", env["CELERY_CLOCKS_QUEUE"], "-n", "clocks@%h",
+                 f"--concurrency={args.clocks_concurrency}", "--without-mingle",
+                 "--without-gossip", "--loglevel=warning"],
+                **quiet,
+            ),
+            subprocess.Popen(
                 [*celery, "beat", "--loglevel=warning", "--schedule", f"{tmp}/beat"], **quiet
             ),
         ]  # fmt: skip
@@ -237,8 +255,9 @@ def main() -> None:
                         by_incident[pk] = min(by_incident.get(pk, 1e12), accepted[fingerprint])
             else:
                 by_incident = {i.pk: accepted[i.dedup_key] for i in incidents}
-            pages = wait_for_pages(ids, args.timeout)
-            waits = [pages[pk] - by_incident[pk] for pk in ids if pk in pages and pk in by_incident]
+            pages, written = wait_for_pages(ids, args.timeout)
+            paged = [pk for pk in ids if pk in pages and pk in by_incident]
+            waits = [pages[pk] - by_incident[pk] for pk in paged]
             print(
                 f"storm: {len(accepted)} of {args.alerts} alerts accepted (202) in {took:.1f} s "
                 f"({len(accepted) / took:.0f}/s, {args.threads} senders, {args.workers} gunicorn "
@@ -256,6 +275,14 @@ def main() -> None:
                     f" ({len(waits)} of {len(ids)} incidents paged): p50 "
                     f"{percentile(waits, 50):.2f} s, p99 {percentile(waits, 99):.2f} s, max "
                     f"{max(waits):.2f} s, mean {statistics.mean(waits):.2f} s"
+                )
+                escalating = [written[pk] - by_incident[pk] for pk in paged]
+                outbox = [pages[pk] - written[pk] for pk in paged]
+                print(
+                    f"of which 202 -> page written to the outbox (classified, escalated): p50 "
+                    f"{percentile(escalating, 50):.2f} s, p99 {percentile(escalating, 99):.2f} s; "
+                    f"outbox -> handed to the transport: p50 {percentile(outbox, 50):.2f} s, "
+                    f"p99 {percentile(outbox, 99):.2f} s"
                 )
             else:
                 print(f"no incident was paged within {args.timeout:.0f} s")

@@ -53,6 +53,8 @@ def _worker_started(sender=None, **kwargs):
         heartbeat_note("worker")
     if not consumed or settings.CELERY_PAGES_QUEUE in consumed:
         heartbeat_note("worker-pages")
+    if not consumed or settings.CELERY_CLOCKS_QUEUE in consumed:
+        heartbeat_note("worker-clocks")
 
 
 app.conf.beat_schedule = {
@@ -71,8 +73,16 @@ app.conf.beat_schedule = {
         "args": ("worker-pages",),
         "options": {"queue": settings.CELERY_PAGES_QUEUE},
     },
-    # The clocks: next escalation level, ladder steps, updates due. The database rows are the
-    # truth; this tick only looks for what is due. Every 2 s keeps a clock's lateness within about
+    # And for the clocks queue's worker: a dead one means nobody is classified or escalated.
+    "heartbeat-clocks": {
+        "task": "incidents.tasks.heartbeat",
+        "schedule": settings.CELERY_HEARTBEAT_SECONDS,
+        "args": ("worker-clocks",),
+        "options": {"queue": settings.CELERY_CLOCKS_QUEUE},
+    },
+    # The clocks: classifying new incidents, next escalation level, ladder steps, updates due (on
+    # the clocks queue: CELERY_TASK_ROUTES). The database rows are the truth; this tick only looks
+    # for what is due. Every 2 s keeps a clock's lateness within about
     # 2 s (the benchmark in bench/clock_lateness.py measures it) at a cost of one indexed query.
     "clock-tick": {"task": "escalation.tasks.clock_tick", "schedule": settings.CLOCK_TICK_SECONDS},
     # The outbox sweep: retries that are due, messages whose hand-off to the broker was lost, and

@@ -1,5 +1,6 @@
 """Start and supervise the embedded default (`make run`): the web server, a Celery worker for the
-default queue, a Celery worker for the pages queue, and Celery beat, each as its own process.
+default queue, one for the pages queue, one for the clocks queue, and Celery beat, each as its own
+process.
 
 A child that exits is started again after a backoff (1 s, doubling up to 30 s; logged), so a
 crashed worker or beat never stops paging and never takes the web server down with it. A child
@@ -67,10 +68,17 @@ def children(host: str, port: str) -> list[Child]:
             *celery, "worker", "--loglevel=info", "--concurrency=2", "-n", "default@%h",
             "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
         ]),
-        # Pages and what starts or stops paging (clock tick, sweep): never behind other mail.
+        # Pages (and the outbox sweep): never behind other mail, never behind the clock tick.
         Child("worker-pages", [
             *celery, "worker", "--loglevel=info", "--concurrency=2", "-n", "pages@%h",
             "-Q", settings.CELERY_PAGES_QUEUE,
+        ]),
+        # The clock tick: classifies and escalates (what starts paging), however long a storm's
+        # tick takes, while the pages worker sends the pages it makes. One process: SQLite takes
+        # one writer at a time anyway.
+        Child("worker-clocks", [
+            *celery, "worker", "--loglevel=info", "--concurrency=1", "-n", "clocks@%h",
+            "-Q", settings.CELERY_CLOCKS_QUEUE,
         ]),
         Child("beat", [*celery, "beat", "--loglevel=info"]),
     ]  # fmt: skip
@@ -92,8 +100,8 @@ def main() -> int:
     for child in procs:
         child.start()
     print(
-        f"\nEscalation Manager is starting at http://{host}:{port}/ (web, two Celery workers "
-        "and Celery beat; a crashed one is restarted). Ctrl-C stops all.\n",
+        f"\nEscalation Manager is starting at http://{host}:{port}/ (web, three Celery "
+        "workers and Celery beat; a crashed one is restarted). Ctrl-C stops all.\n",
         flush=True,
     )
     failed = None

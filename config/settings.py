@@ -251,13 +251,22 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
-# Pages, and everything that starts or stops paging (the clock tick, the outbox sweep), travel on
-# a queue of their own with a worker of its own, so no volume of subscriber mail or webhooks can
-# delay a page. A worker started without -Q consumes both (CELERY_TASK_QUEUES below).
+# Pages (and the outbox sweep that re-sends them) travel on a queue of their own with a worker of
+# its own, so no volume of subscriber mail or webhooks can delay a page.
 CELERY_PAGES_QUEUE = os.environ.get("CELERY_PAGES_QUEUE", "pages")
-CELERY_TASK_QUEUES = {CELERY_TASK_DEFAULT_QUEUE: {}, CELERY_PAGES_QUEUE: {}}
+# The clock tick (classifying new incidents, escalating, next levels: what starts paging) has a
+# queue and worker of its own too: behind no mail, and never holding the pages worker. An alert
+# storm's tick works for minutes; on the pages queue, the pages it made waited for it to finish
+# (issue 17: none of 1,000 sent within 600 s; README "Benchmarks"). A worker started without -Q
+# consumes all three (CELERY_TASK_QUEUES below).
+CELERY_CLOCKS_QUEUE = os.environ.get("CELERY_CLOCKS_QUEUE", "clocks")
+CELERY_TASK_QUEUES = {
+    CELERY_TASK_DEFAULT_QUEUE: {},
+    CELERY_PAGES_QUEUE: {},
+    CELERY_CLOCKS_QUEUE: {},
+}
 CELERY_TASK_ROUTES = {
-    "escalation.tasks.clock_tick": {"queue": CELERY_PAGES_QUEUE},
+    "escalation.tasks.clock_tick": {"queue": CELERY_CLOCKS_QUEUE},
     "notifications.tasks.sweep": {"queue": CELERY_PAGES_QUEUE},
 }
 # Outbox messages with these templates are handed to the pages queue (the rest to the default).

@@ -13,9 +13,9 @@ from .models import Heartbeat
 
 logger = logging.getLogger(__name__)
 
-# The default queue's worker, the pages queue's worker (a worker without -Q consumes both and
-# records both), and beat.
-NAMES = ("worker", "worker-pages", "beat")
+# The default queue's worker, the pages queue's worker, the clocks queue's worker (a worker
+# without -Q consumes all three and records all three), and beat.
+NAMES = ("worker", "worker-pages", "worker-clocks", "beat")
 
 
 def heartbeat_record(*, name: str, at: datetime | None = None) -> None:

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def heartbeat(name: str = "worker") -> str:
     """Proves that beat and a worker both run: beat sends it once per queue (and records when, in
     config/celery.py), the worker of that queue logs it and records when it ran, as `name`
-    (worker, worker-pages), for /healthz and /metrics."""
+    (worker, worker-pages, worker-clocks), for /healthz and /metrics."""
     now = timezone.now()
     logger.info("heartbeat: beat and %s are running (%s)", name, now.isoformat())
     heartbeat_record(name=name, at=now)

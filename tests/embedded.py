@@ -75,6 +75,7 @@ class Embedded:
             self.get("/healthz") == 200
             and re.search(r"default@\S+ ready", text) is not None
             and re.search(r"pages@\S+ ready", text) is not None
+            and re.search(r"clocks@\S+ ready", text) is not None
             and "beat: Starting" in text
         )
 

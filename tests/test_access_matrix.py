@@ -1219,6 +1219,7 @@ def build_world() -> SimpleNamespace:
     ack_url = engine.ack_link_create(incident=incidents["a"], user=users["responder"], at=now)
     heartbeat_record(name="worker")  # workers and beat run (else /healthz is 503)
     heartbeat_record(name="worker-pages")
+    heartbeat_record(name="worker-clocks")
     heartbeat_record(name="beat")
     # One session and one write-scoped API token per person, for every case.
     sessions, tokens = {}, {}

@@ -22,6 +22,7 @@ def test_beat_and_worker_run_the_heartbeat(tmp_path):
         "CELERY_HEARTBEAT_SECONDS": "1",
         "CELERY_QUEUE": f"test-{uuid.uuid4().hex}",
         "CELERY_PAGES_QUEUE": f"test-pages-{uuid.uuid4().hex}",
+        "CELERY_CLOCKS_QUEUE": f"test-clocks-{uuid.uuid4().hex}",
         "PYTHONUNBUFFERED": "1",
     }
     log = tmp_path / "celery.log"

@@ -17,6 +17,7 @@ SERVICES = yaml.safe_load(
     [
         ("worker", settings.CELERY_TASK_DEFAULT_QUEUE, "default"),
         ("worker-pages", settings.CELERY_PAGES_QUEUE, "pages"),
+        ("worker-clocks", settings.CELERY_CLOCKS_QUEUE, "clocks"),
     ],
 )
 def test_a_worker_per_queue_pinged_by_its_own_name(service, queue, node):
@@ -27,7 +28,7 @@ def test_a_worker_per_queue_pinged_by_its_own_name(service, queue, node):
     assert f"--destination {node}@$$HOSTNAME" in spec["healthcheck"]["test"][1]
 
 
-@pytest.mark.parametrize("service", ["web", "worker", "worker-pages", "beat"])
+@pytest.mark.parametrize("service", ["web", "worker", "worker-pages", "worker-clocks", "beat"])
 def test_restarted_unless_stopped_and_health_checked(service):
     assert SERVICES[service]["restart"] == "unless-stopped"
     assert SERVICES[service]["healthcheck"]["test"]

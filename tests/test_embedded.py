@@ -1,6 +1,7 @@
-"""`make run`'s supervisor (config/embedded.py), for real: web, both workers and beat start; a child
-killed with SIGKILL comes back (and works: the web answers again, the worker reports ready again);
-SIGTERM stops them all. The embedded default only (SQLite, file-system broker, own VAR_DIR)."""
+"""`make run`'s supervisor (config/embedded.py), for real: web, the three workers and beat start; a
+child killed with SIGKILL comes back (and works: the web answers again, the worker reports ready
+again); SIGTERM stops them all. The embedded default only (SQLite, file-system broker, own
+VAR_DIR)."""
 
 import os
 import re
@@ -45,7 +46,9 @@ def test_a_killed_child_is_restarted_and_sigterm_stops_everything(embedded):
     embedded.wait_for("the web answering again", lambda: embedded.get("/healthz") == 200)
 
     children = [
-        pid for name in ("web", "worker", "worker-pages", "beat") for pid in embedded.pids(name)
+        pid
+        for name in ("web", "worker", "worker-pages", "worker-clocks", "beat")
+        for pid in embedded.pids(name)
     ]
     assert embedded.stop() == 0
     assert [pid for pid in children if alive(pid)] == []

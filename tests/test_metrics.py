@@ -170,10 +170,11 @@ def test_healthz_is_503_while_a_heartbeat_is_stale_or_missing(client, settings):
     settings.HEARTBEAT_STALE_SECONDS = 180
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["stale"] == ["worker", "worker-pages", "beat"]  # never seen
+    assert response.json()["stale"] == ["worker", "worker-pages", "worker-clocks", "beat"]
     now = timezone.now()
     heartbeat_record(name="worker", at=now - timedelta(seconds=20))
     heartbeat_record(name="worker-pages", at=now - timedelta(seconds=20))
+    heartbeat_record(name="worker-clocks", at=now - timedelta(seconds=20))
     heartbeat_record(name="beat", at=now - timedelta(seconds=400))
     response = client.get("/healthz")
     assert response.status_code == 503 and response.json()["stale"] == ["beat"]

@@ -1,6 +1,7 @@
-"""Pages travel on a Celery queue of their own: the after-commit hand-off, the sweep and the clock
-tick put them there, everything else stays on the default queue. (That a page then really leaves
-while the default queue is held by a tarpit: tests/test_page_queue.py, with real workers.)"""
+"""Pages travel on a Celery queue of their own: the after-commit hand-off and the sweep put them
+there, the clock tick has a queue of its own, everything else stays on the default queue. (That a
+page then really leaves while the default queue is held by a tarpit, or while the clock tick works
+through a storm: tests/test_page_queue.py, with real workers.)"""
 
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from tests.factories import IncidentFactory
 pytestmark = pytest.mark.django_db
 
 PAGES, DEFAULT = settings.CELERY_PAGES_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE
+CLOCKS = settings.CELERY_CLOCKS_QUEUE
 
 
 def drain(queue: str) -> list[tuple[str, list]]:
@@ -90,7 +92,7 @@ def test_the_sweep_hands_pages_to_the_pages_queue(manager):
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
-        ("escalation.tasks.clock_tick", PAGES),  # starts and stops paging
+        ("escalation.tasks.clock_tick", CLOCKS),  # starts paging; never holds the pages worker
         ("notifications.tasks.sweep", PAGES),  # re-queues lost pages
         ("notifications.tasks.deliver_batch", DEFAULT),  # unless the hand-off names the queue
         ("incidents.tasks.status_page_render", DEFAULT),
@@ -101,5 +103,5 @@ def test_routes(task, queue):
     assert app.amqp.router.route({}, task)["queue"].name == queue
 
 
-def test_a_worker_without_a_queue_option_consumes_both():
-    assert {q.name for q in app.amqp.queues.consume_from.values()} >= {PAGES, DEFAULT}
+def test_a_worker_without_a_queue_option_consumes_all_three():
+    assert {q.name for q in app.amqp.queues.consume_from.values()} >= {PAGES, DEFAULT, CLOCKS}
