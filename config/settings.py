@@ -381,6 +381,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LevelEnum": "incidents.models.Impact",  # impact and urgency
         "StateEnum": "incidents.models.State",  # an incident's lifecycle state, stable for clients
+        "DisruptionLevelEnum": ["disruption", "emergency", "crisis"],  # continuity's levels
         "PublicStatusEnum": "incidents.models.PublicStatus",
         "OpenPublicStatusEnum": "escalation.api.serializers.OPEN_PUBLIC_STATUSES",
     },

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from escalation.api import serializers as s
+from escalation.api.serializers import StrictChar
 from escalation.api.views import (
     ERRORS,
     IDEMPOTENCY_KEY,
@@ -69,7 +70,7 @@ class ProcessSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = s.Text(max_length=200)
     slug = serializers.SlugField(max_length=80)
-    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    description = StrictChar(max_length=10000, required=False, allow_blank=True)
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
@@ -111,8 +112,8 @@ class CustomerProcessSerializer(serializers.Serializer):
     services, and whether a workaround is active for it (in customer words)."""
 
     id = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField()
+    name = StrictChar()
+    description = StrictChar()
     services = serializers.SerializerMethodField()
     rto_minutes = serializers.IntegerField()
     mtpd_minutes = serializers.IntegerField()
@@ -124,7 +125,7 @@ class CustomerProcessSerializer(serializers.Serializer):
 
 class StepSerializer(serializers.Serializer):
     text = s.Text(max_length=2000)
-    performer = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    performer = StrictChar(max_length=200, required=False, allow_blank=True)
 
 
 class RunbookSerializer(serializers.Serializer):
@@ -138,12 +139,12 @@ class RunbookSerializer(serializers.Serializer):
     )
     is_active = serializers.BooleanField(required=False, default=True)
     version = serializers.IntegerField(read_only=True)
-    preconditions = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    preconditions = StrictChar(max_length=10000, required=False, allow_blank=True)
     steps = StepSerializer(many=True, allow_empty=False)
     performer = s.Text(max_length=200)
     customer_text_de = s.Text(max_length=10000)
     customer_text_en = s.Text(max_length=10000)
-    limitations = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    limitations = StrictChar(max_length=10000, required=False, allow_blank=True)
     expected_status = serializers.ChoiceField(
         choices=ServiceStatus.choices, required=False, default="degraded_performance"
     )
@@ -279,7 +280,7 @@ class RunbookDetailView(APIView):
 
 class DeadlineSerializer(serializers.Serializer):
     process = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictChar()
     rto_minutes = serializers.IntegerField()
     mtpd_minutes = serializers.IntegerField()
     rto_at = serializers.DateTimeField()
@@ -290,8 +291,8 @@ class DeadlineSerializer(serializers.Serializer):
 class ContinuitySerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=["disruption", "emergency", "crisis"])
     level_manual = serializers.BooleanField()
-    level_reason = serializers.CharField()
-    level_derived = serializers.CharField()
+    level_reason = StrictChar()
+    level_derived = StrictChar()
     processes = DeadlineSerializer(many=True)
     runbooks = serializers.ListField(child=serializers.DictField())
     workaround = serializers.DictField(allow_null=True)
@@ -371,13 +372,13 @@ class WorkaroundInputSerializer(serializers.Serializer):
     workaround = s.Text(
         max_length=10000, required=False, allow_blank=True, help_text="Ad hoc (no runbook)."
     )
-    customer_text = serializers.CharField(
+    customer_text = StrictChar(
         max_length=10000,
         required=False,
         allow_blank=True,
         help_text="What customers read (German; default: the runbook's).",
     )
-    customer_text_en = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    customer_text_en = StrictChar(max_length=10000, required=False, allow_blank=True)
 
     def validate(self, data):
         if not data.get("runbook") and not (data.get("workaround") or "").strip():

@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import Text
+from escalation.api.serializers import StrictChar, Text
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.selectors import console_incidents_for, incidents_readable_by, is_responder_only
 from incidents.models import Service, User
@@ -28,7 +28,7 @@ from .services import (
 
 
 class ProblemRootCauseSerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=10000, allow_blank=True, required=False, default="")
+    summary = StrictChar(max_length=10000, allow_blank=True, required=False, default="")
     method = serializers.ChoiceField(
         choices=RootCauseMethod.choices, allow_blank=True, required=False, default=""
     )
@@ -51,25 +51,25 @@ class ProblemRootCauseSerializer(serializers.Serializer):
 class KnownErrorSerializer(serializers.Serializer):
     is_known_error = serializers.BooleanField()
     since = serializers.DateTimeField(allow_null=True)
-    workaround = serializers.CharField()
-    dedup_keys = serializers.ListField(child=serializers.CharField())
-    alert_labels = serializers.DictField(child=serializers.CharField())
+    workaround = StrictChar()
+    dedup_keys = serializers.ListField(child=StrictChar())
+    alert_labels = serializers.DictField(child=StrictChar())
 
 
 class ProblemFixSerializer(serializers.Serializer):
-    change_ref = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    description = serializers.CharField(max_length=10000, allow_blank=True, required=False)
+    change_ref = StrictChar(max_length=200, allow_blank=True, required=False)
+    description = StrictChar(max_length=10000, allow_blank=True, required=False)
     fixed_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
 class ProblemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    reference = serializers.CharField()
-    statement = serializers.CharField()
-    description = serializers.CharField()
-    state = serializers.CharField()
-    services = serializers.ListField(child=serializers.CharField())
-    owner = serializers.CharField(allow_null=True)
+    reference = StrictChar()
+    statement = StrictChar()
+    description = StrictChar()
+    state = StrictChar()
+    services = serializers.ListField(child=StrictChar())
+    owner = StrictChar(allow_null=True)
     incidents = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="The linked incidents the caller may read (responders: those they are "
@@ -79,8 +79,8 @@ class ProblemSerializer(serializers.Serializer):
     root_cause = ProblemRootCauseSerializer()
     fix = ProblemFixSerializer()
     flagged_at = serializers.DateTimeField(allow_null=True)
-    flag_reason = serializers.CharField()
-    allowed_actions = serializers.ListField(child=serializers.CharField())
+    flag_reason = StrictChar()
+    allowed_actions = serializers.ListField(child=StrictChar())
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -155,7 +155,7 @@ def _out(request, problems: list[Problem]) -> list[dict]:
 
 class ProblemInputSerializer(serializers.Serializer):
     statement = Text(max_length=300)
-    description = serializers.CharField(max_length=10000, allow_blank=True, required=False)
+    description = StrictChar(max_length=10000, allow_blank=True, required=False)
     services = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.all(), many=True, required=False
     )
@@ -173,11 +173,9 @@ class ProblemInputSerializer(serializers.Serializer):
         "their alert signature becomes the problem's unless given).",
     )
     root_cause = ProblemRootCauseSerializer(required=False)
-    workaround = serializers.CharField(max_length=10000, allow_blank=True, required=False)
+    workaround = StrictChar(max_length=10000, allow_blank=True, required=False)
     dedup_keys = serializers.ListField(child=Text(max_length=255), max_length=50, required=False)
-    alert_labels = serializers.DictField(
-        child=serializers.CharField(max_length=500), required=False
-    )
+    alert_labels = serializers.DictField(child=StrictChar(max_length=500), required=False)
     fix = ProblemFixSerializer(required=False)
 
     def validate_alert_labels(self, value: dict) -> dict:
@@ -218,7 +216,7 @@ class IncidentRefSerializer(serializers.Serializer):
 
 
 class ProblemReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+    reason = StrictChar(max_length=500, allow_blank=True, required=False, default="")
 
 
 # --- Views ---------------------------------------------------------------------------------------

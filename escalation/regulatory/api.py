@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from escalation.api.serializers import StrictChar
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.dashboard.selectors import viewer_role
 from escalation.selectors import console_incidents_for, incidents_readable_by
@@ -29,11 +30,11 @@ from .services import (
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    regime = serializers.CharField(source="assessment.regime.code")
-    code = serializers.CharField(source="report_type.code")
-    name = serializers.CharField(source="report_type.name_en")
-    name_de = serializers.CharField(source="report_type.name")
-    authority = serializers.CharField(source="assessment.regime.authority")
+    regime = StrictChar(source="assessment.regime.code")
+    code = StrictChar(source="report_type.code")
+    name = StrictChar(source="report_type.name_en")
+    name_de = StrictChar(source="report_type.name")
+    authority = StrictChar(source="assessment.regime.authority")
     frozen = serializers.BooleanField(source="is_frozen")
 
     class Meta:
@@ -61,8 +62,8 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
-    regime = serializers.CharField(source="regime.code")
-    regime_name = serializers.CharField(source="regime.name")
+    regime = StrictChar(source="regime.code")
+    regime_name = StrictChar(source="regime.name")
     decided_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -91,7 +92,7 @@ class RegimeSerializer(serializers.ModelSerializer):
 
 class ReportingSerializer(serializers.Serializer):
     incident = serializers.IntegerField()
-    aware_at = serializers.DateTimeField()
+    aware_at = serializers.DateTimeField(allow_null=True)
     aware_recorded = serializers.BooleanField()
     regimes = RegimeSerializer(many=True)
     assessments = AssessmentSerializer(many=True)
@@ -105,7 +106,7 @@ class AssessInput(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=[Assessment.Decision.REPORTABLE, Assessment.Decision.NOT_REPORTABLE]
     )
-    reason = serializers.CharField(max_length=4000)
+    reason = StrictChar(max_length=4000)
     checks = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
     personal_data = serializers.BooleanField(required=False, allow_null=True, default=None)
     users_affected = serializers.IntegerField(
@@ -115,21 +116,21 @@ class AssessInput(serializers.Serializer):
 
 class AwareInput(serializers.Serializer):
     aware_at = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictChar(max_length=2000)
 
 
 class DraftInput(serializers.Serializer):
-    text = serializers.CharField(max_length=50000, allow_blank=True)
-    text_en = serializers.CharField(max_length=50000, allow_blank=True)
+    text = StrictChar(max_length=50000, allow_blank=True)
+    text_en = StrictChar(max_length=50000, allow_blank=True)
 
 
 class SubmitInput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reference = StrictChar(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ReferenceInput(serializers.Serializer):
-    reference = serializers.CharField(max_length=200)
+    reference = StrictChar(max_length=200)
 
 
 def _refuse_customers(request) -> None:

@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import Text
+from escalation.api.serializers import StrictChar, Text
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.selectors import incidents_readable_by
 from incidents.models import User
@@ -33,30 +33,30 @@ def _review(request, pk: int) -> Review:
 
 class ReviewSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    state = serializers.CharField()
-    summary = serializers.CharField()
-    customer_impact = serializers.CharField()
-    business_impact = serializers.CharField()
-    root_cause = serializers.CharField()
-    contributing_factors = serializers.CharField()
-    went_well = serializers.CharField()
-    went_badly = serializers.CharField()
+    state = StrictChar()
+    summary = StrictChar()
+    customer_impact = StrictChar()
+    business_impact = StrictChar()
+    root_cause = StrictChar()
+    contributing_factors = StrictChar()
+    went_well = StrictChar()
+    went_badly = StrictChar()
     key_moments = serializers.ListField(child=serializers.DictField())
     figures = serializers.DictField()
-    author = serializers.CharField(allow_null=True)
-    submitted_at = serializers.CharField(allow_null=True)
-    approved_by = serializers.CharField(allow_null=True)
-    approved_at = serializers.CharField(allow_null=True)
+    author = StrictChar(allow_null=True)
+    submitted_at = StrictChar(allow_null=True)
+    approved_by = StrictChar(allow_null=True)
+    approved_at = StrictChar(allow_null=True)
 
 
 class ReviewEditSerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    customer_impact = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    business_impact = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    root_cause = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    contributing_factors = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    went_well = serializers.CharField(max_length=20000, required=False, allow_blank=True)
-    went_badly = serializers.CharField(max_length=20000, required=False, allow_blank=True)
+    summary = StrictChar(max_length=20000, required=False, allow_blank=True)
+    customer_impact = StrictChar(max_length=20000, required=False, allow_blank=True)
+    business_impact = StrictChar(max_length=20000, required=False, allow_blank=True)
+    root_cause = StrictChar(max_length=20000, required=False, allow_blank=True)
+    contributing_factors = StrictChar(max_length=20000, required=False, allow_blank=True)
+    went_well = StrictChar(max_length=20000, required=False, allow_blank=True)
+    went_badly = StrictChar(max_length=20000, required=False, allow_blank=True)
     key_moments = serializers.ListField(
         child=serializers.IntegerField(min_value=1), required=False, max_length=500
     )
@@ -101,7 +101,7 @@ class ReviewView(APIView):
 
 
 class ReviewStepSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    reason = StrictChar(max_length=5000, required=False, allow_blank=True)
 
 
 def _step_view(name: str, doc: str):
@@ -135,13 +135,13 @@ ReviewSendBackView = _step_view("send_back", "Send back to the author as a draft
 class ActionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     title = Text(max_length=300)
-    description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    description = StrictChar(max_length=10000, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=Action.Kind.choices)
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.filter(is_active=True, is_staff=True)
     )
     due_on = serializers.DateField()
-    state = serializers.CharField(read_only=True)
+    state = StrictChar(read_only=True)
     incident = serializers.IntegerField(
         write_only=True, help_text="The incident whose review the action comes from."
     )
@@ -152,10 +152,10 @@ class ActionSerializer(serializers.Serializer):
     check_kind = serializers.ChoiceField(
         choices=Action.Check.choices, required=False, default=Action.Check.NO_RECURRENCE
     )
-    check_criterion = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    done_at = serializers.DateTimeField(read_only=True)
-    checked_at = serializers.DateTimeField(read_only=True)
-    check_note = serializers.CharField(read_only=True)
+    check_criterion = StrictChar(max_length=500, required=False, allow_blank=True)
+    done_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    checked_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    check_note = StrictChar(read_only=True)
 
     def validate(self, data):
         if data["check_on"] < data["due_on"]:
@@ -201,7 +201,7 @@ class ActionDetailView(APIView):
 
 
 class _ActionStepSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000)
+    note = StrictChar(max_length=5000)
     effective = serializers.BooleanField(
         required=False, help_text="The verdict (verdict step only)."
     )
