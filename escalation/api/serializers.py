@@ -51,6 +51,31 @@ class StrictChar(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictManyRelatedField(serializers.ManyRelatedField):
+    """`many=True` of a related field that takes a list only (DRF's would take an object's keys
+    as the list): `StrictManyRelatedField(child_relation=SlugRelatedField(...))`."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class BoundedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object's id; one beyond the database's integer range is "not found" (not a
+    database overflow, which would be a 500 on SQLite and a 503 on PostgreSQL)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, int | str) and not isinstance(data, bool):
+            try:
+                number = int(data)
+            except ValueError:
+                number = None
+            if number is not None and not 0 < number < 2**31:
+                self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 def iso_datetime(value: datetime, zone) -> str:
     """What DRF's DateTimeField gives for an aware time in the current zone (ISO 8601, UTC as
     "Z"), at a fraction of its cost: a page of 50 incidents formats 400 of them."""

@@ -74,11 +74,16 @@ class ProcessSerializer(serializers.Serializer):
     owner = serializers.SlugRelatedField(
         slug_field="username", queryset=User.objects.all(), required=False, allow_null=True
     )
-    customers = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Customer.objects.all(), many=True, required=False
+    customers = s.StrictManyRelatedField(
+        child_relation=serializers.SlugRelatedField(
+            slug_field="slug", queryset=Customer.objects.all()
+        ),
+        required=False,
     )
-    services = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.all(), many=True
+    services = s.StrictManyRelatedField(
+        child_relation=serializers.SlugRelatedField(
+            slug_field="slug", queryset=Service.objects.all()
+        )
     )
     rto_minutes = serializers.IntegerField(min_value=1, max_value=525600)
     mtpd_minutes = serializers.IntegerField(min_value=1, max_value=525600)
@@ -131,7 +136,7 @@ class StepSerializer(serializers.Serializer):
 class RunbookSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     title = s.Text(max_length=200)
-    process = serializers.PrimaryKeyRelatedField(
+    process = s.BoundedPrimaryKeyRelatedField(
         queryset=BusinessProcess.objects.all(), required=False, allow_null=True
     )
     service = serializers.SlugRelatedField(
@@ -367,7 +372,11 @@ class IncidentContinuityView(APIView):
 
 class WorkaroundInputSerializer(serializers.Serializer):
     runbook = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Apply this runbook's current version."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Apply this runbook's current version.",
     )
     workaround = s.Text(
         max_length=10000, required=False, allow_blank=True, help_text="Ad hoc (no runbook)."

@@ -156,8 +156,10 @@ def _out(request, problems: list[Problem]) -> list[dict]:
 class ProblemInputSerializer(serializers.Serializer):
     statement = Text(max_length=300)
     description = StrictChar(max_length=10000, allow_blank=True, required=False)
-    services = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Service.objects.all(), many=True, required=False
+    services = serializers.ListField(  # a list (DRF's many=True would take an object's keys)
+        child=serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all()),
+        max_length=200,
+        required=False,
     )
     owner = serializers.SlugRelatedField(
         slug_field="username",
@@ -166,7 +168,7 @@ class ProblemInputSerializer(serializers.Serializer):
         allow_null=True,
     )
     incidents = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
         max_length=50,
         required=False,
         help_text="Create only: incidents to link (their services join the affected services, "
@@ -212,7 +214,7 @@ class ProblemInputSerializer(serializers.Serializer):
 
 
 class IncidentRefSerializer(serializers.Serializer):
-    incident = serializers.IntegerField(min_value=1)
+    incident = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
 class ProblemReasonSerializer(serializers.Serializer):

@@ -110,7 +110,7 @@ class AssessInput(serializers.Serializer):
     checks = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
     personal_data = serializers.BooleanField(required=False, allow_null=True, default=None)
     users_affected = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=0
+        required=False, allow_null=True, default=None, min_value=0, max_value=2**31 - 1
     )
 
 

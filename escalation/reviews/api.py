@@ -58,7 +58,9 @@ class ReviewEditSerializer(serializers.Serializer):
     went_well = StrictChar(max_length=20000, required=False, allow_blank=True)
     went_badly = StrictChar(max_length=20000, required=False, allow_blank=True)
     key_moments = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=500,
     )
 
 
@@ -143,7 +145,10 @@ class ActionSerializer(serializers.Serializer):
     due_on = serializers.DateField()
     state = StrictChar(read_only=True)
     incident = serializers.IntegerField(
-        write_only=True, help_text="The incident whose review the action comes from."
+        write_only=True,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The incident whose review the action comes from.",
     )
     review_incident = serializers.IntegerField(
         source="review.incident_id", read_only=True, allow_null=True
