@@ -1,6 +1,8 @@
 """Bad input to the nested apps' API (what schemathesis found): each gets the one JSON error shape
 and a 400, never a 500 or a database overflow, and nothing is written."""
 
+from datetime import timedelta
+
 import pytest
 
 from escalation.continuity.models import BusinessProcess, Runbook
@@ -72,3 +74,12 @@ def test_regulatory_numbers_and_strings(api, manager):
     _refused(api.post(base + "aware/", aware, content_type="application/json"), "reason")
     assess = {"regime": "gdpr", "decision": "reportable", "reason": "x", "users_affected": HUGE}
     _refused(api.post(base + "assess/", assess, content_type="application/json"), "users_affected")
+
+
+def test_becoming_aware_long_before_detection_is_refused(api, manager):
+    incident = drive(IncidentFactory(actor=manager), State.ESCALATED, actor=manager)
+    url = f"/api/v1/incidents/{incident.pk}/reporting/aware/"
+    body = {"aware_at": "0061-04-04T08:00:00Z", "reason": "Tippfehler"}
+    _refused(api.post(url, body, content_type="application/json"), "aware_at")
+    body["aware_at"] = (incident.detected_at - timedelta(days=2)).isoformat()
+    assert api.post(url, body, content_type="application/json").status_code == 200

@@ -245,7 +245,11 @@ class ProblemListView(APIView):
             problems = problems.filter(state=state)
         return Response(_out(request, list(problems[:500])))
 
-    @extend_schema(request=ProblemInputSerializer, responses={201: ProblemSerializer, **ERRORS})
+    @extend_schema(
+        request=ProblemInputSerializer,
+        # 409 already_linked: an incident given belongs to another problem.
+        responses={201: ProblemSerializer, **TRANSITION_ERRORS},
+    )
     def post(self, request):
         data = ProblemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

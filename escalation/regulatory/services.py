@@ -3,7 +3,7 @@ changes the rows, records the timeline entry and re-plans the incident's report 
 transaction. Resolving or closing an incident never touches these clocks: a report falls due
 whatever the incident's state."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -114,6 +114,9 @@ def _save_plan(report: Report, *, state: str, start, due) -> None:
 # --- Awareness and assessment ------------------------------------------------------------------
 
 
+AWARE_BEFORE_DETECTION_DAYS = 30
+
+
 @transaction.atomic
 def awareness_set(*, incident: Incident, actor, aware_at: datetime, reason: str) -> Awareness:
     """Change when we became aware (the start of most periods): only with a reason, recorded on
@@ -124,6 +127,14 @@ def awareness_set(*, incident: Incident, actor, aware_at: datetime, reason: str)
     if aware_at > now:
         raise InvalidInput(_("Becoming aware cannot lie in the future."), field="aware_at")
     incident = incident_lock(incident)
+    # Nobody becomes aware of an incident long before it was detected: a slip of the year (or a
+    # date from another century) would start every period in the past.
+    if aware_at < incident.detected_at - timedelta(days=AWARE_BEFORE_DETECTION_DAYS):
+        raise InvalidInput(
+            _("Becoming aware lies at most %(days)d days before the incident was detected.")
+            % {"days": AWARE_BEFORE_DETECTION_DAYS},
+            field="aware_at",
+        )
     before = aware_at_of(incident)
     awareness, _created = Awareness.objects.update_or_create(
         incident=incident, defaults={"aware_at": aware_at, "recorded_by": actor}
