@@ -23,7 +23,26 @@ class Break:
 def verify_incident(
     incident: Incident, events: Iterator[IncidentEvent] | None = None
 ) -> Break | None:
-    """Recompute the chain of one incident; return the first break, or None when it is intact."""
+    """Recompute the chain of one incident; return the first break, or None when it is intact.
+
+    On a running system entries may be appended between reading the incident's recorded length
+    and reading its entries (an append stores its entries and the new head in one transaction).
+    A chain longer than the recorded length is therefore checked once more against a fresh read
+    of the incident, taken before its entries are read again: only a chain that still does not
+    end where the incident says is reported."""
+    problem = _verify_chain(incident, events)
+    if events is None and problem is not None and problem.seq is None:
+        fresh = Incident.objects.only("pk", "state", "timeline_length", "timeline_head").get(
+            pk=incident.pk
+        )
+        if fresh.timeline_length != incident.timeline_length:
+            return _verify_chain(fresh, None)
+    return problem
+
+
+def _verify_chain(
+    incident: Incident, events: Iterator[IncidentEvent] | None = None
+) -> Break | None:
     if events is None:
         events = (
             IncidentEvent.objects.filter(incident_id=incident.pk).order_by("seq", "id").iterator()

@@ -184,3 +184,30 @@ def test_verify_all_reads_each_chain_with_one_query(incident, manager, django_as
     raw_sql(f"UPDATE {TABLE} SET actor_label = 'x' WHERE incident_id = %s", [others[1].pk])  # noqa: S608
     assert [b.incident_id for b in verify_all()] == [others[1].pk]
     assert list(verify_all([incident.pk, others[0].pk])) == []
+
+
+def test_an_entry_appended_while_verifying_is_no_break(incident, manager):
+    """The nightly check runs beside a working system: an incident read before an entry is
+    appended (in one transaction with the new head) and its chain read after it is intact (the
+    fault-injection run once reported such an incident as cut short)."""
+    stale = type(incident).objects.get(pk=incident.pk)
+    update_post(incident=incident, actor=manager, audience="internal", body="Noch dabei.")
+    incident.refresh_from_db()
+    assert stale.timeline_length == incident.timeline_length - 1
+    assert verify_incident(stale) is None
+
+
+def test_a_forged_tail_beyond_the_head_is_still_reported(incident):
+    """Entries inserted after the recorded head, hashes and links correct, but the incident row
+    left alone: the fresh read the check makes still records fewer entries."""
+    newest = entry(incident, incident.timeline_length)
+    forged = IncidentEvent(
+        incident=incident, seq=newest.seq + 1, kind=newest.kind, actor_label="mallory",
+        from_state="", to_state="", data={}, created_at=newest.created_at,
+        prev_hash=newest.hash,
+    )  # fmt: skip
+    forged.hash = forged.compute_hash()
+    IncidentEvent.objects.bulk_create([forged])
+    problem = verify_incident(incident)
+    assert problem is not None and problem.seq is None
+    assert f"chain ends at entry #{newest.seq + 1} but the incident records" in problem.problem
