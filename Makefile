@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo "Outgoing email of the embedded default is written to var/mail/ (set EMAIL_HOST and"
-	@echo "EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend to send real mail)."
+	@echo "EMAIL_BACKEND=notifications.mail.EmailBackend to send real mail)."
 	@echo "Webhooks and chat URLs may reach loopback (OUTBOUND_ALLOW_NETWORKS=127.0.0.0/8,::1/128)"
 	@echo "for trying things out locally; production allows public addresses only."
 	EMAIL_BACKEND=$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \

@@ -204,7 +204,8 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# Django's SMTP backend plus SMTPUTF8 for addresses with letters such as "ü" before the @.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "notifications.mail.EmailBackend")
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (what `make run` uses).
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -29,11 +29,8 @@ class SubscribeForm(forms.Form):
         try:
             if data.get("channel") == "email":
                 validate_email_address(address)
-        except forms.ValidationError as exc:
-            if exc.code == "non_ascii_local_part":
-                self.add_error("address", exc)
-            else:
-                self.add_error("address", _("Enter a valid email address or http(s) URL."))
+        except forms.ValidationError:
+            self.add_error("address", _("Enter a valid email address or http(s) URL."))
         if data.get("channel") == "webhook":
             try:
                 validate_outbound_url(address)  # the outbound URL policy, with its own message

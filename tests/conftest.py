@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from escalation import roles
 
 from .factories import CustomerFactory, UserFactory
-from .servers import http_receiver, smtp_server  # noqa: F401 (fixtures for every test)
+from .servers import http_receiver, smtp_server, smtp_utf8_server  # noqa: F401 (fixtures)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

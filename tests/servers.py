@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,18 +31,33 @@ class SMTPRecorder:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.reply:
             return self.reply
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if envelope.smtp_utf8:  # RFC 6532: headers in UTF-8, read as a mail client reads them
+            message = message_from_string(envelope.content.decode(), policy=policy.default)
+        else:
+            message = message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append(message)
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 
 @pytest.fixture
 def smtp_server(settings):
+    """A plain SMTP server: no SMTPUTF8 (aiosmtpd's controller would offer it by default)."""
+    yield from _smtp_server(settings, enable_SMTPUTF8=False)
+
+
+@pytest.fixture
+def smtp_utf8_server(settings):
+    """An SMTP server that offers SMTPUTF8 (RFC 6531), as Postfix and Exim do."""
+    yield from _smtp_server(settings, enable_SMTPUTF8=True)
+
+
+def _smtp_server(settings, **options):
     handler = SMTPRecorder()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "notifications.mail.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""

@@ -123,7 +123,7 @@ def test_a_p1_page_leaves_while_subscriber_webhooks_hang_in_a_tarpit(tmp_path, m
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path / "var"),
         PYTHONUNBUFFERED="1", WEBHOOK_TIMEOUT_SECONDS=str(HOLD + 30),
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="notifications.mail.EmailBackend",
         EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(controller.port),
         OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",  # the tarpit is on loopback
     )  # fmt: skip
@@ -241,7 +241,7 @@ def test_pages_leave_while_the_clock_tick_still_works_through_a_storm(tmp_path, 
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path / "var"),
-        PYTHONUNBUFFERED="1", EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        PYTHONUNBUFFERED="1", EMAIL_BACKEND="notifications.mail.EmailBackend",
         EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(controller.port),
     )  # fmt: skip
 

@@ -40,6 +40,8 @@ class EmailTransport(Transport):
             mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
             raise TransportError(f"recipient refused: {exc.recipients}", permanent=True) from exc
+        except smtplib.SMTPNotSupportedError as exc:  # no SMTPUTF8 for an address that needs it
+            raise TransportError(f"SMTP: {exc}", permanent=True) from exc
         except smtplib.SMTPResponseException as exc:
             text = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
             raise TransportError(text, permanent=500 <= exc.smtp_code < 600) from exc

@@ -87,7 +87,7 @@ def test_the_embedded_default_stays_up_and_loses_nothing_under_load(tmp_path):
     controller.start()
     app = Embedded(
         tmp_path / "var",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="notifications.mail.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(controller.port),
         OUTBOUND_ALLOW_NETWORKS="127.0.0.0/8",  # the receivers are on loopback
