@@ -32,11 +32,12 @@ def verify_incident(
     end where the incident says is reported."""
     problem = _verify_chain(incident, events)
     if events is None and problem is not None and problem.seq is None:
-        fresh = Incident.objects.only("pk", "state", "timeline_length", "timeline_head").get(
+        # `state` too: the FSM mixin reads it on load (left out, it costs a query).
+        fresh = Incident.objects.only("state", "timeline_length", "timeline_head").get(
             pk=incident.pk
         )
         if fresh.timeline_length != incident.timeline_length:
-            return _verify_chain(fresh, None)
+            return _verify_chain(fresh)
     return problem
 
 

@@ -119,6 +119,13 @@ def event_ingest(
     if event.action == "trigger":
         if integration.group_labels and event.fingerprint:
             return _group_trigger(integration, event, now)
+        held = _incident_holding(integration, event)
+        if held is not None and held.dedup_key != event.dedup_key:
+            # Its group's incident, opened under grouping rules since removed: the alert goes on
+            # counting there until it resolves (not a second incident beside the open group's).
+            _count(held, now)
+            _alert_fires(held, event, now)
+            return None
         incident = _trigger(integration, event, now, known_new=known_new)
         if event.fingerprint:
             _alert_fires(incident or _open_incident(integration, event.dedup_key), event, now)

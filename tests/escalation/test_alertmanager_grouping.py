@@ -229,3 +229,45 @@ def test_a_group_is_open_exactly_while_one_of_its_alerts_fires(notifications):
         incidents = list(incidents_of(am))
         assert sum(i.state in OPEN_STATES for i in incidents) == (1 if firing else 0)
         assert len(incidents) == opened
+
+
+def test_an_alert_of_a_group_goes_on_counting_there_after_the_rules_are_removed():
+    """Grouping rules removed while a group's incident is open: its alerts go on counting on it
+    (and resolve it with the last one) instead of each opening an incident of its own; alerts it
+    does not hold open their own, as without rules."""
+    am = alertmanager(group_labels=["alertname"])
+    t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False):
+        notify(am, alert("a"), alert("b"))
+    [group] = incidents_of(am)
+    am.group_labels = []
+    am.save()
+    later = t0 + timedelta(minutes=4)
+    with time_machine.travel(later, tick=False):
+        notify(am, alert("a", zone="eu-1"), alert("c"))
+    group_now, c = incidents_of(am)
+    assert group_now == group and c.dedup_key == "am:fp-DiskFull-c"
+    group.refresh_from_db()
+    assert (group.alert_count, group.last_alert_at) == (3, later)
+    a = group.alerts.get(fingerprint="fp-DiskFull-a")
+    assert (a.first_seen_at, a.last_seen_at, a.resolved_at, a.labels["zone"]) == (
+        t0, later, None, "eu-1",
+    )  # fmt: skip
+    notify(am, alert("a", "resolved"), alert("b", "resolved"))
+    group.refresh_from_db()
+    assert group.state == State.RESOLVED
+
+
+def test_without_group_labels_each_alert_keeps_when_it_was_seen():
+    """Without grouping rules too, the incident's alert is recorded and follows its repeats."""
+    am = alertmanager()
+    t0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    with time_machine.travel(t0, tick=False):
+        notify(am, alert("a"))
+    with time_machine.travel(t0 + timedelta(minutes=3), tick=False):
+        notify(am, alert("a", zone="eu-1"))  # a repeat: counted on the open incident
+    [incident] = incidents_of(am)
+    [a] = incident.alerts.all()
+    assert (incident.alert_count, a.fingerprint) == (2, "fp-DiskFull-a")
+    assert (a.first_seen_at, a.last_seen_at, a.resolved_at) == (t0, t0 + timedelta(minutes=3), None)
+    assert a.labels["zone"] == "eu-1"

@@ -186,7 +186,9 @@ def test_verify_all_reads_each_chain_with_one_query(incident, manager, django_as
     assert list(verify_all([incident.pk, others[0].pk])) == []
 
 
-def test_an_entry_appended_while_verifying_is_no_break(incident, manager):
+def test_an_entry_appended_while_verifying_is_no_break(
+    incident, manager, django_assert_num_queries
+):
     """The nightly check runs beside a working system: an incident read before an entry is
     appended (in one transaction with the new head) and its chain read after it is intact (the
     fault-injection run once reported such an incident as cut short)."""
@@ -194,7 +196,8 @@ def test_an_entry_appended_while_verifying_is_no_break(incident, manager):
     update_post(incident=incident, actor=manager, audience="internal", body="Noch dabei.")
     incident.refresh_from_db()
     assert stale.timeline_length == incident.timeline_length - 1
-    assert verify_incident(stale) is None
+    with django_assert_num_queries(3):  # the entries, the fresh incident, the entries again
+        assert verify_incident(stale) is None
 
 
 def test_a_forged_tail_beyond_the_head_is_still_reported(incident):
@@ -211,3 +214,13 @@ def test_a_forged_tail_beyond_the_head_is_still_reported(incident):
     problem = verify_incident(incident)
     assert problem is not None and problem.seq is None
     assert f"chain ends at entry #{newest.seq + 1} but the incident records" in problem.problem
+
+
+def test_the_entries_handed_over_are_the_ones_verified(incident):
+    """The dossier verifies exactly the entries it prints (read once): an entry edited in memory
+    is reported, although the database holds the intact chain."""
+    entries = list(IncidentEvent.objects.filter(incident=incident).order_by("seq"))
+    entries[1].actor_label = "mallory"
+    problem = verify_incident(incident, iter(entries))
+    assert (problem.seq, problem.problem) == (2, "content does not match its hash (edited)")
+    assert verify_incident(incident) is None
