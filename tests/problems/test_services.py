@@ -238,3 +238,6 @@ def test_dossier_and_handbook_sections(problem, incident, manager):
     handbooks = (h(timezone.now()) for h in hooks.handbook_sections)
     [handbook] = [s for s in handbooks if s and s["key"] == "problems"]
     assert "3 or more incidents within 30 days" in handbook["html"]
+    from django.utils.safestring import SafeString
+
+    assert isinstance(handbook["html"], SafeString)  # shown as HTML, not escaped
