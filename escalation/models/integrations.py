@@ -3,6 +3,7 @@ each feeding one service, with rules that map alert severity to impact and urgen
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +96,31 @@ class Integration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    MAX_GROUP_LABELS = 10
+
+    def clean(self) -> None:
+        """Grouping rules as the ingest reads them: a list of distinct label or field names (a
+        bare string would group by its letters, silently)."""
+        labels = self.group_labels
+        if not isinstance(labels, list) or not all(
+            isinstance(name, str) and name.strip() and len(name) <= 100 for name in labels
+        ):
+            raise ValidationError(
+                {
+                    "group_labels": _(
+                        'A list of label or field names, e.g. ["alertname", "cluster"] '
+                        "(each at most 100 characters); [] for no grouping."
+                    )
+                }
+            )
+        if len(labels) > self.MAX_GROUP_LABELS or len(set(labels)) != len(labels):
+            raise ValidationError(
+                {
+                    "group_labels": _("At most %(n)d label or field names, each once.")
+                    % {"n": self.MAX_GROUP_LABELS}
+                }
+            )
 
 
 class IncidentAlert(models.Model):

@@ -237,3 +237,38 @@ def test_a_group_is_open_exactly_while_one_of_its_alerts_fires(steps):
         ]
         assert all(held), "an open incident without a firing alert"
         assert sorted(itertools.chain(*held)) == sorted(firing)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    ["alertname", {"alertname": 1}, ["alertname", ""], ["a", 5], ["a", "a"],
+     [f"l{n}" for n in range(11)], ["x" * 101]],
+)  # fmt: skip
+def test_grouping_rules_that_the_ingest_could_not_read_are_refused(labels, admin_client):
+    """A bare string would group by its letters: the admin refuses it with the field's error,
+    in German and English, and keeps the rules it had."""
+    from django.core.exceptions import ValidationError
+
+    zabbix = events_v2(group_by=["source"])
+    zabbix.group_labels = labels
+    with pytest.raises(ValidationError) as refused:
+        zabbix.full_clean()
+    assert "group_labels" in refused.value.message_dict
+    zabbix.refresh_from_db()
+    url = f"/admin/escalation/integration/{zabbix.pk}/change/"
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "routable_services"}
+    data |= {"group_labels": __import__("json").dumps(labels), "service": zabbix.service_id}
+    for lang, text in (("en", "label or field names"), ("de", "Label- oder Feldnamen")):
+        answer = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE=lang)
+        assert answer.status_code == 200 and text in answer.content.decode()
+    zabbix.refresh_from_db()
+    assert zabbix.group_labels == ["source"]
+
+
+def test_grouping_rules_as_a_list_of_names_are_fine():
+    zabbix = events_v2(group_by=["source", "component"])
+    zabbix.full_clean()
+    zabbix.group_labels = []
+    zabbix.full_clean()
