@@ -17,6 +17,7 @@ English and stored (an escalation rule's reason, "Resolved by <integration>") go
 import json
 import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,6 +66,20 @@ class Entry:
 
 SentenceFunction = Callable[[IncidentEvent, dict[str, str]], Told]
 SENTENCES: dict[str, SentenceFunction] = {}
+
+# What sentence functions looked up (a report type, a customer's name) while one timeline is
+# shown: each distinct lookup once per timeline, however many entries name it.
+_LOOKUPS: ContextVar[dict | None] = ContextVar("narrative_lookups", default=None)
+
+
+def looked_up(key: tuple, find: Callable[[], object]):
+    """`find()`, once per timeline shown for each key (outside one: every time)."""
+    lookups = _LOOKUPS.get()
+    if lookups is None:
+        return find()
+    if key not in lookups:
+        lookups[key] = find()
+    return lookups[key]
 
 
 def sentence_register(kind: str, function: SentenceFunction) -> None:
@@ -639,4 +654,8 @@ def entries_present(events: Iterable[IncidentEvent]) -> list[Entry]:
             "username", "first_name", "last_name"
         )
         names = {u.username: u.display_name for u in people}
-    return [entry_present(event, names) for event in events]
+    token = _LOOKUPS.set({})
+    try:
+        return [entry_present(event, names) for event in events]
+    finally:
+        _LOOKUPS.reset(token)

@@ -8,6 +8,7 @@ from escalation.narrative import (
     Told,
     actor_of,
     fields_of,
+    looked_up,
     person,
     person_keys_register,
     sentence_register,
@@ -37,7 +38,10 @@ def _workaround(event, names):
 
 def _concession(event, names):
     d = event.data
-    customer = Customer.objects.filter(slug=d["customer"]).values_list("name", flat=True).first()
+    customer = looked_up(
+        ("customer", d["customer"]),
+        lambda: Customer.objects.filter(slug=d["customer"]).values_list("name", flat=True).first(),
+    )
     fields = [
         (_("Accepted by"), d.get("accepted_by") or "–"),
         (_("Accepted at"), when(d.get("accepted_at", ""))),

@@ -7,6 +7,7 @@ from escalation.narrative import (
     Told,
     actor_of,
     fields_of,
+    looked_up,
     sentence_register,
     when,
     words_register,
@@ -26,7 +27,8 @@ def _report(data: dict) -> tuple[str, str]:
     found = ReportType.objects.filter(name_en=data.get("report", "")).select_related("regime")
     if data.get("regime"):
         found = found.filter(regime__code=data["regime"])
-    report_type = found.first()
+    key = ("report_type", data.get("report", ""), data.get("regime", ""))
+    report_type = looked_up(key, found.first)
     if report_type is None:
         return data.get("report", ""), data.get("regime", "")
     name = report_type.name if (get_language() or "").startswith("de") else report_type.name_en
@@ -49,7 +51,10 @@ def _assessed(event, names):
     fields = fields_of(d, names, ["reason"])
     checks = d.get("checks") or {}
     if checks:
-        regime = Regime.objects.filter(code=d["regime"]).only("criteria").first()
+        regime = looked_up(
+            ("regime", d["regime"]),
+            Regime.objects.filter(code=d["regime"]).only("criteria").first,
+        )
         criteria = {c.get("key"): c for c in (regime.criteria if regime else [])}
         language = "de" if (get_language() or "").startswith("de") else "en"
         met = [criteria.get(k, {}).get(language, k) for k, v in checks.items() if v]

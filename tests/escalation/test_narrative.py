@@ -154,3 +154,42 @@ def test_incident_page_polls_only_what_is_not_a_form(client, manager, responder)
     fragment = client.get(url, {"seen": seen}, **poll).content.decode()
     assert "Changed meanwhile by rolf.responder." in fragment
     assert 'id="timeline-list" hx-swap-oob="true"' in fragment and "<form" not in fragment
+
+
+def test_a_timeline_looks_each_report_type_and_customer_up_once(manager, django_assert_num_queries):
+    """Entries that name a report type or a customer (regulatory, continuity) cost one lookup per
+    distinct name for the whole timeline, not one per entry; outside a timeline each sentence
+    still looks its name up."""
+    from django.db import transaction
+
+    from escalation.continuity.services import EV_CONCESSION
+    from escalation.regulatory.services import EV_REFERENCE, EV_SUBMITTED
+    from incidents.services import timeline_record_many
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(slug="stadtwerke", name="Stadtwerke Nord")
+    incident = IncidentFactory()
+    submitted = {
+        "report": "Early warning",
+        "regime": "nis2",
+        "submitted_at": "2026-12-07T10:00:00+00:00",
+    }
+    entries = [
+        {"kind": kind, "actor": manager, "data": data}
+        for _ in range(4)
+        for kind, data in (
+            (EV_SUBMITTED, submitted),
+            (EV_REFERENCE, {**submitted, "reference": "BSI-1"}),
+            (EV_CONCESSION, {"customer": customer.slug, "accepted_by": "Frau Nord"}),
+        )
+    ]
+    with transaction.atomic():
+        timeline_record_many(incident=incident, entries=entries)
+    kinds = [EV_SUBMITTED, EV_REFERENCE, EV_CONCESSION]
+    events = list(IncidentEvent.objects.filter(kind__in=kinds).select_related("actor"))
+    assert len(events) == 12
+    with translation.override("en"), django_assert_num_queries(2):  # a report type, a customer
+        told = narrative.entries_present(events)
+    assert all("Stadtwerke Nord" in e.sentence for e in told if e.event.kind == EV_CONCESSION)
+    with translation.override("en"), django_assert_num_queries(2):
+        narrative.entry_present(events[0], {}), narrative.entry_present(events[3], {})
