@@ -74,6 +74,7 @@ from escalation.regulatory.models import Regime, Report
 from escalation.regulatory.services import assessment_decide, report_submit
 from escalation.reviews.services import action_create, review_draft
 from escalation.services import engine
+from escalation.services.integrations import integration_create
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_incident_publish
 from incidents.heartbeats import heartbeat_record
@@ -777,6 +778,15 @@ EXPECTED: dict[str, Entry] = {
     "api_oncall": Entry(
         get=api(customer=FORBIDDEN, executive=FORBIDDEN), writers=STAFF
     ),  # the team's rota
+    # Integrations and their grouping rules: the team's configuration (never the key);
+    # escalation managers change the rules.
+    "api_integrations": Entry(get=api(customer=FORBIDDEN, executive=FORBIDDEN), writers=STAFF),
+    "api_integration": Entry(
+        get=api(customer=FORBIDDEN, executive=FORBIDDEN),
+        writers=MANAGER,
+        params="integration",
+        payload={"PATCH": {"group_labels": ["ZQWRITE"]}},
+    ),
     # Alert ingestion: the integration key is the credential (here an unknown one).
     "api_events_v2": Entry(
         get=everyone(METHOD),
@@ -1251,6 +1261,7 @@ def build_world() -> SimpleNamespace:
         processes=processes,
         runbook=runbook,
         capa=capa,
+        integration=integration_create(kind="events_v2", service=service_a, name="ZQ monitor"),
         ack_path=ack_url.split("://", 1)[-1].partition("/")[2],
     )
 
@@ -1307,6 +1318,7 @@ VARIANTS = {
     "process_console": ("-",),
     "runbook": ("-",),
     "capa": ("-",),
+    "integration": ("-",),
     "token": ("invalid",),
 }
 INVALID_TOKENS = {
@@ -1371,6 +1383,8 @@ def url_kwargs(world, params: str, variant: str, route: Route) -> dict:
         return {"pk": world.runbook.pk}
     if params == "capa":
         return {"pk": world.capa.pk}
+    if params == "integration":
+        return {"pk": world.integration.pk}
     if params == "token":
         names = re.findall(r"<(?:\w+:)?(\w+)>", route.pattern)
         kwargs = {n: INVALID_TOKENS[n] for n in names if n in INVALID_TOKENS}

@@ -29,6 +29,7 @@ BY_ID = [
     "/api/v1/incidents/{}/review/",
     "/console/actions/{}/",
     "/api/v1/actions/{}/",
+    "/api/v1/integrations/{}/",
 ]
 MALFORMED = [
     "/console/reports/x/2026-13/",

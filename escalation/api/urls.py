@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import ingest, people, public, views
+from . import ingest, integrations, people, public, views
 from .oncall import OnCallView
 
 urlpatterns = [
@@ -53,6 +53,12 @@ urlpatterns = [
     path("services/", views.ServiceListView.as_view(), name="api_services"),
     path("customers/", views.CustomerListView.as_view(), name="api_customers"),
     path("oncall/", OnCallView.as_view(), name="api_oncall"),
+    path("integrations/", integrations.IntegrationListView.as_view(), name="api_integrations"),
+    path(
+        "integrations/<int:pk>/",
+        integrations.IntegrationDetailView.as_view(),
+        name="api_integration",
+    ),
     path("integrations/events/v2/enqueue", ingest.EventsV2View.as_view(), name="api_events_v2"),
     path(
         "integrations/alertmanager/",

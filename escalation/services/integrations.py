@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -47,6 +47,24 @@ SOURCES = {
 
 def integration_create(*, kind: str, service: Service, name: str) -> Integration:
     return Integration.objects.create(kind=kind, service=service, name=name or service.name)
+
+
+RULE_FIELDS = ("group_labels", "group_window", "flap_window", "resolve_on_resolved")
+
+
+@transaction.atomic
+def integration_rules_set(*, integration: Integration, actor, **rules) -> Integration:
+    """Change an integration's grouping rules (any of RULE_FIELDS). Open incidents keep their
+    alerts: a group's incident goes on counting them whatever the new rules say."""
+    locked = Integration.objects.select_for_update().get(pk=integration.pk)
+    for name in RULE_FIELDS:
+        if name in rules:
+            setattr(locked, name, rules[name])
+    locked.clean()
+    changed = [name for name in RULE_FIELDS if name in rules]
+    if changed:
+        locked.save(update_fields=changed)
+    return locked
 
 
 @dataclass(frozen=True)
