@@ -1,5 +1,6 @@
 """API serializers, one per audience where audiences differ (customers never get the team's)."""
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.core.validators import RegexValidator
@@ -39,6 +40,19 @@ class Text(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class KnownFieldsOnly:
+    """A body naming a field the schema does not have is refused with the field's name ("Unknown
+    field."), rather than the field being dropped silently (a typo such as "servcies" would
+    otherwise create an incident on no service)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -276,7 +290,7 @@ class _Slugs(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class IncidentCreateSerializer(serializers.Serializer):
+class IncidentCreateSerializer(KnownFieldsOnly, serializers.Serializer):
     title = Text(max_length=300)
     description = Text(required=False, allow_blank=True, default="")
     services = serializers.ListField(child=_Slugs(Service), required=False, default=list)

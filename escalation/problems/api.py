@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import StrictChar, Text
+from escalation.api.serializers import KnownFieldsOnly, StrictChar, Text
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.selectors import console_incidents_for, incidents_readable_by, is_responder_only
 from incidents.models import Service, User
@@ -153,7 +153,7 @@ def _out(request, problems: list[Problem]) -> list[dict]:
 # --- Input ---------------------------------------------------------------------------------------
 
 
-class ProblemInputSerializer(serializers.Serializer):
+class ProblemInputSerializer(KnownFieldsOnly, serializers.Serializer):
     statement = Text(max_length=300)
     description = StrictChar(max_length=10000, allow_blank=True, required=False)
     services = serializers.ListField(  # a list (DRF's many=True would take an object's keys)

@@ -161,3 +161,26 @@ def test_what_the_api_really_answers_is_declared(manager, monkeypatch):
         declared = operations[template][method]["responses"][str(response.status_code)]
         ours = {h for h in API_HEADERS if h in response}
         assert ours <= set(declared.get("headers", {})), (method, template, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/incidents/", {"title": "Portal down", "servcies": ["portal"]}),
+        ("/api/v1/problems/", {"statement": "Disk fills up", "errors": {"services": "0"}}),
+    ],
+)
+def test_a_field_the_schema_does_not_name_is_refused_not_dropped(manager, url, body):
+    """A typo ("servcies") would otherwise create an incident on no service, silently."""
+    from rest_framework.test import APIClient
+
+    from incidents.models import Incident
+
+    client = APIClient()
+    client.force_authenticate(manager)
+    answer = client.post(url, body, format="json")
+    assert answer.status_code == 400
+    unknown = next(name for name in body if name not in ("title", "statement"))
+    assert answer.json()["code"] == "invalid"
+    assert answer.json()["errors"] == {unknown: ["Unknown field."]}
+    assert not Incident.objects.exists()
