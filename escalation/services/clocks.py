@@ -168,6 +168,11 @@ _HANDLERS = {
 # Clocks claimed by one statement: few enough that a crash strands only a handful (each late by at
 # most CLOCK_CLAIM_TIMEOUT_SECONDS), enough to keep claim round trips rare in a storm.
 CLAIM_GROUP = 25
+# SQLite (the embedded default) hands its write lock to whichever waiting writer retries first,
+# not to the one that waited longest: a tick firing clock after clock can hold it off from the
+# pages worker until the whole storm is classified. A short pause after each clock lets a waiting
+# writer (a page being sent, an acknowledgement) in. PostgreSQL locks rows and needs none.
+SQLITE_YIELD_SECONDS = 0.02
 
 
 def clock_handler_register(kind: str, handler) -> None:
@@ -202,6 +207,8 @@ def clocks_tick(*, now: datetime | None = None, limit: int = CLAIM_GROUP) -> int
                     # Leave it claimed: the stale-claim release retries it later; the others go on.
                     logger.exception("clock %s failed", clock_id)
                 held.discard(clock_id)
+                if connection.vendor == "sqlite":
+                    time.sleep(SQLITE_YIELD_SECONDS)
                 if held and time.monotonic() - renewed > settings.CLOCK_CLAIM_TIMEOUT_SECONDS / 3:
                     Clock.objects.filter(pk__in=held, status=Clock.Status.CLAIMED).update(
                         claimed_at=lease_now()
