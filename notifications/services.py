@@ -45,26 +45,35 @@ def notification_enqueue(
     subject: str = "",
     signing_secret: str = "",
     previous_signing_secret: str = "",
+    new: bool = False,
 ) -> tuple[Notification, bool]:
     """Queue one message in the caller's transaction; it is handed to Celery after commit.
 
-    The same dedup_key is never queued twice (the second call returns the first row).
+    The same dedup_key is never queued twice (the second call returns the first row). `new`:
+    the caller knows no message has this key (it names a row created in this transaction): one
+    INSERT, no lookup.
     """
     assert transaction.get_connection().in_atomic_block, "enqueue inside the causing transaction"
-    notification, created = Notification.objects.get_or_create(
-        dedup_key=dedup_key[:255],
-        defaults={
-            "channel": channel,
-            "address": address,
-            "template": template,
-            "context": context,
-            "recipient": recipient,
-            "language": language,
-            "subject": subject,
-            "signing_secret": signing_secret,
-            "previous_signing_secret": previous_signing_secret,
-        },
-    )
+    fields = {
+        "channel": channel,
+        "address": address,
+        "template": template,
+        "context": context,
+        "recipient": recipient,
+        "language": language,
+        "subject": subject,
+        "signing_secret": signing_secret,
+        "previous_signing_secret": previous_signing_secret,
+    }
+    if new:
+        notification, created = (
+            Notification.objects.create(dedup_key=dedup_key[:255], **fields),
+            True,
+        )
+    else:
+        notification, created = Notification.objects.get_or_create(
+            dedup_key=dedup_key[:255], defaults=fields
+        )
     if created:
         _hand_off_after_commit(notification.pk, queue=notification_queue(template))
     return notification, created

@@ -77,11 +77,15 @@ def policy_snapshot(policy: EscalationPolicy | None) -> dict:
     }
 
 
-def _clock(incident: Incident, kind: str, due_at: datetime, key: str, payload: dict) -> Clock:
-    clock, _ = Clock.objects.get_or_create(
-        key=key, defaults={"incident": incident, "kind": kind, "due_at": due_at, "payload": payload}
-    )
-    return clock
+def _clock(
+    incident: Incident, kind: str, due_at: datetime, key: str, payload: dict, *, fresh=False
+) -> Clock:
+    """The clock with this key, created if there is none (`fresh`: the caller knows there is
+    none, as the key names a run's first cycle: one INSERT)."""
+    fields = {"incident": incident, "kind": kind, "due_at": due_at, "payload": payload}
+    if fresh:
+        return Clock.objects.create(key=key, **fields)
+    return Clock.objects.get_or_create(key=key, defaults=fields)[0]
 
 
 def _cancel_clocks(incident: Incident, kinds: list[str]) -> int:
@@ -95,25 +99,28 @@ def escalation_start(*, incident: Incident, at: datetime | None = None) -> Escal
     at = at or timezone.now()
     policy = selectors.policy_for_incident(incident)
     snapshot = policy_snapshot(policy)
-    _cancel_clocks(
-        incident, [Clock.Kind.LEVEL_TIMEOUT, Clock.Kind.LADDER_STEP, Clock.Kind.SERVICE_HOURS]
-    )
-    previous = EscalationRun.objects.filter(incident=incident).first()
+    run = EscalationRun.objects.filter(incident=incident).first()
+    fresh = run is None  # its first escalation: no earlier run, pages or clocks to respect
     # A restart (after reopen) counts cycles on, so its clock keys never collide with old ones.
-    cycle = previous.cycle + 1 if previous else 0
-    snapshot["first_cycle"] = cycle
-    run, _ = EscalationRun.objects.update_or_create(
-        incident=incident,
-        defaults={
-            "policy": policy,
-            "policy_name": snapshot["policy"],
-            "snapshot": snapshot,
-            "level_index": 0,
-            "cycle": cycle,
-            "status": EscalationRun.Status.ACTIVE,
-            "started_at": at,
-        },
-    )
+    snapshot["first_cycle"] = 0 if fresh else run.cycle + 1
+    fields = {
+        "policy": policy,
+        "policy_name": snapshot["policy"],
+        "snapshot": snapshot,
+        "level_index": 0,
+        "cycle": snapshot["first_cycle"],
+        "status": EscalationRun.Status.ACTIVE,
+        "started_at": at,
+    }
+    if fresh:  # one INSERT (the caller holds the incident's lock: nobody else starts one)
+        run = EscalationRun.objects.create(incident=incident, **fields)
+    else:
+        _cancel_clocks(
+            incident, [Clock.Kind.LEVEL_TIMEOUT, Clock.Kind.LADDER_STEP, Clock.Kind.SERVICE_HOURS]
+        )
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.save(update_fields=[*fields, "updated_at"])
     incident.paging_since = at
     Incident.objects.filter(pk=incident.pk).update(paging_since=at)
     timeline_record(
@@ -127,7 +134,7 @@ def escalation_start(*, incident: Incident, at: datetime | None = None) -> Escal
             "repeat": snapshot["repeat"],
         },
     )
-    _page_current_level(run, incident, at)
+    _page_current_level(run, incident, at, fresh=fresh)
     return run
 
 
@@ -137,8 +144,12 @@ def policy_targets(policy: EscalationPolicy, at: datetime) -> list[User]:
     return selectors.level_targets(policy_snapshot(policy)["levels"][0], at)
 
 
-def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) -> None:
-    """Page the run's current level; skip levels that do not apply or reach nobody."""
+def _page_current_level(
+    run: EscalationRun, incident: Incident, at: datetime, *, fresh: bool = False
+) -> None:
+    """Page the run's current level; skip levels that do not apply or reach nobody. `fresh`: the
+    run was created just now, active at its first level, and has paged nobody (its pages, messages
+    and clocks are inserted without looking for earlier ones: a storm's hot path)."""
     snapshot = run.snapshot
     calendar = calendar_spec_from_data(snapshot["calendar"]) if snapshot["calendar"] else None
     if snapshot["wait_for_business_hours"] and calendar and not calendars.is_open(calendar, at):
@@ -184,12 +195,13 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
             },
         )
         run.level_index += 1
-    run.status = EscalationRun.Status.ACTIVE
-    run.save(update_fields=["level_index", "cycle", "status", "updated_at"])
+    if not fresh or run.level_index:
+        run.status = EscalationRun.Status.ACTIVE
+        run.save(update_fields=["level_index", "cycle", "status", "updated_at"])
     if level.get("round_robin") and len(targets) > 1:
         targets = [_round_robin_next(level, targets)]
     for user in targets:
-        _page(run, incident, user, at)
+        _page(run, incident, user, at, fresh=fresh)
     timeout = timedelta(minutes=level["timeout_minutes"])
     timeline_record(
         incident=incident,
@@ -210,6 +222,7 @@ def _page_current_level(run: EscalationRun, incident: Incident, at: datetime) ->
         at + timeout,
         f"level:{incident.pk}:{run.cycle}:{run.level_index}",
         {"cycle": run.cycle, "level": run.level_index},
+        fresh=fresh,
     )
 
 
@@ -232,16 +245,18 @@ def _round_robin_next(level: dict, targets: list[User]) -> User:
     return chosen
 
 
-def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> Page | None:
-    page, created = Page.objects.get_or_create(
-        incident=incident,
-        user=user,
-        level_index=run.level_index,
-        cycle=run.cycle,
-        defaults={"run": run, "created_at": at},
-    )
-    if not created:
-        return None
+def _page(
+    run: EscalationRun, incident: Incident, user: User, at: datetime, *, fresh: bool = False
+) -> Page | None:
+    """Page `user` at the run's current level, unless they were paged there already (`fresh`:
+    the run has paged nobody yet)."""
+    which = {"incident": incident, "user": user, "level_index": run.level_index, "cycle": run.cycle}
+    if fresh:
+        page = Page.objects.create(run=run, created_at=at, **which)
+    else:
+        page, created = Page.objects.get_or_create(**which, defaults={"run": run, "created_at": at})
+        if not created:
+            return None
     for rung in selectors.ladder_for(user):
         if rung.delay_minutes == 0:
             page_send(
@@ -251,6 +266,7 @@ def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> P
                 channel=rung.contact_method.channel,
                 address=rung.contact_method.address,
                 at=at,
+                fresh=fresh,
             )
         else:
             _clock(
@@ -259,6 +275,7 @@ def _page(run: EscalationRun, incident: Incident, user: User, at: datetime) -> P
                 at + timedelta(minutes=rung.delay_minutes),
                 f"ladder:{incident.pk}:{page.pk}:{rung.pk}",
                 {"page": page.pk, "rung": rung.pk},
+                fresh=fresh,
             )
     return page
 
@@ -276,9 +293,17 @@ def ack_link_create(*, incident: Incident, user: User, at: datetime) -> str:
 
 
 def page_send(
-    *, page: Page, incident: Incident, rung_id: int | None, channel: str, address: str, at: datetime
+    *,
+    page: Page,
+    incident: Incident,
+    rung_id: int | None,
+    channel: str,
+    address: str,
+    at: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Queue one page message (with its acknowledgement link) and record it on the timeline."""
+    """Queue one page message (with its acknowledgement link) and record it on the timeline
+    (`fresh`: the page was created just now, so no message of it is queued yet)."""
     user = page.user
     ack_url = ack_link_create(incident=incident, user=user, at=at)
     notification_enqueue(
@@ -293,6 +318,7 @@ def page_send(
             incident, user, audience="internal", level=page.level_index + 1, ack_url=ack_url
         ),
         **selectors.signing_secrets_for(user, channel, address),
+        new=fresh,
     )
     timeline_record(
         incident=incident,

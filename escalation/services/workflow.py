@@ -6,6 +6,7 @@ PermissionDenied) and, because everything runs in one atomic block, changes noth
 """
 
 import logging
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +33,7 @@ from incidents.services import (
     incident_create,
     incident_lock,
     incident_update_details,
+    timeline_deferred,
     timeline_record,
     timeline_record_many,
 )
@@ -196,39 +198,49 @@ def _step(
 
 
 def _escalate(incident: Incident, *, actor: User | None, reason: str, label: str | None = None):
+    """Escalate a locked incident (callers run in a transaction: an error rolls it all back)."""
     incident.escalation_reason = reason
-    _step(
+    _start_escalation(
         incident,
-        "escalate",
-        actor=actor,
-        fields=["escalation_reason", "escalated_at"],
-        kind=EventKind.ESCALATED,
-        data={"reason": reason},
-        label=label,
+        step=lambda: _step(
+            incident,
+            "escalate",
+            actor=actor,
+            fields=["escalation_reason", "escalated_at"],
+            kind=EventKind.ESCALATED,
+            data={"reason": reason},
+            label=label,
+        ),
     )
-    _start_escalation(incident)
 
 
-def _start_escalation(incident: Incident) -> None:
-    """Page the right people and inform the audiences the communication matrix names."""
+def _start_escalation(incident: Incident, step: Callable[[], None] | None = None) -> None:
+    """Page the right people and inform the audiences the communication matrix names. `step`
+    (the escalate transition) runs first; its timeline entry and the paging's (started, paged,
+    level) are stored in one INSERT. The matrix reads the stored head back: it comes after."""
     now = timezone.now()
-    run = engine.escalation_start(incident=incident, at=now)
+    with timeline_deferred(incident):
+        if step is not None:
+            step()
+        run = engine.escalation_start(incident=incident, at=now)
     matrix.communication_apply(incident=incident, at=now, occasion=f"escalation-{run.cycle}")
 
 
 @transaction.atomic
 def incident_classify(
-    *, incident: Incident, actor: User | None, impact: str, urgency: str
+    *, incident: Incident, actor: User | None, impact: str, urgency: str, held: bool = False
 ) -> Incident:
     """Classify (or reclassify) an incident; record the priority and the escalation decision.
 
     Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), it escalates at once.
+    `held`: the caller holds the incident's lock and passes the instance it locked (not locked
+    again).
     """
     if impact not in Impact.values:
         raise InvalidInput(_("Unknown impact: %(value)s.") % {"value": impact}, field="impact")
     if urgency not in Urgency.values:
         raise InvalidInput(_("Unknown urgency: %(value)s.") % {"value": urgency}, field="urgency")
-    locked = incident_lock(incident)
+    locked = incident if held else incident_lock(incident)
     try:
         priority = derive_priority(selectors.priority_matrix(), impact, urgency)
     except UnknownCell as exc:
@@ -315,6 +327,7 @@ def incident_classify_from_clock(incident: Incident, clock, now) -> None:
             actor=None,
             impact=clock.payload["impact"],
             urgency=clock.payload["urgency"],
+            held=True,  # clock_fire locked it
         )
     except (InvalidInput, TransitionNotAllowed) as exc:  # e.g. a severity map edited wrongly
         logger.warning("incident %s: could not classify: %s", incident.pk, exc)
