@@ -33,9 +33,10 @@ _batch: ContextVar[dict | None] = ContextVar("escalation_settings_batch", defaul
 
 @contextmanager
 def settings_read_once():
-    """Within the block, the priority matrix and the escalation rules are read once, not per
-    incident: for a batch of work done at one moment (the clock tick classifying a storm's new
-    incidents). A rule edited meanwhile applies from the next batch, a fraction of a second on."""
+    """Within the block, the priority matrix, the escalation rules, the communication matrix and
+    the outbound webhooks are read once, not per incident: for a batch of work done at one
+    moment (the clock tick classifying a storm's new incidents). A rule edited meanwhile applies
+    from the next batch, a fraction of a second on."""
     token = _batch.set({})
     try:
         yield
@@ -188,14 +189,25 @@ def address_for(user: User, channel: str) -> str | None:
     return user.email if channel == "email" and user.email else None
 
 
-def communication_rules_for(incident: Incident) -> list[CommunicationRule]:
-    """Active matrix rows matching the incident's priority, customers and services (or 'any')."""
-    customer_ids = set(incident.customers.values_list("pk", flat=True))
-    service_ids = set(incident.services.values_list("pk", flat=True))
+@_once_per_batch
+def active_communication_rules() -> list[CommunicationRule]:
+    """The communication matrix's active rows, in their order, with the people they name."""
     rows = CommunicationRule.objects.filter(is_active=True).prefetch_related("users")
+    return list(rows.order_by("position", "pk"))
+
+
+def communication_rules_for(incident: Incident) -> list[CommunicationRule]:
+    """Active matrix rows matching the incident's priority, customers and services (or 'any').
+    The incident's customers and services are read only if a row names one."""
+    rows = active_communication_rules()
+    customer_ids, service_ids = set(), set()
+    if any(row.customer_id for row in rows):
+        customer_ids = set(incident.customers.values_list("pk", flat=True))
+    if any(row.service_id for row in rows):
+        service_ids = set(incident.services.values_list("pk", flat=True))
     return [
         row
-        for row in rows.order_by("position", "pk")
+        for row in rows
         if (row.priority is None or row.priority == incident.priority)
         and (row.customer_id is None or row.customer_id in customer_ids)
         and (row.service_id is None or row.service_id in service_ids)
