@@ -1,10 +1,13 @@
 """Input forms for the lifecycle actions, shared by the admin and the console."""
 
 from django import forms
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import ACTION_LABELS, Impact, Language, PublicStatus, Urgency  # noqa: F401
 from incidents.models import Audience as UpdateAudience
+
+from .models import Integration
 
 
 class ClassifyForm(forms.Form):
@@ -191,6 +194,71 @@ class CommunicationRuleForm(forms.ModelForm):
             "auto_publish",
         ]
         widgets = {"users": forms.CheckboxSelectMultiple}
+
+
+def _integration_field(name: str):
+    return Integration._meta.get_field(name)
+
+
+def _window(name: str) -> forms.IntegerField:
+    field = _integration_field(name)
+    return forms.IntegerField(
+        label=capfirst(field.verbose_name),
+        help_text=field.help_text,
+        min_value=0,
+        max_value=Integration.MAX_WINDOW_MINUTES,
+        error_messages={"max_value": _("At most %(limit_value)s minutes (one week).")},
+    )
+
+
+class IntegrationRulesForm(forms.Form):
+    """An integration's grouping rules in the console: the group-by names as one comma-separated
+    text (what the API takes as a list). The checks are the API's; the service checks once more
+    with Integration.clean()."""
+
+    group_labels = forms.CharField(
+        label=_("Group by"),
+        required=False,
+        help_text=_(
+            "Alertmanager labels or Events API v2 payload fields (source, severity, component, "
+            "group, class, summary or a key of custom_details), separated by commas, e.g. "
+            "alertname, instance. Alerts with equal values share one incident. Empty: one "
+            "incident per alert."
+        ),
+    )
+    group_window = _window("group_window")
+    flap_window = _window("flap_window")
+    resolve_on_resolved = forms.BooleanField(
+        label=capfirst(_integration_field("resolve_on_resolved").verbose_name),
+        required=False,
+        help_text=_("With group-by names: when the last of its alerts resolves."),
+    )
+
+    def clean_group_labels(self) -> list[str]:
+        names = [part.strip() for part in self.cleaned_data["group_labels"].split(",")]
+        names = [name for name in names if name]
+        errors = []
+        for name in dict.fromkeys(
+            name for name in names if len(name) > Integration.MAX_LABEL_LENGTH
+        ):
+            errors.append(
+                _("A name has at most %(n)d characters: %(name)s is longer.")
+                % {"n": Integration.MAX_LABEL_LENGTH, "name": Truncator(name).chars(40)}
+            )
+        twice = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+        if twice:
+            errors.append(
+                _("Each name at most once (more than once: %(names)s).")
+                % {"names": ", ".join(Truncator(name).chars(40) for name in twice)}
+            )
+        if len(set(names)) > Integration.MAX_GROUP_LABELS:
+            errors.append(
+                _("At most %(n)d names (%(count)d given).")
+                % {"n": Integration.MAX_GROUP_LABELS, "count": len(set(names))}
+            )
+        if errors:
+            raise forms.ValidationError(errors)
+        return names
 
 
 def _zones() -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from .models import (
     EscalationRule,
     EventWebhook,
     IncidentAlert,
+    Integration,
     LayerMember,
     NotificationRule,
     OnCallSchedule,
@@ -66,6 +67,12 @@ def priority_matrix() -> dict[tuple[str, str], int]:
 def active_webhooks() -> list:
     """Outbound webhooks that are on, with the services they are limited to."""
     return list(EventWebhook.objects.filter(is_active=True).prefetch_related("services"))
+
+
+def integrations_for_team():
+    """The monitoring integrations with their services, by name: the team's configuration (the
+    console's list and the API; the integration key is the sender's credential: never shown)."""
+    return Integration.objects.select_related("service").order_by("name", "pk")
 
 
 @_once_per_batch

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import oncall_views, people_views, report_views, views
+from . import integration_views, oncall_views, people_views, report_views, views
 
 app_name = "console"
 
@@ -38,6 +38,8 @@ urlpatterns = [
     path("matrix/new/", views.matrix_edit, name="matrix_new"),
     path("matrix/<int:pk>/", views.matrix_edit, name="matrix_edit"),
     path("matrix/<int:pk>/delete/", views.matrix_delete, name="matrix_delete"),
+    path("integrations/", integration_views.integration_list, name="integrations"),
+    path("integrations/<int:pk>/", integration_views.integration_edit, name="integration_edit"),
     path("questions/", views.questions, name="questions"),
     path("questions/<int:pk>/answer/", views.question_answer, name="question_answer"),
     path(

@@ -63,6 +63,7 @@ from escalation.models import (
     Clock,
     CommunicationRule,
     Contract,
+    Integration,
     OnCallSchedule,
     Question,
     ScheduleOverride,
@@ -604,6 +605,14 @@ EXPECTED: dict[str, Entry] = {
         },
     ),
     "console:matrix_delete": Entry(get=post_only_console(), writers=MANAGER, params="rule"),
+    # Integrations' grouping rules (never the key): the team reads them, managers change them.
+    "console:integrations": Entry(get=console()),
+    "console:integration_edit": Entry(
+        get=console(responder=FORBIDDEN),
+        writers=MANAGER,
+        params="integration",
+        payload={"POST": {"group_labels": "ZQWRITE", "group_window": "5", "flap_window": "0"}},
+    ),
     # Executives' questions are the escalation manager's queue: the team is shielded from them.
     "console:questions": Entry(get=console(responder=FORBIDDEN), writers=MANAGER),
     "console:question_answer": Entry(
@@ -1547,6 +1556,12 @@ def _fingerprint_sql() -> str:
     parts += [
         f"SELECT SUM({c('position')}) FROM {rule}",
         f"SELECT COUNT(*) FROM {rule} WHERE {c('is_active')}",
+    ]
+    integration, c = _table(Integration), lambda name: _column(Integration, name)
+    parts += [  # the grouping rules (console and API)
+        f"SELECT SUM(LENGTH(CAST({c('group_labels')} AS TEXT))) FROM {integration}",
+        f"SELECT SUM({c('group_window')} + {c('flap_window')}) FROM {integration}",
+        f"SELECT COUNT(*) FROM {integration} WHERE {c('resolve_on_resolved')}",
     ]
     return "SELECT " + ", ".join(f"({part})" for part in parts)
 

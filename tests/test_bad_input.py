@@ -30,6 +30,7 @@ BY_ID = [
     "/console/actions/{}/",
     "/api/v1/actions/{}/",
     "/api/v1/integrations/{}/",
+    "/console/integrations/{}/",
 ]
 MALFORMED = [
     "/console/reports/x/2026-13/",
@@ -70,6 +71,7 @@ POSTS = [
     (f"/portal/subscriptions/{BIG}/deactivate/", {}),
     ("/subscribe/", {"channel": "email", "address": "a\x00@x.de", "scope": "x\x00"}),
     ("/console/incidents/new/", {"title": "a\x00"}),
+    (f"/console/integrations/{BIG}/", {"group_labels": "a", "group_window": "0"}),
     ("/accounts/login/", {"username": "a\x00", "password": "x"}),
 ]
 

@@ -12,11 +12,10 @@ from incidents.selectors import role_of
 
 from ..dashboard.selectors import viewer_role
 from ..models import Integration
+from ..selectors import integrations_for_team
 from ..services.integrations import integration_rules_set
 from .serializers import StrictChar
 from .views import ERRORS
-
-MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 
 class IntegrationSerializer(serializers.Serializer):
@@ -27,7 +26,7 @@ class IntegrationSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(read_only=True)
     last_event_at = serializers.DateTimeField(read_only=True, allow_null=True)
     group_labels = serializers.ListField(
-        child=StrictChar(min_length=1, max_length=100),
+        child=StrictChar(min_length=1, max_length=Integration.MAX_LABEL_LENGTH),
         max_length=Integration.MAX_GROUP_LABELS,
         required=False,
         help_text=(
@@ -38,13 +37,13 @@ class IntegrationSerializer(serializers.Serializer):
     )
     group_window = serializers.IntegerField(
         min_value=0,
-        max_value=MAX_WINDOW_MINUTES,
+        max_value=Integration.MAX_WINDOW_MINUTES,
         required=False,
         help_text="Minutes after its incident opened that an alert still joins it; 0: while open.",
     )
     flap_window = serializers.IntegerField(
         min_value=0,
-        max_value=MAX_WINDOW_MINUTES,
+        max_value=Integration.MAX_WINDOW_MINUTES,
         required=False,
         help_text="Minutes after it resolved that a firing alert reopens its escalated incident; "
         "0: off.",
@@ -63,7 +62,7 @@ def _readable(request):
     """Integrations are the team's configuration: executives and customers are refused."""
     if role_of(request.user) != "staff":
         raise exceptions.PermissionDenied("Integrations are the team's configuration.")
-    return Integration.objects.select_related("service").order_by("name", "pk")
+    return integrations_for_team()
 
 
 @extend_schema(tags=["integrations"])

@@ -98,13 +98,16 @@ class Integration(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     MAX_GROUP_LABELS = 10
+    MAX_LABEL_LENGTH = 100  # characters of one group-by name
+    MAX_WINDOW_MINUTES = 7 * 24 * 60  # group and flapping windows: at most a week
 
     def clean(self) -> None:
         """Grouping rules as the ingest reads them: a list of distinct label or field names (a
         bare string would group by its letters, silently)."""
         labels = self.group_labels
         if not isinstance(labels, list) or not all(
-            isinstance(name, str) and name.strip() and len(name) <= 100 for name in labels
+            isinstance(name, str) and name.strip() and len(name) <= self.MAX_LABEL_LENGTH
+            for name in labels
         ):
             raise ValidationError(
                 {

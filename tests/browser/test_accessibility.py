@@ -32,6 +32,7 @@ from escalation.models import (
     SlaTarget,
 )
 from escalation.services import incident_escalate, incident_open
+from escalation.services.integrations import integration_create, integration_rules_set
 from escalation.services.matrix import update_publish
 from escalation.services.questions import question_ask
 from incidents.models import State
@@ -94,6 +95,14 @@ PAGES = {
     "console-oncall": Page("manager", "/console/oncall/"),
     "console-matrix": Page("manager", "/console/matrix/"),
     "console-matrix-edit": Page("manager", "/console/matrix/{w.rule.pk}/"),
+    "console-integrations": Page("manager", "/console/integrations/"),
+    "console-integration-edit": Page("manager", "/console/integrations/{w.integration.pk}/"),
+    "console-integration-edit-errors": Page(
+        "manager",
+        "/console/integrations/{w.integration.pk}/",
+        fill=(("id_group_labels", ", cluster"),),  # named twice: a field error
+        submit=SEND,
+    ),
     "console-questions": Page("manager", "/console/questions/"),
     "console-reports": Page("manager", "/console/reports/"),
     "console-maintenance": Page("manager", "/console/maintenance/"),
@@ -151,7 +160,8 @@ def world(manager, executive, customer, customer_contact):
     """What the pages show: an open P1 escalation (customer and executive updates, a contract
     with SLA targets whose restore target is missed, so a penalty accrues), open incidents of
     every other priority and one not yet classified, a resolved incident, an executive's open
-    question, an on-call rota, a communication rule and a confirmed subscription."""
+    question, an on-call rota, a communication rule, a grouping integration and a confirmed
+    subscription."""
     return _world(manager, executive, customer, customer_contact)
 
 
@@ -186,6 +196,10 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
     )
     rule = CommunicationRule.objects.create(
         audience="responders", channels=["email"], cadence_minutes=30
+    )
+    integration = integration_create(kind="alertmanager", service=portal, name="Prometheus")
+    integration_rules_set(
+        integration=integration, actor=manager, group_labels=["alertname", "cluster"]
     )
     rota = OnCallSchedule.objects.create(name="Betrieb")
     layer = ScheduleLayer.objects.create(
@@ -266,6 +280,7 @@ def _world(manager, executive, customer, customer_contact) -> SimpleNamespace:
         detected=detected,
         resolved=resolved,
         rule=rule,
+        integration=integration,
         month=timezone.localtime(now).strftime("%Y-%m"),
         token=subscription_token(subscription),
     )

@@ -39,6 +39,8 @@ PHONE_PAGES = {
         "/console/incidents/{pk}/communication/",
         "/console/oncall/",
         "/console/matrix/",
+        "/console/integrations/",
+        "/console/integrations/{integration}/",
         "/console/questions/",
         "/console/reports/",
         "/console/maintenance/",
@@ -64,6 +66,7 @@ WIDEST = """return Array.from(document.querySelectorAll('main *')).filter(e =>
 
 def test_every_page_fits_a_phone(live_server, request, customer):
     from escalation.models import OnCallSchedule
+    from escalation.services.integrations import integration_create, integration_rules_set
     from incidents.models import State, User
     from tests.factories import ServiceFactory, drive
 
@@ -74,6 +77,17 @@ def test_every_page_fits_a_phone(live_server, request, customer):
     incident.customers.add(customer)
     drive(incident, State.ESCALATED)
     schedule = OnCallSchedule.objects.create(name="Plattform-Bereitschaft mit langem Namen")
+    integration = integration_create(
+        kind="alertmanager", service=service, name="Prometheus Rechenzentrum Nord mit langem Namen"
+    )
+    integration_rules_set(
+        integration=integration,
+        actor=None,
+        group_labels=["alertname", "kubernetes_namespace", "kubernetes_pod_name", "cluster"],
+        group_window=30,
+        flap_window=10,
+    )
+    ids = {"pk": incident.pk, "schedule": schedule.pk, "integration": integration.pk}
     wide = []
     with chromium(window="500,844") as d:
         d.execute_cdp_cmd(
@@ -91,7 +105,7 @@ def test_every_page_fits_a_phone(live_server, request, customer):
                 d.find_element("css selector", "main form button[type=submit]").click()
                 wait_for_text(d, "header", user.username)  # signed in
                 for path in paths:
-                    d.get(live_server.url + path.format(pk=incident.pk, schedule=schedule.pk))
+                    d.get(live_server.url + path.format(**ids))
                     width = d.execute_script("return document.documentElement.scrollWidth")
                     if width > 390:
                         wide.append((language, path, width, d.execute_script(WIDEST)))
