@@ -124,6 +124,14 @@ class Integration(models.Model):
                     % {"n": self.MAX_GROUP_LABELS}
                 }
             )
+        too_long = {
+            name: _("At most %(limit_value)s minutes (one week).")
+            % {"limit_value": self.MAX_WINDOW_MINUTES}
+            for name in ("group_window", "flap_window")
+            if (getattr(self, name) or 0) > self.MAX_WINDOW_MINUTES
+        }
+        if too_long:  # the admin's form; the console and the API refuse it themselves
+            raise ValidationError(too_long)
 
 
 class IncidentAlert(models.Model):

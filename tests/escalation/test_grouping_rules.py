@@ -272,3 +272,25 @@ def test_grouping_rules_as_a_list_of_names_are_fine():
     zabbix.full_clean()
     zabbix.group_labels = []
     zabbix.full_clean()
+
+
+@pytest.mark.parametrize("field", ["group_window", "flap_window"])
+def test_the_admin_refuses_a_window_longer_than_a_week(field, admin_client):
+    from django.core.exceptions import ValidationError
+
+    zabbix = events_v2(group_by=["source"])
+    setattr(zabbix, field, Integration.MAX_WINDOW_MINUTES)
+    zabbix.full_clean()  # a week is fine
+    setattr(zabbix, field, Integration.MAX_WINDOW_MINUTES + 1)
+    with pytest.raises(ValidationError) as refused:
+        zabbix.full_clean()
+    assert list(refused.value.message_dict) == [field]
+    url = f"/admin/escalation/integration/{zabbix.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "routable_services"}
+    data |= {"group_labels": '["source"]', "service": zabbix.service_id, field: "10081"}
+    for lang, text in (("en", "At most 10080 minutes"), ("de", "Höchstens 10080 Minuten")):
+        answer = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE=lang)
+        assert answer.status_code == 200 and text in answer.content.decode()
+    zabbix.refresh_from_db()
+    assert getattr(zabbix, field) == 0

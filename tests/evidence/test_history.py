@@ -109,3 +109,36 @@ def test_the_handbook_reads_in_german(client, manager):
     page = client.get("/console/handbook/").content.decode()
     assert "Prozesshandbuch" in page and "Konfiguriert unter" in page
     assert "Kommunikationsmatrix: wer wen informiert" in page
+
+
+def test_a_change_of_grouping_rules_is_kept_but_never_the_integration_key(client, manager):
+    from escalation.models import Integration
+    from escalation.services.integrations import integration_create
+    from tests.factories import ServiceFactory
+
+    zabbix = integration_create(
+        kind=Integration.Kind.EVENTS_V2, service=ServiceFactory(), name="Zabbix"
+    )
+    client.force_login(manager)
+    response = client.post(
+        f"/console/integrations/{zabbix.pk}/",
+        {"group_labels": "source, component", "group_window": "30", "flap_window": "0"},
+    )
+    assert response.status_code == 302, response.content
+
+    version = zabbix.history.order_by("-history_date", "-history_id").first()
+    assert version.history_user == manager and version.history_type == "~"
+    delta = version.diff_against(version.prev_record)
+    assert sorted((c.field, c.old, c.new) for c in delta.changes) == [
+        ("group_labels", [], ["source", "component"]),
+        ("group_window", 0, 30),
+        ("resolve_on_resolved", True, False),  # the form's box was left unticked
+    ]
+    assert not hasattr(version, "key") and not hasattr(version, "last_event_at")
+
+    page = client.get("/console/handbook/changes/")
+    compact = re.sub(r"\s+", " ", page.content.decode())
+    assert "roles and integrations" in compact
+    assert "<td>group by labels</td><td>–</td><td>component, source</td>" in compact
+    assert "<td>group window (minutes)</td><td>0</td><td>30</td>" in compact
+    assert zabbix.key not in compact

@@ -30,11 +30,11 @@ def test_entries_are_stored_at_the_end_in_two_statements(django_assert_num_queri
     with transaction.atomic():
         locked = incident_lock(incident)
         before = locked.timeline_length
-        with django_assert_num_queries(2):  # one INSERT, one update of the head
-            with timeline_deferred(locked):
-                for n in range(4):
-                    record(locked, n)
-                assert locked.timeline_length == before + 4  # the chain moved on at once
+        # One INSERT, one update of the head.
+        with django_assert_num_queries(2), timeline_deferred(locked):
+            for n in range(4):
+                record(locked, n)
+            assert locked.timeline_length == before + 4  # the chain moved on at once
         assert stored(locked) == [0, 1, 2, 3]
     incident.refresh_from_db()
     assert incident.timeline_length == before + 4
