@@ -348,6 +348,7 @@ SCREENSHOTS = {
     "portal-incident": "portal-incident",
     "console-incident": "console-incident-sla",
     "console-report": "sla-report",
+    "console-integrations": "console-integrations",
 }
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from escalation import roles
 from escalation.management.commands.load_demo import INCIDENTS, PAYMENTS_RULE, USERS
-from escalation.models import EscalationRule
+from escalation.models import EscalationRule, Integration
 from escalation.problems.demo import INCIDENTS as PROBLEM_INCIDENTS
 from incidents.models import (
     Customer,
@@ -83,6 +83,14 @@ def test_creates_the_described_data():
     assert Incident.objects.count() == len(INCIDENTS) + len(PROBLEM_INCIDENTS)
     rule = EscalationRule.objects.get(name=PAYMENTS_RULE)
     assert set(rule.services.values_list("group__slug", flat=True)) == {"zahlungsverkehr"}
+    # Integrations with grouping rules, so that their console page and API show something.
+    integrations = Integration.objects.order_by("kind")
+    assert [(i.kind, i.group_labels, i.is_active) for i in integrations] == [
+        ("alertmanager", ["alertname", "cluster"], True),
+        ("events_v2", ["source"], True),
+    ]
+    for integration in integrations:
+        integration.full_clean()
 
 
 def test_every_state_is_represented():

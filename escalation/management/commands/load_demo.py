@@ -28,6 +28,7 @@ from escalation.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationRule,
+    Integration,
     LayerMember,
     OnCallSchedule,
     PenaltyClause,
@@ -43,6 +44,7 @@ from escalation.services import (
     incident_reopen,
     incident_resolve,
 )
+from escalation.services.integrations import integration_create, integration_rules_set
 from escalation.services.matrix import update_publish
 from escalation.services.public import public_face_of, public_incident_publish
 from incidents.models import (
@@ -909,6 +911,22 @@ INCIDENTS = [
 ]
 
 
+# Monitoring integrations (name, kind, service, grouping rules: group by, group window, flapping
+# window in minutes), so that the console's Integrations page and /api/v1/integrations/ show how
+# alert storms become a few incidents. Their keys are random: the admin shows them.
+INTEGRATIONS = [
+    ("Zabbix Rechenzentrum", Integration.Kind.EVENTS_V2, "sendungsverfolgung", ["source"], 30, 10),
+    (
+        "Prometheus Alertmanager",
+        Integration.Kind.ALERTMANAGER,
+        "kundenportal-rheinaue",
+        ["alertname", "cluster"],
+        0,
+        5,
+    ),
+]
+
+
 class Command(BaseCommand):
     help = (
         "Load demo customers, services, users (one per role) and incidents in every state. "
@@ -922,6 +940,7 @@ class Command(BaseCommand):
             self._payments_rule(services)
             users = self._users(customers)
             self._escalation_setup(services, users)
+            self._integrations(services)
             self._contracts(customers)
             created = 0
             for spec in INCIDENTS:
@@ -1069,6 +1088,18 @@ class Command(BaseCommand):
                     channels=["email"], cadence_minutes=cadence, template=template,
                     auto_publish=priority == Priority.P1 and audience == "customers",
                 )  # fmt: skip
+
+    def _integrations(self, services: dict[str, Service]) -> None:
+        for name, kind, service, group_by, group_window, flap_window in INTEGRATIONS:
+            if Integration.objects.filter(name=name, kind=kind).exists():
+                continue  # later edits (console, admin, API) are kept
+            integration_rules_set(
+                integration=integration_create(kind=kind, service=services[service], name=name),
+                actor=None,
+                group_labels=group_by,
+                group_window=group_window,
+                flap_window=flap_window,
+            )
 
     def _contracts(self, customers: dict[str, Customer]) -> None:
         """A contract per customer with SLA targets and the usual penalty clauses (before the
