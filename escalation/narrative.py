@@ -17,7 +17,6 @@ English and stored (an escalation rule's reason, "Resolved by <integration>") go
 import json
 import re
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +39,7 @@ from incidents.models import (
 )
 from notifications.models import Channel
 
+from .memo import Memo
 from .models.contracts import Target
 from .models.matrix import Audience as MatrixAudience
 from .models.people import IncidentRole
@@ -69,17 +69,12 @@ SENTENCES: dict[str, SentenceFunction] = {}
 
 # What sentence functions looked up (a report type, a customer's name) while one timeline is
 # shown: each distinct lookup once per timeline, however many entries name it.
-_LOOKUPS: ContextVar[dict | None] = ContextVar("narrative_lookups", default=None)
+_LOOKUPS = Memo("narrative_lookups")
 
 
 def looked_up(key: tuple, find: Callable[[], object]):
     """`find()`, once per timeline shown for each key (outside one: every time)."""
-    lookups = _LOOKUPS.get()
-    if lookups is None:
-        return find()
-    if key not in lookups:
-        lookups[key] = find()
-    return lookups[key]
+    return _LOOKUPS.get(key, find)
 
 
 def sentence_register(kind: str, function: SentenceFunction) -> None:
@@ -654,8 +649,5 @@ def entries_present(events: Iterable[IncidentEvent]) -> list[Entry]:
             "username", "first_name", "last_name"
         )
         names = {u.username: u.display_name for u in people}
-    token = _LOOKUPS.set({})
-    try:
+    with _LOOKUPS.scope():
         return [entry_present(event, names) for event in events]
-    finally:
-        _LOOKUPS.reset(token)

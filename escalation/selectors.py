@@ -1,8 +1,6 @@
 """Reads for the escalation process."""
 
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from functools import wraps
 
@@ -14,6 +12,7 @@ from incidents.models import Incident, User
 
 from . import roles, schedules
 from .classification import Rule
+from .memo import Memo
 from .models import (
     Audience,
     CommunicationRule,
@@ -29,31 +28,21 @@ from .models import (
     PriorityMatrixEntry,
 )
 
-_batch: ContextVar[dict | None] = ContextVar("escalation_settings_batch", default=None)
+_BATCH = Memo("escalation_settings_batch")
 
 
-@contextmanager
 def settings_read_once():
-    """Within the block, the priority matrix, the escalation rules, the communication matrix and
-    the outbound webhooks are read once, not per incident: for a batch of work done at one
-    moment (the clock tick classifying a storm's new incidents). A rule edited meanwhile applies
-    from the next batch, a fraction of a second on."""
-    token = _batch.set({})
-    try:
-        yield
-    finally:
-        _batch.reset(token)
+    """Within the block (`with settings_read_once():`), the priority matrix, the escalation rules,
+    the communication matrix and the outbound webhooks are read once, not per incident: for a
+    batch of work done at one moment (the clock tick classifying a storm's new incidents). A rule
+    edited meanwhile applies from the next batch, a fraction of a second on."""
+    return _BATCH.scope()
 
 
 def _once_per_batch(read):
     @wraps(read)
     def cached():
-        batch = _batch.get()
-        if batch is None:
-            return read()
-        if read not in batch:
-            batch[read] = read()
-        return batch[read]
+        return _BATCH.get(read, read)
 
     return cached
 
