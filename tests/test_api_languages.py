@@ -8,6 +8,7 @@ v2 and the Change Events API ("Event object is invalid", ...), and "JSON parse e
 which DRF does not translate for a normal parse error either."""
 
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 
 from escalation.api.serializers import Text
 from escalation.models import Integration
+from escalation.reviews.services import action_create
 from escalation.services.integrations import integration_create
 from incidents.services import api_token_create
 from tests.factories import IncidentFactory, ServiceFactory
@@ -81,6 +83,45 @@ def _integration(kind=Integration.Kind.EVENTS_V2) -> Integration:
     return integration_create(kind=kind, service=ServiceFactory(slug=f"{kind}-svc"), name="Mon")
 
 
+def _process(services, **fields) -> dict:
+    process = {"name": "Abrechnung", "slug": "abrechnung", "rto_minutes": 30, "mtpd_minutes": 60}
+    return {**process, "services": services, **fields}
+
+
+def _process_slug_taken(w, client):
+    api = client(w.manager)
+    assert api.post("/api/v1/processes/", _process(["portal"]), format="json").status_code == 201
+    return api.post("/api/v1/processes/", _process(["portal"]), format="json")
+
+
+RUNBOOK = {
+    "title": "Umschalten",
+    "steps": [{"text": "Umschalten"}],
+    "performer": "Betrieb",
+    "customer_text_de": "Bitte nutzen Sie B.",
+    "customer_text_en": "Please use B.",
+}
+
+
+def _action(w):
+    return action_create(
+        actor=w.manager,
+        title="Netzteile",
+        kind="corrective",
+        owner=w.manager,
+        due_on=date(2030, 1, 10),
+        check_on=date(2030, 4, 10),
+    )
+
+
+def _problem(w, client):
+    api = client(w.manager)
+    problem = api.post("/api/v1/problems/", {"statement": "Speicher läuft voll"}, format="json")
+    assert problem.status_code == 201, problem.content
+    url = f"/api/v1/problems/{problem.json()['id']}/"
+    return api.patch(url, {"incidents": [w.incident.pk]}, format="json")
+
+
 def _server_error(w, client):
     from escalation.api import views
 
@@ -91,6 +132,11 @@ def _server_error(w, client):
     api = client(w.manager)
     api.raise_request_exception = False
     return api.get("/api/v1/services/")
+
+
+def _maintenance(**fields) -> dict:
+    window = {"starts_at": "2030-01-01T10:00Z", "ends_at": "2030-01-01T12:00Z"}
+    return {"title": "Wartung", **window, **fields}
 
 
 def _incident_url(w, tail: str = "") -> str:
@@ -361,6 +407,253 @@ CASES = [
             format="json",
         ),
     ),
+    # --- escalation/regulatory/api.py
+    Case(
+        "customer reading regulatory reporting",
+        403,
+        "permission_denied",
+        "detail",
+        "Regulatory reporting is internal.",
+        "Meldepflichten sind intern.",
+        lambda w, c: c(w.customer_contact).get(_incident_url(w, "reporting/")),
+    ),
+    Case(
+        "responder assessing",
+        403,
+        "permission_denied",
+        "detail",
+        "Only escalation managers record regulatory reporting.",
+        "Nur Eskalationsmanager bearbeiten die Meldepflichten.",
+        lambda w, c: c(w.responder).post(_incident_url(w, "reporting/assess/"), {}, format="json"),
+    ),
+    # --- escalation/continuity/api.py
+    Case(
+        "responder creating a process",
+        403,
+        "permission_denied",
+        "detail",
+        "Only escalation managers change business continuity.",
+        "Nur Eskalationsmanager ändern das Business-Continuity-Management.",
+        lambda w, c: c(w.responder).post("/api/v1/processes/", _process(["portal"]), format="json"),
+    ),
+    Case(
+        "customer reading runbooks",
+        403,
+        "permission_denied",
+        "detail",
+        "Runbooks are the team's instructions.",
+        "Runbooks sind die Anleitungen des Teams.",
+        lambda w, c: c(w.customer_contact).get("/api/v1/runbooks/"),
+    ),
+    Case(
+        "objectives not an object",
+        400,
+        "invalid",
+        "objectives",
+        'An object: {"1": {"rto": 30, "mtpd": 120}}.',
+        'Ein Objekt: {"1": {"rto": 30, "mtpd": 120}}.',
+        lambda w, c: c(w.manager).post(
+            "/api/v1/processes/", _process(["portal"], objectives=[1]), format="json"
+        ),
+    ),
+    Case(
+        "process slug taken",
+        400,
+        "invalid",
+        "slug",
+        "A process with this slug exists.",
+        "Einen Geschäftsprozess mit diesem Kurznamen gibt es bereits.",
+        _process_slug_taken,
+    ),
+    Case(
+        "MTPD shorter than RTO",
+        400,
+        "invalid",
+        "mtpd_minutes",
+        "The MTPD cannot be shorter than the RTO.",
+        "Die MTPD kann nicht kürzer sein als die RTO.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/processes/", _process(["portal"], mtpd_minutes=10), format="json"
+        ),
+    ),
+    Case(
+        "process on no service",
+        400,
+        "invalid",
+        "services",
+        "Name at least one service the process depends on.",
+        "Nennen Sie mindestens einen Dienst, von dem der Prozess abhängt.",
+        lambda w, c: c(w.manager).post("/api/v1/processes/", _process([]), format="json"),
+    ),
+    Case(
+        "runbook for nothing",
+        400,
+        "invalid",
+        "process",
+        "Name the process or the service the runbook is for.",
+        "Nennen Sie den Prozess oder den Dienst, für den das Runbook gilt.",
+        lambda w, c: c(w.manager).post("/api/v1/runbooks/", RUNBOOK, format="json"),
+    ),
+    Case(
+        "workaround without runbook or text",
+        400,
+        "invalid",
+        "workaround",
+        "Give a runbook id, or describe the workaround.",
+        "Geben Sie eine Runbook-ID an oder beschreiben Sie den Workaround.",
+        lambda w, c: c(w.manager).post(_incident_url(w, "workaround/"), {}, format="json"),
+    ),
+    Case(
+        "workaround with an unknown runbook",
+        400,
+        "invalid",
+        "runbook",
+        "No such active runbook.",
+        "Ein aktives Runbook mit dieser ID gibt es nicht.",
+        lambda w, c: c(w.manager).post(
+            _incident_url(w, "workaround/"), {"runbook": 99999}, format="json"
+        ),
+    ),
+    # --- escalation/reviews/api.py
+    Case(
+        "no review yet",
+        404,
+        "not_found",
+        "detail",
+        "This incident has no review yet.",
+        "Dieser Vorfall hat noch keine Nachbetrachtung.",
+        lambda w, c: c(w.manager).get(_incident_url(w, "review/")),
+    ),
+    Case(
+        "check before the due date",
+        400,
+        "invalid",
+        "check_on",
+        "The effectiveness check comes after the due date.",
+        "Die Wirksamkeitsprüfung liegt nach dem Fälligkeitsdatum.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/actions/",
+            {
+                "incident": w.incident.pk,
+                "title": "Netzteile",
+                "kind": "corrective",
+                "owner": w.manager.username,
+                "due_on": "2030-01-10",
+                "check_on": "2030-01-01",
+            },
+            format="json",
+        ),
+    ),
+    Case(
+        "unknown action state",
+        400,
+        "invalid",
+        "state",
+        "Unknown state.",
+        "Unbekannter Status.",
+        lambda w, c: c(w.manager).get("/api/v1/actions/?state=nonsense"),
+    ),
+    Case(
+        "verdict without a verdict",
+        400,
+        "invalid",
+        "effective",
+        "This field is required.",
+        "Dieses Feld ist zwingend erforderlich.",  # DRF's own translation
+        lambda w, c: c(w.manager).post(
+            f"/api/v1/actions/{_action(w).pk}/verdict/", {"note": "geprüft"}, format="json"
+        ),
+    ),
+    # --- escalation/maintenance/api.py
+    Case(
+        "maintenance ending before it starts",
+        400,
+        "invalid",
+        "ends_at",
+        "The end must be after the start.",
+        "Das Ende muss nach dem Beginn liegen.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/maintenances/",
+            _maintenance(services=["portal"], ends_at="2030-01-01T09:00Z"),
+            format="json",
+        ),
+    ),
+    Case(
+        "maintenance on no service",
+        400,
+        "invalid",
+        "services",
+        "Name at least one service or service group.",
+        "Nennen Sie mindestens einen Dienst oder eine Dienstgruppe.",
+        lambda w, c: c(w.manager).post("/api/v1/maintenances/", _maintenance(), format="json"),
+    ),
+    Case(
+        "responder planning maintenance",
+        403,
+        "permission_denied",
+        "detail",
+        "Only escalation managers plan maintenance.",
+        "Nur Eskalationsmanager planen Wartungen.",
+        lambda w, c: c(w.responder).post(
+            "/api/v1/maintenances/", _maintenance(services=["portal"]), format="json"
+        ),
+    ),
+    # --- escalation/problems/api.py
+    Case(
+        "unknown fishbone category",
+        400,
+        "invalid",
+        "root_cause",
+        "Unknown categories: Wetter.",
+        "Unbekannte Kategorien: Wetter.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/problems/",
+            {"statement": "x", "root_cause": {"categories": {"Wetter": ["Regen"]}}},
+            format="json",
+        ),
+    ),
+    Case(
+        "too many alert labels",
+        400,
+        "invalid",
+        "alert_labels",
+        "At most 30 labels.",
+        "Höchstens 30 Labels.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/problems/",
+            {"statement": "x", "alert_labels": {f"l{i}": "v" for i in range(31)}},
+            format="json",
+        ),
+    ),
+    Case(
+        "customer reading problems",
+        403,
+        "permission_denied",
+        "detail",
+        "Problems are the team's and executives' to read.",
+        "Probleme lesen nur das Team und die Geschäftsleitung.",
+        lambda w, c: c(w.customer_contact).get("/api/v1/problems/"),
+    ),
+    Case(
+        "problem from unknown incidents",
+        400,
+        "invalid",
+        "incidents",
+        "Unknown incidents, or incidents you do not work on.",
+        "Unbekannte Störungen oder Störungen, an denen Sie nicht arbeiten.",
+        lambda w, c: c(w.manager).post(
+            "/api/v1/problems/", {"statement": "x", "incidents": [99999]}, format="json"
+        ),
+    ),
+    Case(
+        "incidents in a problem patch",
+        400,
+        "invalid",
+        "incidents",
+        "Link and unlink incidents through link/ and unlink/.",
+        "Störungen verknüpfen Sie über link/ und lösen sie über unlink/.",
+        _problem,
+    ),
 ]
 
 
@@ -399,6 +692,23 @@ def test_a_text_field_refuses_bare_whitespace_in_the_readers_language():
         with translation.override(language), pytest.raises(serializers.ValidationError) as refused:
             field.run_validation(" \t")
         assert refused.value.detail == [text]
+
+
+@pytest.mark.parametrize("language", [None, "de"])
+def test_a_change_event_field_error_is_translated_but_pagerdutys_wording_is_not(language):
+    integration = _integration()
+    response = _client_for(language)().post(
+        "/api/v1/integrations/events/v2/change/enqueue",
+        {"routing_key": integration.key, "payload": {"summary": "Deploy", "timestamp": "gestern"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    field_error = {None: "An ISO 8601 date and time.", "de": "Ein Datum mit Uhrzeit nach ISO 8601."}
+    assert response.json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": [f"payload.timestamp: {field_error[language]}"],
+    }
 
 
 def test_events_api_v2_keeps_pagerdutys_english_for_a_german_client():
