@@ -3,6 +3,7 @@ import sys
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found, server_error
 from django.views.generic import RedirectView
@@ -28,7 +29,7 @@ def _api_or_html(default):
                 return outage_response(request, exc)
         if request.path.startswith("/api/"):
             status = 404 if default is page_not_found else 500
-            detail = "Not found." if status == 404 else "Server error."
+            detail = gettext("Not found.") if status == 404 else gettext("Server error.")
             code = "not_found" if status == 404 else "server_error"
             return JsonResponse({"code": code, "detail": detail, "errors": {}}, status=status)
         return default(request, *args, **kwargs)

@@ -1,6 +1,8 @@
 """Bearer tokens and who may do what through the API."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
@@ -18,12 +20,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
-        keyword, _, key = header.partition(" ")
+        keyword, _space, key = header.partition(" ")
         if keyword != self.keyword:
             return None
         token = token_for(ApiToken.hash(key.strip()))
         if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             token_used(token, now)  # at most once a minute
@@ -37,7 +39,7 @@ class ApiAccess(permissions.BasePermission):
     """Reads for everyone with a role; writes only for staff, with a write-scoped token (or a
     session), and never for executives or customers. Ingest-scoped tokens only ingest."""
 
-    message = "You may not do this."
+    message = gettext_lazy("You may not do this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -52,10 +54,10 @@ class ApiAccess(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         if token is not None and token.scope != ApiToken.Scope.WRITE:
-            self.message = "This token is read-only."
+            self.message = _("This token is read-only.")
             return False
         if role != "staff":
-            self.message = "Your role is read-only."
+            self.message = _("Your role is read-only.")
             return False
         return True
 

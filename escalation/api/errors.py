@@ -9,6 +9,7 @@ broker 503 with Retry-After (config/outages.py).
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -48,7 +49,11 @@ def api_exception_handler(exc, context):
         return Response(body, status=exc.http_status)
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"code": "payload_too_large", "detail": "The request body is too large.", "errors": {}},
+            {
+                "code": "payload_too_large",
+                "detail": _("The request body is too large."),
+                "errors": {},
+            },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):
@@ -61,7 +66,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         body = {
             "code": "invalid",
-            "detail": "The input is not valid.",
+            "detail": _("The input is not valid."),
             "errors": _flatten(exc.detail),
         }
     else:

@@ -4,6 +4,7 @@ monitoring only changes a URL. The integration key is the credential (routing ke
 import json
 import uuid
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
@@ -275,7 +276,7 @@ class AlertmanagerView(_Ingest):
 
     def post(self, request, key: str = ""):
         if not key:
-            scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+            scheme, _space, credentials = request.headers.get("Authorization", "").partition(" ")
             key = credentials.strip() if scheme.lower() == "bearer" else ""
         key = "" if "\x00" in key else key  # PostgreSQL refuses a NUL in a string: no such key
         integration = (
@@ -285,7 +286,7 @@ class AlertmanagerView(_Ingest):
         )
         if integration is None:
             return Response(
-                {"code": "not_found", "detail": "Unknown integration key.", "errors": {}},
+                {"code": "not_found", "detail": _("Unknown integration key."), "errors": {}},
                 status=status.HTTP_404_NOT_FOUND,
             )
         data = AlertmanagerSerializer(data=request.data if isinstance(request.data, dict) else {})
@@ -293,7 +294,7 @@ class AlertmanagerView(_Ingest):
             return Response(
                 {
                     "code": "invalid",
-                    "detail": "Not an Alertmanager webhook payload.",
+                    "detail": _("Not an Alertmanager webhook payload."),
                     "errors": _flat(data.errors),
                 },
                 status=status.HTTP_400_BAD_REQUEST,

@@ -3,6 +3,7 @@ them (never the integration key: it is the sender's credential); escalation mana
 grouping rules (group by, group window, flapping window, resolve with the alert)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -54,14 +55,14 @@ class IntegrationSerializer(serializers.Serializer):
 
     def validate_group_labels(self, labels):
         if len(set(labels)) != len(labels):
-            raise serializers.ValidationError("Each name at most once.")
+            raise serializers.ValidationError(_("Each name at most once."))
         return labels
 
 
 def _readable(request):
     """Integrations are the team's configuration: executives and customers are refused."""
     if role_of(request.user) != "staff":
-        raise exceptions.PermissionDenied("Integrations are the team's configuration.")
+        raise exceptions.PermissionDenied(_("Integrations are the team's configuration."))
     return integrations_for_team()
 
 
@@ -86,7 +87,7 @@ class IntegrationDetailView(APIView):
     def patch(self, request, pk: int):
         integration = get_object_or_404(_readable(request), pk=pk)
         if viewer_role(request.user) != "manager":
-            raise exceptions.PermissionDenied("Only escalation managers change grouping rules.")
+            raise exceptions.PermissionDenied(_("Only escalation managers change grouping rules."))
         data = IntegrationSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         integration = integration_rules_set(

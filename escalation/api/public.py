@@ -4,6 +4,7 @@ responders on incidents they work on; executives and customers never); customer 
 their organisation's public incidents through incidents.presentation."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import CursorPagination
@@ -38,7 +39,7 @@ def _incidents(request, ids: list[int]) -> list:
     missing = sorted(set(ids) - set(found))
     if missing:
         raise exceptions.ValidationError(
-            {"incidents": [f"Unknown incident: {pk}." for pk in missing[:20]]}
+            {"incidents": [_("Unknown incident: %(id)s.") % {"id": pk} for pk in missing[:20]]}
         )
     return [found[pk] for pk in sorted(set(ids))]
 

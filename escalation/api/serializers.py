@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.core.validators import RegexValidator
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from incidents.models import (
@@ -34,7 +36,9 @@ class Text(serializers.CharField):
     def __init__(self, **kwargs):
         if not kwargs.get("allow_blank"):
             kwargs.setdefault("min_length", 1)
-            kwargs.setdefault("validators", [RegexValidator(r"\S", "Must not be blank.")])
+            kwargs.setdefault(
+                "validators", [RegexValidator(r"\S", gettext_lazy("Must not be blank."))]
+            )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -52,7 +56,7 @@ class KnownFieldsOnly:
         if isinstance(data, Mapping):
             unknown = sorted(str(name) for name in data if name not in self.fields)
             if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
 
 
@@ -307,7 +311,7 @@ class IncidentCreateSerializer(KnownFieldsOnly, serializers.Serializer):
 
     def validate(self, data):
         if bool(data.get("impact")) != bool(data.get("urgency")):
-            raise serializers.ValidationError("Give impact and urgency together (or neither).")
+            raise serializers.ValidationError(_("Give impact and urgency together, or neither."))
         return data
 
 
@@ -330,8 +334,9 @@ class IncidentPatchSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {
                     field: [
-                        "This field cannot be changed here"
-                        + (" (use the action endpoints)." if field == "state" else ".")
+                        _("This field cannot be changed here (use the action endpoints).")
+                        if field == "state"
+                        else _("This field cannot be changed here.")
                     ]
                     for field in sorted(unknown)
                 }
@@ -630,7 +635,9 @@ class PublicIncidentCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not (data.get("incidents") or data.get("services") or data.get("groups")):
-            raise serializers.ValidationError("Name the incidents, services or groups it covers.")
+            raise serializers.ValidationError(
+                _("Name the incidents, services or groups it covers.")
+            )
         return data
 
 
@@ -650,7 +657,7 @@ class PublicUpdateCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         if data.get("status") != "resolved" and not data.get("body"):
-            raise serializers.ValidationError({"body": ["An update needs a text."]})
+            raise serializers.ValidationError({"body": [_("The update needs a text.")]})
         return data
 
 

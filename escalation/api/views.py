@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, serializers, status
@@ -98,7 +99,7 @@ class Idempotent:
         if not key:
             return handler()
         if len(key) > 200:
-            raise exceptions.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+            raise exceptions.ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
         since = timezone.now() - timedelta(hours=self.IDEMPOTENCY_HOURS)
         IdempotencyRecord.objects.filter(user=request.user, created_at__lt=since).delete()
         digest = self._request_hash(request)
@@ -109,7 +110,7 @@ class Idempotent:
                     {
                         "code": "idempotency_key_reused",
                         "errors": {},
-                        "detail": "This Idempotency-Key was used for a different request.",
+                        "detail": _("This Idempotency-Key was used for a different request."),
                     },
                     status=status.HTTP_422_UNPROCESSABLE_ENTITY,
                 )
@@ -146,9 +147,8 @@ class IncidentPagination(CursorPagination):
         if value is not None and not (
             re.fullmatch(r"[0-9]{1,4}", value) and 1 <= int(value) <= self.max_page_size
         ):
-            raise exceptions.ValidationError(
-                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
-            )
+            message = _("A whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+            raise exceptions.ValidationError({"page_size": [message]})
         return super().get_page_size(request)
 
 
@@ -206,13 +206,13 @@ class IncidentListView(Idempotent, generics.ListAPIView):
         if role_of(self.request.user) == "customer" and ({"state", "priority"} & set(params)):
             # Internal states and priorities are the team's: not even as a filter.
             raise exceptions.ValidationError(
-                {"state": ["Customers filter by nothing but service and updated_since."]}
+                {"state": [_("Customers filter by nothing but service and updated_since.")]}
             )
         if params.get("state"):
             incidents = incidents.filter(state__in=params["state"].split(","))
         if "priority" in params:
             if not re.fullmatch(r"[1-5](,[1-5])*", params["priority"]):
-                raise exceptions.ValidationError({"priority": ["Give numbers 1-5, e.g. 1,2."]})
+                raise exceptions.ValidationError({"priority": [_("Give numbers 1-5, e.g. 1,2.")]})
             incidents = incidents.filter(priority__in=params["priority"].split(","))
         # A slug outside the caller's scope answers exactly as an unknown one (an empty list):
         # a customer's filter never tells whether another organisation or its private service
@@ -231,7 +231,7 @@ class IncidentListView(Idempotent, generics.ListAPIView):
             since = parse_datetime(params["updated_since"])
             if since is None or since.tzinfo is None:
                 raise exceptions.ValidationError(
-                    {"updated_since": ["Give an ISO 8601 time with a time zone."]}
+                    {"updated_since": [_("Give an ISO 8601 time with a time zone.")]}
                 )
             incidents = incidents.filter(updated_at__gte=since)
         return (
@@ -538,7 +538,7 @@ class SlaPauseView(APIView):
         if data.validated_data.get("contract") is not None:
             contract = Contract.objects.filter(pk=data.validated_data["contract"]).first()
             if contract is None:
-                raise exceptions.ValidationError({"contract": ["Unknown contract."]})
+                raise exceptions.ValidationError({"contract": [_("Unknown contract.")]})
         return _sla_action(
             request,
             pk,

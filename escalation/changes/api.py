@@ -4,6 +4,7 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -33,7 +34,7 @@ class _ChangePayloadSerializer(serializers.Serializer):
         except ValueError:
             parsed = None
         if parsed is None:
-            raise serializers.ValidationError("An ISO 8601 date and time.")
+            raise serializers.ValidationError(_("An ISO 8601 date and time."))
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, timezone.UTC)
         return parsed

@@ -6,6 +6,7 @@ its own serializer); escalation managers write. Runbooks and an incident's conti
 the team's: staff and executives read, customers are refused."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -41,19 +42,19 @@ from .services import (
 
 def _require_manager(request) -> None:
     if viewer_role(request.user) != "manager":
-        raise exceptions.PermissionDenied("Only escalation managers change business continuity.")
+        raise exceptions.PermissionDenied(_("Only escalation managers change business continuity."))
 
 
 def _require_team(request) -> None:
     if role_of(request.user) not in ("staff", "executive"):
-        raise exceptions.PermissionDenied("Runbooks are the team's instructions.")
+        raise exceptions.PermissionDenied(_("Runbooks are the team's instructions."))
 
 
 class ObjectivesField(serializers.JSONField):
     def to_internal_value(self, data):
         data = super().to_internal_value(data)
         if not isinstance(data, dict):
-            raise serializers.ValidationError('An object: {"1": {"rto": 30, "mtpd": 120}}.')
+            raise serializers.ValidationError(_('An object: {"1": {"rto": 30, "mtpd": 120}}.'))
         text = ", ".join(
             f"P{p} {v.get('rto')}/{v.get('mtpd')}" if isinstance(v, dict) else "x"
             for p, v in data.items()
@@ -97,7 +98,7 @@ class ProcessSerializer(serializers.Serializer):
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            raise serializers.ValidationError("A process with this slug exists.")
+            raise serializers.ValidationError(_("A process with this slug exists."))
         return value
 
     def validate(self, data):
@@ -105,10 +106,12 @@ class ProcessSerializer(serializers.Serializer):
         mtpd = data.get("mtpd_minutes", getattr(self.instance, "mtpd_minutes", None))
         if rto and mtpd and mtpd < rto:
             raise serializers.ValidationError(
-                {"mtpd_minutes": ["The MTPD cannot be shorter than the RTO."]}
+                {"mtpd_minutes": [_("The MTPD cannot be shorter than the RTO.")]}
             )
         if "services" in data and not data["services"]:
-            raise serializers.ValidationError({"services": ["Name at least one service."]})
+            raise serializers.ValidationError(
+                {"services": [_("Name at least one service the process depends on.")]}
+            )
         return data
 
 
@@ -174,7 +177,7 @@ class RunbookSerializer(serializers.Serializer):
         service = data.get("service", getattr(self.instance, "service", None))
         if process is None and service is None:
             raise serializers.ValidationError(
-                {"process": ["Name the process or the service the runbook is for."]}
+                {"process": [_("Name the process or the service the runbook is for.")]}
             )
         return data
 
@@ -392,12 +395,12 @@ class WorkaroundInputSerializer(serializers.Serializer):
     def validate(self, data):
         if not data.get("runbook") and not (data.get("workaround") or "").strip():
             raise serializers.ValidationError(
-                {"workaround": ["Give a runbook id, or describe the workaround."]}
+                {"workaround": [_("Give a runbook id, or describe the workaround.")]}
             )
         if data.get("runbook"):
             runbook = Runbook.objects.filter(pk=data["runbook"], is_active=True).first()
             if runbook is None:
-                raise serializers.ValidationError({"runbook": ["No such active runbook."]})
+                raise serializers.ValidationError({"runbook": [_("No such active runbook.")]})
             data["runbook"] = runbook
         return data
 

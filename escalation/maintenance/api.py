@@ -1,6 +1,7 @@
 """/api/v1/maintenances/: read for every role within scope, written by escalation managers."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -38,10 +39,10 @@ class MaintenanceSerializer(serializers.Serializer):
         starts = data.get("starts_at", getattr(self.instance, "starts_at", None))
         ends = data.get("ends_at", getattr(self.instance, "ends_at", None))
         if starts and ends and ends <= starts:
-            raise serializers.ValidationError({"ends_at": ["The end must be after the start."]})
+            raise serializers.ValidationError({"ends_at": [_("The end must be after the start.")]})
         if self.instance is None and not data.get("services") and not data.get("groups"):
             raise serializers.ValidationError(
-                {"services": ["Name at least one service or service group."]}
+                {"services": [_("Name at least one service or service group.")]}
             )
         return data
 
@@ -65,7 +66,7 @@ class CustomerMaintenanceSerializer(serializers.Serializer):
 
 def _require_manager(request) -> None:
     if viewer_role(request.user) != "manager":
-        raise exceptions.PermissionDenied("Only escalation managers plan maintenance.")
+        raise exceptions.PermissionDenied(_("Only escalation managers plan maintenance."))
 
 
 def _read(request, windows, *, many: bool = True):

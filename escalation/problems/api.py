@@ -2,6 +2,7 @@
 errors of an incident (/api/v1/incidents/{id}/known-errors/)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -44,7 +45,9 @@ class ProblemRootCauseSerializer(serializers.Serializer):
     def validate_categories(self, value: dict) -> dict:
         unknown = sorted(set(value) - set(FISHBONE_CATEGORIES))
         if unknown:
-            raise serializers.ValidationError(f"Unknown categories: {', '.join(unknown)}.")
+            raise serializers.ValidationError(
+                _("Unknown categories: %(names)s.") % {"names": ", ".join(unknown)}
+            )
         return value
 
 
@@ -182,7 +185,7 @@ class ProblemInputSerializer(KnownFieldsOnly, serializers.Serializer):
 
     def validate_alert_labels(self, value: dict) -> dict:
         if len(value) > 30:
-            raise serializers.ValidationError("At most 30 labels.")
+            raise serializers.ValidationError(_("At most 30 labels."))
         return value
 
     def service_fields(self) -> dict:
@@ -226,7 +229,7 @@ class ProblemReasonSerializer(serializers.Serializer):
 
 def _require_reader(request) -> None:
     if role_of(request.user) not in ("staff", "executive"):
-        raise exceptions.PermissionDenied("Problems are the team's and executives' to read.")
+        raise exceptions.PermissionDenied(_("Problems are the team's and executives' to read."))
 
 
 def _problem(request, pk: int) -> Problem:
@@ -257,7 +260,7 @@ class ProblemListView(APIView):
         incidents = list(console_incidents_for(request.user).filter(pk__in=ids))
         if len(incidents) != len(set(ids)):
             raise exceptions.ValidationError(
-                {"incidents": ["Unknown incidents, or incidents you do not work on."]}
+                {"incidents": [_("Unknown incidents, or incidents you do not work on.")]}
             )
         problem = problem_create(
             actor=request.user,
@@ -284,7 +287,7 @@ class ProblemDetailView(APIView):
         data.is_valid(raise_exception=True)
         if "incidents" in data.validated_data:
             raise exceptions.ValidationError(
-                {"incidents": ["Link and unlink incidents through link/ and unlink/."]}
+                {"incidents": [_("Link and unlink incidents through link/ and unlink/.")]}
             )
         problem_update(
             problem=problem,

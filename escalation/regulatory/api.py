@@ -7,6 +7,7 @@ customer contacts are refused (403) whatever the id, before any lookup."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
@@ -135,7 +136,7 @@ class ReferenceInput(serializers.Serializer):
 
 def _refuse_customers(request) -> None:
     if role_of(request.user) == "customer":
-        raise exceptions.PermissionDenied("Regulatory reporting is internal.")
+        raise exceptions.PermissionDenied(_("Regulatory reporting is internal."))
 
 
 def _readable(request, pk: int):
@@ -146,7 +147,9 @@ def _readable(request, pk: int):
 def _writable(request, pk: int):
     _refuse_customers(request)
     if viewer_role(request.user) != "manager":
-        raise exceptions.PermissionDenied("Only escalation managers record regulatory reporting.")
+        raise exceptions.PermissionDenied(
+            _("Only escalation managers record regulatory reporting.")
+        )
     return get_object_or_404(console_incidents_for(request.user), pk=pk)
 
 

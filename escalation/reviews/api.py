@@ -2,6 +2,7 @@
 executives, written by escalation managers; customers get a 404, as if none of it existed."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ def _review(request, pk: int) -> Review:
     incident = get_object_or_404(incidents_readable_by(request.user, prefetch=False), pk=pk)
     review = selectors.review_of(incident)
     if review is None:
-        raise exceptions.NotFound("This incident has no review yet.")
+        raise exceptions.NotFound(_("This incident has no review yet."))
     return review
 
 
@@ -165,7 +166,7 @@ class ActionSerializer(serializers.Serializer):
     def validate(self, data):
         if data["check_on"] < data["due_on"]:
             raise serializers.ValidationError(
-                {"check_on": ["The effectiveness check comes after the due date."]}
+                {"check_on": [_("The effectiveness check comes after the due date.")]}
             )
         return data
 
@@ -179,7 +180,7 @@ class ActionListView(APIView):
         _reader(request)
         state = request.query_params.get("state", "")
         if state not in ("", "active", "overdue", *Action.State.values):
-            raise exceptions.ValidationError({"state": ["Unknown state."]})
+            raise exceptions.ValidationError({"state": [_("Unknown state.")]})
         actions = selectors.actions_for_team(state=state)[:500]
         return Response(ActionSerializer(actions, many=True).data)
 
@@ -229,7 +230,9 @@ def _action_step_view(name: str, doc: str):
             action = services.action_complete(action=action, actor=request.user, note=note)
         elif name == "verdict":
             if "effective" not in data.validated_data:
-                raise exceptions.ValidationError({"effective": ["This field is required."]})
+                # DRF's own message for a missing field (translated by DRF)
+                required = serializers.Field.default_error_messages["required"]
+                raise exceptions.ValidationError({"effective": [required]})
             action = services.action_verdict(
                 action=action,
                 actor=request.user,
