@@ -15,7 +15,7 @@ from ..dashboard.selectors import viewer_role
 from ..models import Integration
 from ..selectors import integrations_for_team
 from ..services.integrations import integration_rules_set
-from .serializers import StrictChar
+from .serializers import StrictBoolean, StrictChar
 from .views import ERRORS
 
 
@@ -49,7 +49,7 @@ class IntegrationSerializer(serializers.Serializer):
         help_text="Minutes after it resolved that a firing alert reopens its escalated incident; "
         "0: off.",
     )
-    resolve_on_resolved = serializers.BooleanField(
+    resolve_on_resolved = StrictBoolean(
         required=False, help_text="Resolve the incident when its last alert resolves."
     )
 

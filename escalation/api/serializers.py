@@ -69,6 +69,16 @@ class StrictChar(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBoolean(serializers.BooleanField):
+    """A JSON true or false as the schema says: 0, 1, "yes" and "true" are refused, not
+    converted (DRF's BooleanField takes them)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class StrictManyRelatedField(serializers.ManyRelatedField):
     """`many=True` of a related field that takes a list only (DRF's would take an object's keys
     as the list): `StrictManyRelatedField(child_relation=SlugRelatedField(...))`."""

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from escalation.api import serializers as s
-from escalation.api.serializers import StrictChar
+from escalation.api.serializers import StrictBoolean, StrictChar
 from escalation.api.views import (
     ERRORS,
     IDEMPOTENCY_KEY,
@@ -91,7 +91,7 @@ class ProcessSerializer(serializers.Serializer):
     objectives = ObjectivesField(
         required=False, help_text='Per priority: {"1": {"rto": 30, "mtpd": 120}} (minutes).'
     )
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = StrictBoolean(required=False, default=True)
 
     def validate_slug(self, value):
         others = BusinessProcess.objects.filter(slug=value)
@@ -145,7 +145,7 @@ class RunbookSerializer(serializers.Serializer):
     service = serializers.SlugRelatedField(
         slug_field="slug", queryset=Service.objects.all(), required=False, allow_null=True
     )
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = StrictBoolean(required=False, default=True)
     version = serializers.IntegerField(read_only=True)
     preconditions = StrictChar(max_length=10000, required=False, allow_blank=True)
     steps = StepSerializer(many=True, allow_empty=False)
@@ -156,7 +156,7 @@ class RunbookSerializer(serializers.Serializer):
     expected_status = serializers.ChoiceField(
         choices=ServiceStatus.choices, required=False, default="degraded_performance"
     )
-    needs_concession = serializers.BooleanField(required=False, default=True)
+    needs_concession = StrictBoolean(required=False, default=True)
 
     def to_representation(self, runbook):
         version = selectors.runbook_current(runbook)

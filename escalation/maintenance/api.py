@@ -7,7 +7,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import Text
+from escalation.api.serializers import StrictBoolean, Text
 from escalation.api.views import ERRORS
 from escalation.dashboard.selectors import viewer_role
 from incidents.models import Service, ServiceGroup
@@ -29,7 +29,7 @@ class MaintenanceSerializer(serializers.Serializer):
     )
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    silence = serializers.BooleanField(
+    silence = StrictBoolean(
         required=False,
         default=True,
         help_text="True: alerts on these services during the window page nobody.",

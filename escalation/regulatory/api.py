@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import StrictChar
+from escalation.api.serializers import StrictBoolean, StrictChar
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.dashboard.selectors import viewer_role
 from escalation.selectors import console_incidents_for, incidents_readable_by
@@ -108,8 +108,8 @@ class AssessInput(serializers.Serializer):
         choices=[Assessment.Decision.REPORTABLE, Assessment.Decision.NOT_REPORTABLE]
     )
     reason = StrictChar(max_length=4000)
-    checks = serializers.DictField(child=serializers.BooleanField(), required=False, default=dict)
-    personal_data = serializers.BooleanField(required=False, allow_null=True, default=None)
+    checks = serializers.DictField(child=StrictBoolean(), required=False, default=dict)
+    personal_data = StrictBoolean(required=False, allow_null=True, default=None)
     users_affected = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=2**31 - 1
     )

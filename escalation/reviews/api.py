@@ -8,7 +8,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from escalation.api.serializers import StrictChar, Text
+from escalation.api.serializers import StrictBoolean, StrictChar, Text
 from escalation.api.views import ERRORS, TRANSITION_ERRORS
 from escalation.selectors import incidents_readable_by
 from incidents.models import User
@@ -208,9 +208,7 @@ class ActionDetailView(APIView):
 
 class _ActionStepSerializer(serializers.Serializer):
     note = StrictChar(max_length=5000)
-    effective = serializers.BooleanField(
-        required=False, help_text="The verdict (verdict step only)."
-    )
+    effective = StrictBoolean(required=False, help_text="The verdict (verdict step only).")
 
 
 def _action_step_view(name: str, doc: str):

@@ -77,6 +77,9 @@ def test_a_manager_sets_the_grouping_rules_and_the_ingest_follows_them(zabbix, m
         {"group_window": -1},
         {"flap_window": 10**9},
         {"resolve_on_resolved": "maybe"},
+        # A boolean is JSON's true or false, as the schema says (schemathesis sent 0).
+        {"resolve_on_resolved": 0},
+        {"resolve_on_resolved": "false"},
     ],
 )
 def test_rules_the_ingest_could_not_read_are_a_400_and_change_nothing(zabbix, manager, body):
@@ -85,6 +88,7 @@ def test_rules_the_ingest_could_not_read_are_a_400_and_change_nothing(zabbix, ma
     assert answer.json()["code"] == "invalid" and set(answer.json()["errors"]) == set(body)
     zabbix.refresh_from_db()
     assert (zabbix.group_labels, zabbix.group_window, zabbix.flap_window) == ([], 0, 0)
+    assert zabbix.resolve_on_resolved is True
 
 
 def test_only_escalation_managers_change_rules_and_only_the_team_reads(

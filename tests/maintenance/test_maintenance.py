@@ -170,6 +170,7 @@ def test_managers_plan_windows_through_the_api(service, manager):
         {"title": ""},
         {"starts_at": "morgen"},
         {"silence": "vielleicht"},
+        {"silence": 1},  # JSON's true or false only, as the schema says
     ],
 )
 def test_bad_windows_get_a_400(service, manager, change):
