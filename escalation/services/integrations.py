@@ -55,8 +55,10 @@ RULE_FIELDS = ("group_labels", "group_window", "flap_window", "resolve_on_resolv
 @transaction.atomic
 def integration_rules_set(*, integration: Integration, actor, **rules) -> Integration:
     """Change an integration's grouping rules (any of RULE_FIELDS). Open incidents keep their
-    alerts: a group's incident goes on counting them whatever the new rules say."""
+    alerts: a group's incident goes on counting them whatever the new rules say. The change is
+    in the configuration history as `actor`'s (None: the system, e.g. the demo data)."""
     locked = Integration.objects.select_for_update().get(pk=integration.pk)
+    locked._history_user = actor  # django-simple-history: who, also outside a request
     for name in RULE_FIELDS:
         if name in rules:
             setattr(locked, name, rules[name])

@@ -142,3 +142,18 @@ def test_a_change_of_grouping_rules_is_kept_but_never_the_integration_key(client
     assert "<td>group by labels</td><td>–</td><td>component, source</td>" in compact
     assert "<td>group window (minutes)</td><td>0</td><td>30</td>" in compact
     assert zabbix.key not in compact
+
+
+def test_a_change_of_grouping_rules_outside_a_request_names_its_actor(manager):
+    from escalation.models import Integration
+    from escalation.services.integrations import integration_create, integration_rules_set
+    from tests.factories import ServiceFactory
+
+    zabbix = integration_create(kind=Integration.Kind.EVENTS_V2, service=ServiceFactory(), name="Z")
+    integration_rules_set(integration=zabbix, actor=manager, group_labels=["source"])
+    version = zabbix.history.order_by("-history_date", "-history_id").first()
+    assert (version.history_type, version.history_user, version.group_labels) == (
+        "~",
+        manager,
+        ["source"],
+    )
