@@ -106,7 +106,10 @@ class Integration(models.Model):
         bare string would group by its letters, silently)."""
         labels = self.group_labels
         if not isinstance(labels, list) or not all(
-            isinstance(name, str) and name.strip() and len(name) <= self.MAX_LABEL_LENGTH
+            isinstance(name, str)
+            and name.strip()
+            and len(name) <= self.MAX_LABEL_LENGTH
+            and "\x00" not in name  # PostgreSQL stores no NUL in JSON: a 500, not an error
             for name in labels
         ):
             raise ValidationError(

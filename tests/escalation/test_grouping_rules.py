@@ -242,7 +242,7 @@ def test_a_group_is_open_exactly_while_one_of_its_alerts_fires(steps):
 @pytest.mark.parametrize(
     "labels",
     ["alertname", {"alertname": 1}, ["alertname", ""], ["a", 5], ["a", "a"],
-     [f"l{n}" for n in range(11)], ["x" * 101]],
+     [f"l{n}" for n in range(11)], ["x" * 101], ["alert\x00name"]],
 )  # fmt: skip
 def test_grouping_rules_that_the_ingest_could_not_read_are_refused(labels, admin_client):
     """A bare string would group by its letters: the admin refuses it with the field's error,
