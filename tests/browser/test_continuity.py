@@ -92,6 +92,7 @@ def test_manager_applies_the_runbook_and_the_customer_reads_the_workaround(
         d.find_element("id", "id_username").send_keys(customer_contact.username)
         d.find_element("id", "id_password").send_keys(PASSWORD)
         d.find_element("css selector", "main form button[type=submit]").click()
+        wait_for_text(d, "header", customer_contact.username)  # signed in before going on
         d.get(f"{live_server.url}/portal/")
         wait_for_text(d, "section[aria-labelledby=processes]", "running with a workaround")
         section = d.find_element("css selector", "section[aria-labelledby=processes]")
