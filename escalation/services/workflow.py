@@ -144,17 +144,50 @@ def incident_open(
 ) -> Incident:
     """Record a new incident (incidents.services.incident_create) and announce it; given impact
     and urgency, classify it in the same transaction (so a refused classification leaves no
-    half-made incident behind), or with `classify_later` schedule that for a worker right after
-    commit (a clock due now: alert ingestion stores first, so a storm is never turned away)."""
+    half-made incident behind).
+
+    `classify_later` (alert ingestion): a classification that would escalate at once is left to
+    a worker right after commit (a clock due now: ingestion stores first, so a storm of pages is
+    never turned away), and so is one that cannot be made (the worker logs why, the alert stays
+    stored); a classification that pages nobody is made here, as it costs less than handing it
+    on (and the sender's 202 answers a classified incident)."""
     if bool(impact) != bool(urgency):
         raise InvalidInput(_("Give impact and urgency together, or neither."), field="impact")
-    incident = incident_create(actor=actor, **fields)
-    incident_event_emit(incident=incident, event="created")
-    if impact and classify_later:
-        clocks.classify_soon(incident=incident, impact=impact, urgency=urgency)
-    elif impact:
-        incident = incident_classify(incident=incident, actor=actor, impact=impact, urgency=urgency)
+    with selectors.settings_read_once():  # the matrix and rules, read once for both questions
+        incident = incident_create(actor=actor, **fields)
+        incident_event_emit(incident=incident, event="created")
+        if impact and classify_later and not _classifies_quietly(incident, impact, urgency):
+            clocks.classify_soon(incident=incident, impact=impact, urgency=urgency)
+        elif impact:
+            # Created in this transaction: nobody else can see it yet, so it needs no lock.
+            incident = incident_classify(
+                incident=incident, actor=actor, impact=impact, urgency=urgency, held=True
+            )
     return incident
+
+
+def _classifies_quietly(incident: Incident, impact: str, urgency: str) -> bool:
+    """Whether classifying the new incident would succeed without escalating it at once."""
+    if impact not in Impact.values or urgency not in Urgency.values:
+        return False
+    try:
+        priority = derive_priority(selectors.priority_matrix(), impact, urgency)
+    except UnknownCell:
+        return False
+    return not _escalates_at_once(_decision(incident, priority))
+
+
+def _escalates_at_once(decision) -> bool:
+    return decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
+
+
+def _decision(incident: Incident, priority: int):
+    return decide_escalation(
+        selectors.active_escalation_rules(),
+        priority=priority,
+        service_ids=incident.services.values_list("pk", flat=True),
+        customer_ids=incident.customers.values_list("pk", flat=True),
+    )
 
 
 @transaction.atomic
@@ -245,12 +278,7 @@ def incident_classify(
         priority = derive_priority(selectors.priority_matrix(), impact, urgency)
     except UnknownCell as exc:
         raise InvalidInput(str(exc), field="impact") from exc
-    decision = decide_escalation(
-        selectors.active_escalation_rules(),
-        priority=priority,
-        service_ids=locked.services.values_list("pk", flat=True),
-        customer_ids=locked.customers.values_list("pk", flat=True),
-    )
+    decision = _decision(locked, priority)
     previous = {"impact": locked.impact, "urgency": locked.urgency, "priority": locked.priority}
     from_state = locked.state
     locked.impact, locked.urgency, locked.priority = impact, urgency, priority
@@ -292,8 +320,7 @@ def incident_classify(
     else:
         incident_event_emit(incident=locked, event="updated", data={"changed": ["classification"]})
     hooks.transition_tell(locked, name, actor, from_state)
-    auto = decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
-    if auto and locked.state == State.CLASSIFIED:
+    if _escalates_at_once(decision) and locked.state == State.CLASSIFIED:
         # A nested app may hold paging back (an active maintenance window that silences these
         # services): the incident is recorded and classified, nobody is paged or informed.
         silenced = hooks.escalation_silenced_by(locked, timezone.now())

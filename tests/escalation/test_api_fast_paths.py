@@ -261,14 +261,73 @@ def test_a_storm_is_classified_with_one_read_of_the_rules_per_tick(events_integr
     from escalation.services.clocks import clocks_tick
 
     for n in range(5):
-        post(trigger(events_integration.key, dedup_key=f"storm-{n}"))
+        post(trigger(events_integration.key, dedup_key=f"storm-{n}", severity="critical"))
     with CaptureQueriesContext(connection) as queries:
         assert clocks_tick() == 5
     for table in ("prioritymatrixentry", "escalationrule", "eventwebhook"):
         reads = [q for q in queries.captured_queries if f'FROM "escalation_{table}"' in q["sql"]]
         assert len(reads) == 1, (table, len(reads))
-    assert set(Incident.objects.values_list("state", "priority")) == {("classified", 3)}
+    assert set(Incident.objects.values_list("state", "priority")) == {("escalated", 1)}
     assert IncidentEvent.objects.filter(kind="escalation_decided").count() == 5
+
+
+def test_an_alert_that_pages_nobody_is_classified_in_its_request(events_integration):
+    """A warning (P3, no rule escalates it) is classified before the 202, with one read of the
+    matrix and the rules for both questions (does it page? which priority?); no clock."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from escalation.models import Clock
+
+    with CaptureQueriesContext(connection) as queries:
+        post(trigger(events_integration.key))
+    incident = Incident.objects.get(dedup_key="disk-1")
+    assert (incident.state, incident.priority, incident.escalation_required) == (
+        "classified",
+        3,
+        False,
+    )
+    assert not Clock.objects.filter(incident=incident, kind=Clock.Kind.CLASSIFY).exists()
+    kinds = list(incident.events.order_by("seq").values_list("kind", "actor"))
+    assert kinds == [("created", None), ("classified", None), ("escalation_decided", None)]
+    for table in ("prioritymatrixentry", "escalationrule", "eventwebhook"):
+        reads = [q for q in queries.captured_queries if f'FROM "escalation_{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, len(reads))
+
+
+def test_with_automatic_escalation_off_a_critical_alert_is_classified_in_its_request(
+    events_integration, settings
+):
+    """With automatic escalation off, a critical alert pages nobody by itself: classified in
+    the request (escalation required, left to a person)."""
+    settings.ESCALATION_AUTO_ESCALATE = False
+    post(trigger(events_integration.key, severity="critical"))
+    incident = Incident.objects.get(dedup_key="disk-1")
+    assert (incident.state, incident.priority, incident.escalation_required) == (
+        "classified",
+        1,
+        True,
+    )
+
+
+def test_an_alert_whose_severity_maps_to_no_cell_is_stored_and_left_to_the_worker(
+    events_integration, caplog
+):
+    """A severity map edited wrongly (a level the matrix does not know) refuses no alert: it is
+    stored, and the worker says why it cannot classify it."""
+    from escalation.models import Clock
+    from escalation.services.clocks import clocks_tick
+
+    events_integration.severity_map = {"warning": ["enormous", "medium"]}
+    events_integration.save(update_fields=["severity_map"])
+    assert post(trigger(events_integration.key)).status_code == 202
+    incident = Incident.objects.get(dedup_key="disk-1")
+    assert incident.state == "detected"
+    assert Clock.objects.filter(incident=incident, kind=Clock.Kind.CLASSIFY).exists()
+    clocks_tick()
+    incident.refresh_from_db()
+    assert incident.state == "detected"
+    assert "could not classify" in caplog.text
 
 
 def test_settings_read_once_holds_only_within_its_block(db):
@@ -303,11 +362,11 @@ def test_the_commit_queues_one_tick_for_a_burst(
     monkeypatch.setattr(coalesce.time, "monotonic", lambda: now[0])
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(3):
-            post(trigger(events_integration.key, dedup_key=f"new-{n}"))
+            post(trigger(events_integration.key, dedup_key=f"new-{n}", severity="critical"))
     assert sent == [("escalation.tasks.clock_tick", {"countdown": 0.2})]
     now[0] += 0.2
     with django_capture_on_commit_callbacks(execute=True):
-        post(trigger(events_integration.key, dedup_key="later"))
+        post(trigger(events_integration.key, dedup_key="later", severity="critical"))
     assert len(sent) == 2
 
 
