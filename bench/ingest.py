@@ -238,6 +238,7 @@ def main() -> None:
             )
             before = Incident.objects.aggregate(n=Sum("alert_count"))["n"] or 0
             classified_before = classified(Clock)
+            incidents_before = Incident.objects.count()
             cpu_before = cpu_seconds()
             events = wrk(
                 base,
@@ -275,8 +276,11 @@ def main() -> None:
             print(f"  cores busy during the events run: {cpu_events}")
             during = classified(Clock) - classified_before
             waited = drain(Clock)
+            opened = Incident.objects.count() - incidents_before
+            by_clock = classified(Clock) - classified_before
             print(
-                f"classification of the {classified(Clock) - classified_before} new incidents "
+                f"classification of the {opened} new incidents: {opened - by_clock} in their "
+                f"request (they page nobody), {by_clock} by a clock "
                 f"({'Celery worker, 2 processes' if worker else 'afterwards, in this process'}):"
                 f" {during} during the run, the last {waited:.1f} s after it ended"
             )

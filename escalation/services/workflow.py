@@ -40,6 +40,7 @@ from incidents.services import (
 
 from .. import hooks, selectors
 from ..classification import UnknownCell, decide_escalation, derive_priority
+from ..memo import Memo
 from ..models import AckLink, EscalationRun
 from . import clocks, engine, matrix, public, sla
 from .webhooks import incident_event_emit
@@ -153,7 +154,9 @@ def incident_open(
     on (and the sender's 202 answers a classified incident)."""
     if bool(impact) != bool(urgency):
         raise InvalidInput(_("Give impact and urgency together, or neither."), field="impact")
-    with selectors.settings_read_once():  # the matrix and rules, read once for both questions
+    # The matrix, the rules and the new incident's escalation decision: each worked out once for
+    # both questions (does it page? which priority?).
+    with selectors.settings_read_once(), _NEW_INCIDENT.scope():
         incident = incident_create(actor=actor, **fields)
         incident_event_emit(incident=incident, event="created")
         if impact and classify_later and not _classifies_quietly(incident, impact, urgency):
@@ -181,13 +184,20 @@ def _escalates_at_once(decision) -> bool:
     return decision.required and decision.auto_escalate and settings.ESCALATION_AUTO_ESCALATE
 
 
+# Within incident_open: the incident is new, so its services and customers cannot change.
+_NEW_INCIDENT = Memo("new_incident")
+
+
 def _decision(incident: Incident, priority: int):
-    return decide_escalation(
-        selectors.active_escalation_rules(),
-        priority=priority,
-        service_ids=incident.services.values_list("pk", flat=True),
-        customer_ids=incident.customers.values_list("pk", flat=True),
-    )
+    def decide():
+        return decide_escalation(
+            selectors.active_escalation_rules(),
+            priority=priority,
+            service_ids=incident.services.values_list("pk", flat=True),
+            customer_ids=incident.customers.values_list("pk", flat=True),
+        )
+
+    return _NEW_INCIDENT.get((incident.pk, priority), decide)
 
 
 @transaction.atomic

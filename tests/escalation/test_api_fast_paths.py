@@ -293,6 +293,9 @@ def test_an_alert_that_pages_nobody_is_classified_in_its_request(events_integrat
     for table in ("prioritymatrixentry", "escalationrule", "eventwebhook"):
         reads = [q for q in queries.captured_queries if f'FROM "escalation_{table}"' in q["sql"]]
         assert len(reads) == 1, (table, len(reads))
+    for table in ("service", "customer"):  # the escalation decision's reads, once
+        ids = f'SELECT "incidents_{table}"."id" AS "pk" FROM "incidents_{table}" INNER JOIN'
+        assert sum(q["sql"].startswith(ids) for q in queries.captured_queries) == 1, table
 
 
 def test_with_automatic_escalation_off_a_critical_alert_is_classified_in_its_request(
