@@ -290,6 +290,8 @@ def actor_of(event: IncidentEvent) -> str:
     what = match["what"] or ""
     if what.startswith("rule: "):
         return _("the rule “%(rule)s”") % {"rule": what[6:]}
+    if what.startswith("alert "):  # a more severe alert that joined its group's incident
+        return _("the alert “%(alert)s”") % {"alert": what[6:]}
     return str(SYSTEM_ACTORS.get(what, _("the system")))
 
 

@@ -1,9 +1,10 @@
 """Alert ingestion: Events API v2 (PagerDuty-compatible) and Alertmanager webhooks become incidents.
 
 A trigger with the dedup key of an open incident adds to it (a counter, one statement: see
-count_repeat); a new key opens an incident, stored first and classified right after by a worker
-(a clock due at once, its tick queued at commit) with the integration's severity rules, so
-escalation starts on arrival. Acknowledge and resolve act on the incident of that key.
+count_repeat); a new key opens an incident, classified with the integration's severity rules: in
+the same transaction if that pages nobody, else right after by a worker (a clock due at once, its
+tick queued at commit), so escalation starts on arrival. Acknowledge and resolve act on the
+incident of that key.
 
 Dedup keys belong to the integration that sent them (Incident.dedup_scope, as PagerDuty scopes
 keys per service): integration B can neither count onto, acknowledge nor resolve integration A's
@@ -35,9 +36,18 @@ from django.utils import timezone
 
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import OPEN_STATES, Incident, Service, Source, State
+from incidents.services import incident_lock
 
+from .. import selectors
+from ..classification import UnknownCell, derive_priority
 from ..models import IncidentAlert, Integration
-from .workflow import incident_acknowledge, incident_open, incident_reopen, incident_resolve
+from .workflow import (
+    incident_acknowledge,
+    incident_classify,
+    incident_open,
+    incident_reopen,
+    incident_resolve,
+)
 
 SOURCES = {
     Integration.Kind.EVENTS_V2: Source.EVENTS_V2,
@@ -206,12 +216,47 @@ def _group_trigger(integration: Integration, event: Event, now) -> Incident | No
     if held is not None:
         _count(held, now)
         _alert_fires(held, event, now)
+        _raise_if_more_severe(integration, held, event)
         return None
     incident = _flap_reopen(integration, event, now) or _trigger(
         integration, event, now, known_new=True
     )
     _alert_fires(incident or _open_incident(integration, event.dedup_key), event, now)
     return incident
+
+
+def _raise_if_more_severe(integration: Integration, incident: Incident, event: Event) -> None:
+    """An alert joining its group's incident with a severity that maps to a higher priority than
+    the incident's raises it (reclassified, and escalated if a rule says so): a warning that
+    opened the group must not swallow the critical alert that follows. Never lowers it. An
+    incident whose first classification is still to come (its clock) is left to that one."""
+    levels = integration.severity_map.get(event.severity) or ("", "")
+    if incident.priority is None or [incident.impact, incident.urgency] == list(levels):
+        return  # the usual case, and the storm's: no statement
+    try:
+        impact, urgency = levels
+        priority = derive_priority(selectors.priority_matrix(), impact, urgency)
+    except (UnknownCell, ValueError, TypeError):
+        return  # no levels, or a severity map edited wrongly: the classification stands
+    if priority >= incident.priority:
+        return
+    with transaction.atomic():
+        locked = incident_lock(incident)
+        if (
+            locked.state not in OPEN_STATES
+            or locked.priority is None
+            or priority >= locked.priority
+        ):
+            return  # resolved, or raised by a concurrent alert meanwhile
+        name = event.fingerprint or event.dedup_key
+        incident_classify(
+            incident=locked,
+            actor=None,
+            impact=impact,
+            urgency=urgency,
+            held=True,
+            label=f"system (alert {name[:60]}: {event.severity})",
+        )
 
 
 def _count(incident: Incident, now) -> None:

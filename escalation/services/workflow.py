@@ -271,13 +271,19 @@ def _start_escalation(incident: Incident, step: Callable[[], None] | None = None
 
 @transaction.atomic
 def incident_classify(
-    *, incident: Incident, actor: User | None, impact: str, urgency: str, held: bool = False
+    *,
+    incident: Incident,
+    actor: User | None,
+    impact: str,
+    urgency: str,
+    held: bool = False,
+    label: str | None = None,
 ) -> Incident:
     """Classify (or reclassify) an incident; record the priority and the escalation decision.
 
     Where a matching rule says so (and ESCALATION_AUTO_ESCALATE is on), it escalates at once.
     `held`: the caller holds the incident's lock and passes the instance it locked (not locked
-    again).
+    again). `label`: who classified, as the timeline shows it (default: the actor, or "system").
     """
     if impact not in Impact.values:
         raise InvalidInput(_("Unknown impact: %(value)s.") % {"value": impact}, field="impact")
@@ -313,6 +319,7 @@ def incident_classify(
             {
                 "kind": EventKind.CLASSIFIED if name == "classify" else EventKind.RECLASSIFIED,
                 "actor": actor,
+                "label": label,
                 "from_state": from_state,
                 "to_state": locked.state,
                 "data": {
@@ -322,7 +329,12 @@ def incident_classify(
                     **({"previous": previous} if name == "reclassify" else {}),
                 },
             },
-            {"kind": EventKind.ESCALATION_DECIDED, "actor": actor, "data": decision.as_data()},
+            {
+                "kind": EventKind.ESCALATION_DECIDED,
+                "actor": actor,
+                "label": label,
+                "data": decision.as_data(),
+            },
         ],
     )
     if name == "classify":

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from escalation.models import IncidentAlert, Integration
+from escalation.narrative import actor_of
 from escalation.services.clocks import clocks_tick
 from escalation.services.integrations import integration_create
 from incidents.models import OPEN_STATES, EventKind, Incident, State
@@ -192,6 +194,74 @@ def test_flapping_off_by_default():
     send(zabbix, "resolve", "a")
     send(zabbix, "trigger", "a")
     assert len(incidents_of(zabbix)) == 2
+
+
+def test_a_more_severe_alert_joining_its_group_raises_the_incident_and_escalates():
+    """A warning opens the group (P3, classified on arrival, nobody paged); a critical alert of
+    the same group raises it to P1, which the rules escalate."""
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "disk-85", severity="warning")
+    [incident] = incidents_of(zabbix)
+    assert (incident.state, incident.priority) == (State.CLASSIFIED, 3)
+    send(zabbix, "trigger", "db-down", severity="critical")
+    [incident] = incidents_of(zabbix)
+    assert (incident.state, incident.priority, incident.alert_count) == (State.ESCALATED, 1, 2)
+    raised = incident.events.get(kind=EventKind.RECLASSIFIED)
+    assert raised.actor_label == "system (alert db-down: critical)"
+    with translation.override("en"):
+        assert actor_of(raised) == "the alert “db-down: critical”"
+    with translation.override("de"):
+        assert actor_of(raised) == "der Alarm „db-down: critical“"
+    assert raised.data["previous"]["priority"] == 3 and raised.data["priority"] == 1
+    escalated = incident.events.get(kind=EventKind.ESCALATED)
+    assert escalated.seq > raised.seq and escalated.actor_label.startswith("system (rule: ")
+
+
+def test_a_less_severe_or_equal_alert_leaves_the_groups_classification_alone():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "db-down", severity="critical")
+    clocks_tick()
+    send(zabbix, "trigger", "disk-85", severity="warning")
+    with CaptureQueriesContext(connection) as queries:  # as severe as its incident
+        send(zabbix, "trigger", "db-slow", severity="critical")
+    assert not any("prioritymatrixentry" in q["sql"] for q in queries.captured_queries)
+    [incident] = incidents_of(zabbix)
+    assert (incident.priority, incident.alert_count) == (1, 3)
+    assert not incident.events.filter(kind=EventKind.RECLASSIFIED).exists()
+
+
+def test_an_incident_still_to_be_classified_is_left_to_its_clock():
+    """The critical alert that opened the group waits for the worker; a warning joining it
+    meanwhile must not classify it first (the clock would then leave it at P3)."""
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "db-down", severity="critical")
+    send(zabbix, "trigger", "disk-85", severity="warning")
+    [incident] = incidents_of(zabbix)
+    assert incident.state == State.DETECTED
+    clocks_tick()
+    incident.refresh_from_db()
+    assert (incident.state, incident.priority) == (State.ESCALATED, 1)
+
+
+def test_a_group_raised_by_hand_is_not_lowered_and_a_resolved_one_not_raised():
+    from escalation.services import incident_classify, incident_resolve
+
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "disk-85", severity="info")
+    [incident] = incidents_of(zabbix)
+    incident_classify(incident=incident, actor=None, impact="high", urgency="medium")
+    send(zabbix, "trigger", "disk-90", severity="warning")
+    incident.refresh_from_db()
+    assert incident.priority == 2 and incident.events.filter(kind="reclassified").count() == 1
+    incident_resolve(incident=incident, actor=None, resolution="disk cleaned")
+    send(zabbix, "trigger", "db-down", severity="critical")  # a new incident of the group
+    assert [(i.state, i.priority) for i in incidents_of(zabbix)] == [
+        (State.RESOLVED, 2),
+        (State.DETECTED, None),
+    ]
 
 
 def test_a_grouped_repeat_costs_a_bounded_number_of_queries(django_assert_max_num_queries):
