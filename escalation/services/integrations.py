@@ -214,9 +214,11 @@ def _group_trigger(integration: Integration, event: Event, now) -> Incident | No
             _retire_key(held)  # its window is over: the group's next incident takes the key
             held = None
     if held is not None:
+        # The raise first: if it fails (the database away), nothing is counted yet, and the
+        # sender's retry counts the alert once. (Usually it costs no statement at all.)
+        _raise_if_more_severe(integration, held, event)
         _count(held, now)
         _alert_fires(held, event, now)
-        _raise_if_more_severe(integration, held, event)
         return None
     incident = _flap_reopen(integration, event, now) or _trigger(
         integration, event, now, known_new=True
@@ -242,11 +244,7 @@ def _raise_if_more_severe(integration: Integration, incident: Incident, event: E
         return
     with transaction.atomic():
         locked = incident_lock(incident)
-        if (
-            locked.state not in OPEN_STATES
-            or locked.priority is None
-            or priority >= locked.priority
-        ):
+        if locked.state not in OPEN_STATES or priority >= (locked.priority or priority):
             return  # resolved, or raised by a concurrent alert meanwhile
         name = event.fingerprint or event.dedup_key
         incident_classify(

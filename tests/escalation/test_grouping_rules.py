@@ -217,6 +217,39 @@ def test_a_more_severe_alert_joining_its_group_raises_the_incident_and_escalates
     assert escalated.seq > raised.seq and escalated.actor_label.startswith("system (rule: ")
 
 
+def test_a_raise_that_fails_leaves_no_count_and_no_alert_behind(monkeypatch):
+    """The raise comes before the count: the database failing at the raise answers 503 with
+    nothing counted, and the sender's retry counts the alert once and raises the incident."""
+    from django.db import OperationalError
+
+    from escalation.services import integrations
+
+    zabbix = events_v2(group_by=["source"])
+    send(zabbix, "trigger", "disk-85", severity="warning")
+    real = integrations.incident_classify
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(integrations, "incident_classify", database_gone)
+    body = {
+        "routing_key": zabbix.key,
+        "event_action": "trigger",
+        "dedup_key": "db-down",
+        "payload": {"summary": "db-down down", "source": "db01", "severity": "critical"},
+    }
+    client = APIClient(raise_request_exception=False)
+    response = client.post("/api/v1/integrations/events/v2/enqueue", body, format="json")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    [incident] = incidents_of(zabbix)
+    assert (incident.alert_count, incident.priority) == (1, 3)
+    assert list(incident.alerts.values_list("fingerprint", flat=True)) == ["disk-85"]
+    monkeypatch.setattr(integrations, "incident_classify", real)
+    send(zabbix, "trigger", "db-down", severity="critical")  # the retry
+    [incident] = incidents_of(zabbix)
+    assert (incident.alert_count, incident.priority, incident.state) == (2, 1, State.ESCALATED)
+
+
 def test_a_less_severe_or_equal_alert_leaves_the_groups_classification_alone():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
